@@ -1,0 +1,61 @@
+# telemetry: built with PGXS.
+#
+#   make && sudo make install      build and install into the PostgreSQL 15 of pg_config
+#   scripts/test.sh                every test layer against a throwaway instance (README)
+#
+# src/core is compiled WITHOUT the server include path: any PostgreSQL header there fails the
+# build (DESIGN.md §2). src/pg is the glue and sees both.
+
+EXTENSION  = telemetry
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" telemetry.control)
+
+MODULE_big = telemetry
+CORE_SRCS  = $(sort $(wildcard src/core/*.cpp))
+GLUE_SRCS  = $(sort $(wildcard src/pg/*.cpp))
+OBJS       = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
+
+# One install script, concatenated from src/sql/*.sql in name order (pg_partman's layout).
+SQL_PARTS  = $(sort $(wildcard src/sql/*.sql))
+DATA_built = telemetry--$(EXTVERSION).sql
+EXTRA_CLEAN = telemetry--$(EXTVERSION).sql results regression.diffs regression.out output_iso tmp_check tmp_check_iso log
+
+# pg_regress: every file in sql/ runs (no test can be forgotten in a schedule).
+REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --load-extension=telemetry
+# Isolation specs live in test/isolation/specs with expected output in test/isolation/expected.
+ISOLATION      = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test/isolation --load-extension=telemetry
+TAP_TESTS   = 1
+PROVE_TESTS = test/t/*.pl
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CXXFLAGS = -std=c++17 -Wno-register -Wextra -Wno-unused-parameter -Wno-missing-field-initializers $(TELEMETRY_CXXFLAGS)
+SHLIB_LINK  = -lboost_json -lstdc++
+
+# PGXS would also build LLVM bitcode with clang, without our C++ flags (DESIGN.md §2.5).
+override with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# The pure core never sees PostgreSQL's include directories.
+$(CORE_SRCS:.cpp=.o): override CPPFLAGS := -I$(srcdir)/src -D_GNU_SOURCE
+
+# Header dependencies: rebuild objects when a header they include changes.
+override CXXFLAGS += -MMD -MP
+-include $(OBJS:.o=.d)
+EXTRA_CLEAN += $(OBJS:.o=.d)
+
+telemetry--$(EXTVERSION).sql: $(SQL_PARTS) telemetry.control
+	cat $(SQL_PARTS) > $@
+
+# Each test layer on its own, so scripts/test.sh can run them all and report every failure.
+# (installcheck, from PGXS, runs the three in a row and stops at the first that fails.)
+.PHONY: installcheck-regress installcheck-isolation installcheck-tap
+installcheck-regress:
+	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
+installcheck-isolation:
+	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
+installcheck-tap:
+	$(prove_installcheck)

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The README's main-job command: from a fresh Debian 12 machine to a running PostgreSQL 15 with
+# telemetry, an event catalog, two weeks of simulated product events from several tenants, and
+# what an analyst sees. Leaves the instance running and says how to connect and how to stop it.
+#
+#   scripts/demo.sh                 instance in /tmp/telemetry-demo
+#   TELEMETRY_DEMO_DIR=DIR scripts/demo.sh
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$TELEMETRY_ROOT"
+
+dir=${TELEMETRY_DEMO_DIR:-/tmp/telemetry-demo}
+
+log "Setting up dependencies"
+scripts/setup.sh
+
+log "Building and installing telemetry"
+build_and_install
+
+log "Starting a throwaway PostgreSQL 15 in $dir (shared_preload_libraries = 'telemetry')"
+stop_instance "$dir"
+rm -rf "$dir"
+port=$(free_port 5499)
+start_instance "$dir" "$port"
+psql=(psql -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres)
+as_instance_user createdb -h "$dir" -p "$port" -U postgres demo
+cp scripts/demo/*.sql catalog/conversation_practice.json "$dir"/
+[ "$(id -u)" -eq 0 ] && chown "$INSTANCE_USER" "$dir"/*.sql "$dir"/*.json
+
+log "CREATE EXTENSION telemetry"
+as_instance_user "${psql[@]}" -d demo -c 'CREATE EXTENSION telemetry' \
+  -c "SELECT count(*) AS daily_partitions, min(day) AS first_day, max(day) AS last_day FROM telemetry.partitions()"
+
+log "Loading the event catalog of the conversation-practice app (catalog/conversation_practice.json)"
+as_instance_user "${psql[@]}" -d demo \
+  -c "SELECT action, count(*) AS event_types FROM telemetry.load_catalog(pg_read_file('$dir/conversation_practice.json')::jsonb) GROUP BY action" \
+  -c "SELECT status, count(*) AS event_types, string_agg(name, ', ' ORDER BY name) AS names FROM telemetry.event_types GROUP BY status"
+
+log "Tracking two weeks of events from 4 tenants and 240 learners through telemetry.track()"
+started=$(date +%s%N)
+as_instance_user "${psql[@]}" -d demo -f "$dir/simulate.sql" -f "$dir/report.sql"
+elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+as_instance_user "${psql[@]}" -d demo -At -c "SELECT format('%s events tracked; simulation and report took %s ms', count(*), $elapsed_ms) FROM telemetry.events"
+
+log "What the catalog refuses (each is an ERROR to the application, and nothing is stored)"
+as_instance_user psql -X -h "$dir" -p "$port" -U postgres -d demo -f "$dir/refusals.sql" 2>&1 | sed 's/^psql:[^:]*:[0-9]*: //'
+
+cat <<MSG
+
+==> The instance is still running.
+    Connect:  psql -h $dir -p $port -U postgres demo
+    Stop:     $( [ "$(id -u)" -eq 0 ] && echo "runuser -u $INSTANCE_USER -- " )$PG_BINDIR/pg_ctl -D $dir/data stop
+MSG

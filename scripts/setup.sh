@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs everything a fresh Debian 12 needs to build, test and run telemetry.
+# Idempotent: when every package is already present it only checks and exits (well under a second).
+# Runs as root, or as an ordinary user through sudo.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  postgresql-15 postgresql-server-dev-15 postgresql-client-15
+  libboost-json1.81-dev libgtest-dev
+  libipc-run-perl            # TAP tests (PostgreSQL::Test::Cluster)
+  binutils                   # nm, for the exported-symbol test
+  sudo                       # root runs the throwaway instance as an unprivileged user
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo)
+else
+  echo "setup: missing packages (${missing[*]}) and no sudo to install them; run this script as root" >&2
+  exit 1
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The Debian package starts a default cluster on port 5432; we never use it, and tests
+# pick their own ports, so leave it alone.
+echo "setup: done"

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The README's test command: set up, build, install, and run every test layer (GoogleTest via
+# ctest, pg_regress, isolation, TAP) against throwaway PostgreSQL 15 instances. Exits non-zero
+# if any layer fails, after running all of them. Works as root (the instances run as the
+# `postgres` user) and as an ordinary user (installing through sudo).
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh regress    only some layers: unit, regress, isolation, tap
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$TELEMETRY_ROOT"
+
+layers=("$@")
+[ ${#layers[@]} -gt 0 ] || layers=(unit regress isolation tap)
+
+log "Setting up dependencies"
+scripts/setup.sh
+
+log "Building and installing telemetry (warnings are errors)"
+build_and_install TELEMETRY_CXXFLAGS=-Werror
+
+failures=()
+started=$(date +%s)
+
+run_unit() {
+  cmake -S . -B build/unit -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+    cmake --build build/unit -j"$(nproc)" >/dev/null &&
+    ctest --test-dir build/unit --output-on-failure --timeout 120 | tail -n 4
+}
+
+# pg_regress, isolation and TAP run in a scratch copy owned by the instance user, since
+# PostgreSQL will not run as root and writes its results next to the tests.
+work=$(mktemp -d "${TMPDIR:-/tmp}/telemetry-tests.XXXXXX")
+cp -a Makefile telemetry.control sql expected test catalog src "$work"/
+[ "$(id -u)" -eq 0 ] && chown -R "$INSTANCE_USER" "$work"
+
+run_pg_layer() {
+  local layer=$1
+  as_instance_user make -C "$work" -s "installcheck-$layer" \
+    EXTRA_REGRESS_OPTS="--temp-instance=$work/tmp_instance_$layer --temp-config=$work/test/regress.conf"
+}
+
+for layer in "${layers[@]}"; do
+  log "Layer: $layer"
+  case $layer in
+    unit) run_unit || failures+=(unit) ;;
+    regress | isolation | tap) run_pg_layer "$layer" || failures+=("$layer") ;;
+    *) echo "unknown layer $layer (unit, regress, isolation, tap)" >&2; exit 2 ;;
+  esac
+done
+
+for diffs in "$work/regression.diffs" "$work/output_iso/regression.diffs"; do
+  if [ -s "$diffs" ]; then
+    log "Differences ($diffs)"
+    head -n 300 "$diffs"
+  fi
+done
+if [ -d "$work/tmp_check/log" ] && [[ " ${failures[*]} " == *" tap "* ]]; then
+  log "TAP logs: $work/tmp_check/log"
+  tail -n 60 "$work"/tmp_check/log/regress_log_* 2>/dev/null || true
+fi
+
+log "Finished in $(( $(date +%s) - started )) s"
+if [ ${#failures[@]} -gt 0 ]; then
+  echo "FAILED layers: ${failures[*]} (scratch copy kept in $work)"
+  exit 1
+fi
+rm -rf "$work"
+echo "All layers passed: ${layers[*]}"

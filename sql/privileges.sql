@@ -1,0 +1,43 @@
+-- Privileges: nothing in the schema is open to PUBLIC; an application gets EXECUTE on
+-- track() and nothing else, so every stored event went through track()'s checks.
+-- Each test file starts from a fresh extension, so it does not depend on the others.
+DROP EXTENSION telemetry;
+CREATE EXTENSION telemetry;
+SET timezone = 'UTC';
+SELECT telemetry.define_event('app_opened');
+
+CREATE ROLE telemetry_regress_app;
+CREATE ROLE telemetry_regress_stranger;
+
+-- Without grants: no schema, no function, no table.
+SET ROLE telemetry_regress_stranger;
+SELECT telemetry.track('app_opened');
+SELECT count(*) FROM telemetry.events;
+RESET ROLE;
+
+-- The application role: EXECUTE on track(), USAGE on the schema; still no table access.
+GRANT USAGE ON SCHEMA telemetry TO telemetry_regress_app;
+GRANT EXECUTE ON FUNCTION telemetry.track(text, jsonb, text, text, timestamptz) TO telemetry_regress_app;
+SET ROLE telemetry_regress_app;
+SELECT telemetry.track('app_opened', '{"via": "app role"}') IS NOT NULL AS tracked;
+SELECT telemetry.track('unknown_thing');
+SELECT count(*) FROM telemetry.events;
+INSERT INTO telemetry.events (occurred_at, received_at, tenant_id, event_id, name, source, schema_version, properties)
+VALUES (now(), now(), '00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'forged', 'server', '1-0-0', '{}');
+UPDATE telemetry.event_types SET status = 'active';
+SELECT telemetry.define_event('sneaky');
+
+-- track() pins its search_path: a temporary table or function shadowing a name it uses
+-- changes nothing.
+CREATE TEMP TABLE event_types (name text, status text);
+INSERT INTO event_types VALUES ('forged_event', 'active');
+SELECT telemetry.track('forged_event');
+DROP TABLE pg_temp.event_types;
+RESET ROLE;
+
+SELECT properties, user_id FROM telemetry.events WHERE name = 'app_opened';
+
+REVOKE ALL ON SCHEMA telemetry FROM telemetry_regress_app;
+REVOKE ALL ON FUNCTION telemetry.track(text, jsonb, text, text, timestamptz) FROM telemetry_regress_app;
+DROP ROLE telemetry_regress_app;
+DROP ROLE telemetry_regress_stranger;

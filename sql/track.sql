@@ -1,0 +1,65 @@
+-- track(): what an accepted event looks like once stored.
+-- Each test file starts from a fresh extension, so it does not depend on the others.
+DROP EXTENSION telemetry;
+CREATE EXTENSION telemetry;
+SET timezone = 'UTC';
+
+SELECT telemetry.define_event('signup_completed',
+    '{"type": "object", "properties": {"plan": {"type": "string"}}}');
+SELECT telemetry.define_event('page_viewed');
+
+-- Multi-tenant form: returns the new event's id, a UUIDv7.
+SELECT telemetry.track('11111111-1111-1111-1111-111111111111'::uuid, 'signup_completed', '{"plan": "pro"}',
+                       'user-1', 'session-1') AS id \gset
+SELECT substr(:'id', 15, 1) AS uuid_version,
+       substr(:'id', 20, 1) IN ('8', '9', 'a', 'b') AS rfc_variant;
+
+SELECT tenant_id, name, properties, user_id, session_id, source, schema_version, sample_weight,
+       event_id = :'id' AS id_returned,
+       occurred_at = received_at AS occurred_defaults_to_received,
+       received_at <= now() AND received_at > now() - interval '1 minute' AS received_just_now
+FROM telemetry.events WHERE event_id = :'id';
+
+-- Single-tenant form: the nil-UUID tenant. Properties default to an empty object.
+SELECT telemetry.track('page_viewed') IS NOT NULL AS tracked;
+SELECT telemetry.track('page_viewed', '{"path": "/pricing"}'::jsonb, 'user-2') IS NOT NULL AS tracked;
+SELECT tenant_id, name, properties, user_id, session_id
+FROM telemetry.events WHERE tenant_id = '00000000-0000-0000-0000-000000000000' ORDER BY id;
+
+-- An explicit event time lands in the partition of its UTC day.
+SELECT telemetry.track('11111111-1111-1111-1111-111111111111'::uuid, 'page_viewed', '{}', NULL, NULL,
+                       date_trunc('day', now()) - interval '3 days' + interval '10 hours') AS old_id \gset
+SELECT tableoid::regclass = (SELECT p.partition FROM telemetry.partitions() p
+                             WHERE p.day = (now() AT TIME ZONE 'UTC')::date - 3) AS in_partition_of_its_day,
+       occurred_at = date_trunc('day', now()) - interval '3 days' + interval '10 hours' AS kept_as_given,
+       received_at > occurred_at AS received_later
+FROM telemetry.events WHERE event_id = :'old_id';
+
+-- Named arguments work for both forms.
+SELECT telemetry.track(name => 'page_viewed', properties => '{"path": "/"}', session_id => 's-9') IS NOT NULL;
+SELECT telemetry.track(tenant_id => '11111111-1111-1111-1111-111111111111', name => 'page_viewed',
+                       properties => '{}', user_id => 'user-1') IS NOT NULL;
+
+-- Ids are unique and increase with time; ingest order is kept in id.
+SELECT count(*) AS events, count(DISTINCT event_id) AS distinct_ids FROM telemetry.events;
+SELECT bool_and(id > prev_id) AS ids_increase
+FROM (SELECT id, lag(id) OVER (ORDER BY id) AS prev_id FROM telemetry.events) s WHERE prev_id IS NOT NULL;
+
+-- track() takes part in the caller's transaction: a rollback takes the event with it.
+BEGIN;
+SELECT telemetry.track('page_viewed', '{"path": "/rolled-back"}') IS NOT NULL;
+ROLLBACK;
+SELECT count(*) AS rolled_back_events FROM telemetry.events WHERE properties @> '{"path": "/rolled-back"}';
+
+-- Many events in one statement.
+SELECT count(telemetry.track('11111111-1111-1111-1111-111111111111'::uuid, 'page_viewed',
+                             jsonb_build_object('path', '/p/' || i), 'user-' || (i % 7), NULL))
+FROM generate_series(1, 1000) AS i;
+SELECT count(*) AS page_views, count(DISTINCT user_id) AS users
+FROM telemetry.events WHERE tenant_id = '11111111-1111-1111-1111-111111111111' AND name = 'page_viewed';
+
+-- Untyped literals: two arguments mean the single-tenant form; with three, PostgreSQL cannot
+-- tell the forms apart and asks for a cast (docs/api.md).
+SELECT telemetry.track('page_viewed', '{"path": "/two-literals"}') IS NOT NULL;
+SELECT telemetry.track('11111111-1111-1111-1111-111111111111', 'page_viewed', '{}');
+SELECT telemetry.track('11111111-1111-1111-1111-111111111111'::uuid, 'page_viewed', '{}') IS NOT NULL;

@@ -1,0 +1,33 @@
+// The backend's copy of the event catalog.
+//
+// Built from telemetry.event_types on first use and rebuilt after any change to it. A statement
+// trigger on the table (telemetry.catalog_changed) sends a relcache invalidation; no polling.
+//
+// Versions: one top-level statement validates against one catalog version. Invalidations
+// from other sessions are taken in when a new statement starts, so a change committed
+// elsewhere applies from the next statement on, even inside an open transaction. A change made
+// by this session applies at once (a DO block may define an event type and then track it).
+// The table is read with the latest snapshot, as PostgreSQL reads its own catalogs, so a
+// REPEATABLE READ transaction never caches an outdated catalog.
+#pragma once
+
+#include <string_view>
+
+#include "core/catalog.hpp"
+#include "pg/pg_headers.hpp"
+
+namespace telemetry::pg {
+
+// The current catalog. Call it with no C++ object alive (it may run SPI). The reference stays
+// valid until the next call into PostgreSQL that can process invalidations (opening or locking
+// a relation, SPI): finish every use of it before the insert.
+const Catalog& current_catalog();
+
+// True the first time this backend is told about a deprecated event type since the catalog was
+// last rebuilt, so the warning is given once per session rather than once per event.
+bool first_deprecation_notice(const EventTypeSpec& type);
+
+// Called by the catalog_changed trigger: this session changed the catalog.
+void note_own_catalog_change();
+
+}  // namespace telemetry::pg

@@ -1,0 +1,17 @@
+// Server settings (GUCs) of the extension. Defined in module.cpp; documented in docs/operations.md.
+#pragma once
+
+namespace telemetry::pg {
+
+// Days of raw events kept by default; also how far back partitions are made, so that any
+// event young enough to be accepted has a partition to go to.
+extern int retention_days;
+// Days ahead of today for which partitions are kept ready.
+extern int premake_days;
+
+// Set while restoring a dump: CREATE EXTENSION then makes no partitions (the dump has them).
+extern bool restoring;
+
+void define_settings();
+
+}  // namespace telemetry::pg

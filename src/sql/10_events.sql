@@ -1,0 +1,133 @@
+-- The event store.
+--
+-- Range-partitioned by day (UTC) on the event time. Partitions are made ahead from the clock,
+-- never from data, and there is no DEFAULT partition (pg_partman #332, #374, #462): an event
+-- whose day has no partition is refused with a clear error before the insert, never parked.
+-- Partitions cover telemetry.retention_days back, so any event recent enough to be accepted has
+-- somewhere to go, and telemetry.premake_days ahead.
+--
+-- Dump and restore shape this: the parent table is a member of the extension, so pg_dump
+-- leaves it to CREATE EXTENSION; partitions are not members, so pg_dump dumps them with their
+-- data. The parent therefore has no indexes of its own. Each partition carries its own primary
+-- key and index (made by create_partitions), which pg_dump restores after the data; indexes on
+-- the parent would be copied onto each partition at ATTACH and collide with the dumped ones.
+
+CREATE SEQUENCE telemetry.events_id_seq;
+
+CREATE TABLE telemetry.events (
+    id              bigint      NOT NULL DEFAULT pg_catalog.nextval('telemetry.events_id_seq'::pg_catalog.regclass),
+    occurred_at     timestamptz NOT NULL,   -- when it happened: the partition key
+    received_at     timestamptz NOT NULL,   -- when the database accepted it
+    tenant_id       uuid        NOT NULL,
+    event_id        uuid        NOT NULL,   -- UUIDv7 made by track(), or the client's id
+    sample_weight   real        NOT NULL DEFAULT 1,  -- 1 / sampling rate: multiply to scale counts back
+    name            text        NOT NULL,
+    user_id         text,
+    session_id      text,
+    source          text        NOT NULL,   -- server (track), later: client (track_batch)
+    schema_version  text        NOT NULL,   -- SchemaVer of the event type that validated it
+    properties      jsonb       NOT NULL
+) PARTITION BY RANGE (occurred_at);
+
+-- ids must not start again at 1 after a restore: they order events of the same instant.
+SELECT pg_catalog.pg_extension_config_dump('telemetry.events_id_seq', '');
+
+COMMENT ON TABLE telemetry.events IS 'Accepted events, partitioned by UTC day of occurred_at. Written by telemetry.track().';
+
+-- The partitions of telemetry.events with the UTC day each one holds.
+CREATE FUNCTION telemetry.partitions()
+RETURNS TABLE (partition regclass, day date, lower_bound timestamptz, upper_bound timestamptz)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT c.oid::pg_catalog.regclass,
+           (b.bounds[1]::pg_catalog.timestamptz AT TIME ZONE 'UTC')::pg_catalog.date,
+           b.bounds[1]::pg_catalog.timestamptz,
+           b.bounds[2]::pg_catalog.timestamptz
+    FROM pg_catalog.pg_inherits i
+    JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
+    CROSS JOIN LATERAL pg_catalog.regexp_match(pg_catalog.pg_get_expr(c.relpartbound, c.oid),
+                                              'FROM \(''([^'']+)''\) TO \(''([^'']+)''\)') AS b(bounds)
+    WHERE i.inhparent OPERATOR(pg_catalog.=) 'telemetry.events'::pg_catalog.regclass
+    ORDER BY 3
+$$;
+
+-- Makes the missing daily partitions from (today - retention) to (today + premake), by the
+-- clock p_now in UTC. Idempotent; returns how many it made. Callable by hand, by the
+-- maintenance worker, and by CREATE EXTENSION.
+--
+-- Each partition is created on its own, then attached: CREATE TABLE ... PARTITION OF would take
+-- an ACCESS EXCLUSIVE lock on telemetry.events, queueing behind every open transaction that has
+-- tracked an event and blocking all ingest behind it; ATTACH PARTITION only needs SHARE UPDATE
+-- EXCLUSIVE, which ingest does not conflict with (test/isolation/specs/partitions_vs_ingest.spec).
+--
+-- The indexes of every partition are defined here, and only here:
+--   primary key (tenant_id, occurred_at, id): leads with tenant_id like every unique key (no
+--     cross-tenant uniqueness oracle), serves "recent events of a tenant", and id orders events
+--     of the same instant (FUNNELS.md F2);
+--   (tenant_id, name, occurred_at): counts and funnels of one event type over time.
+CREATE FUNCTION telemetry.create_partitions(
+    p_now        timestamptz DEFAULT pg_catalog.now(),
+    p_days_back  integer     DEFAULT NULL,
+    p_days_ahead integer     DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    days_back  integer := coalesce(p_days_back,
+                                   pg_catalog.current_setting('telemetry.retention_days', true)::integer, 90);
+    days_ahead integer := coalesce(p_days_ahead,
+                                   pg_catalog.current_setting('telemetry.premake_days', true)::integer, 7);
+    today      date;
+    day        date;
+    made       integer := 0;
+    part_name  text;
+BEGIN
+    IF p_now IS NULL OR NOT pg_catalog.isfinite(p_now) THEN
+        RAISE EXCEPTION 'p_now must be a finite timestamp' USING ERRCODE = '22008';
+    END IF;
+    IF days_back < 0 OR days_ahead < 0 OR days_back > 3650 OR days_ahead > 365 THEN
+        RAISE EXCEPTION 'days back must be within 0..3650 and days ahead within 0..365' USING ERRCODE = '22023';
+    END IF;
+    -- One creator at a time (the worker and a manual call may overlap).
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('telemetry.create_partitions'));
+    today := (p_now AT TIME ZONE 'UTC')::date;
+    FOR day IN SELECT g::date FROM pg_catalog.generate_series(today - days_back, today + days_ahead, interval '1 day') AS g
+    LOOP
+        part_name := 'events_p' || pg_catalog.to_char(day, 'YYYYMMDD');
+        CONTINUE WHEN pg_catalog.to_regclass('telemetry.' || part_name) IS NOT NULL;
+        EXECUTE pg_catalog.format(
+            'CREATE TABLE telemetry.%I (LIKE telemetry.events INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMPRESSION)',
+            part_name);
+        EXECUTE pg_catalog.format('ALTER TABLE telemetry.%I ADD CONSTRAINT %I PRIMARY KEY (tenant_id, occurred_at, id)',
+                                  part_name, part_name || '_pkey');
+        EXECUTE pg_catalog.format('CREATE INDEX %I ON telemetry.%I (tenant_id, name, occurred_at)',
+                                  part_name || '_tenant_name_time', part_name);
+        EXECUTE pg_catalog.format(
+            'ALTER TABLE telemetry.events ATTACH PARTITION telemetry.%I FOR VALUES FROM (%L) TO (%L)',
+            part_name,
+            (day::timestamp AT TIME ZONE 'UTC'),
+            ((day + 1)::timestamp AT TIME ZONE 'UTC'));
+        made := made + 1;
+    END LOOP;
+    RETURN made;
+END
+$$;
+
+-- Partitions for the coming days (and the retention window behind) exist from the start,
+-- unless a dump is being restored: the dump brings its own partitions and data
+-- (docs/operations.md, "Dump and restore").
+DO $$
+DECLARE
+    part regclass;
+BEGIN
+    IF coalesce(pg_catalog.current_setting('telemetry.restoring', true), 'off') OPERATOR(pg_catalog.=) 'on' THEN
+        RETURN;
+    END IF;
+    PERFORM telemetry.create_partitions();
+    FOR part IN SELECT p.partition FROM telemetry.partitions() p LOOP
+        EXECUTE pg_catalog.format('ALTER EXTENSION telemetry DROP TABLE %s', part);
+    END LOOP;
+END
+$$;

@@ -1,0 +1,115 @@
+-- The event catalog: which event types exist and the rules each carries (docs/catalog.md).
+
+CREATE FUNCTION telemetry.valid_event_name(name text)
+RETURNS boolean
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'telemetry_valid_event_name';
+
+COMMENT ON FUNCTION telemetry.valid_event_name(text) IS
+    'The naming rule of event types: lower-case letters, digits, underscores and dots, starting with a letter, at most 100 bytes.';
+
+CREATE TABLE telemetry.event_types (
+    name          text        PRIMARY KEY CHECK (telemetry.valid_event_name(name)),
+    version       text        NOT NULL DEFAULT '1-0-0'
+                              CHECK (version OPERATOR(pg_catalog.~) '^[1-9][0-9]{0,8}-(0|[1-9][0-9]{0,8})-(0|[1-9][0-9]{0,8})$'),
+    status        text        NOT NULL DEFAULT 'active'
+                              CHECK (status OPERATOR(pg_catalog.=) ANY (ARRAY['planned', 'active', 'deprecated', 'blocked'])),
+    description   text        NOT NULL DEFAULT '',
+    sample_rate   float8      NOT NULL DEFAULT 1 CHECK (sample_rate > 0 AND sample_rate <= 1),
+    max_bytes     integer     NOT NULL DEFAULT 2048 CHECK (max_bytes BETWEEN 2 AND 65536),
+    on_violation  text        NOT NULL DEFAULT 'reject'
+                              CHECK (on_violation OPERATOR(pg_catalog.=) ANY (ARRAY['reject', 'quarantine', 'omit'])),
+    schema        jsonb       NOT NULL DEFAULT '{"type": "object"}',
+    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at    timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
+COMMENT ON TABLE telemetry.event_types IS 'The event catalog. Change it with telemetry.load_catalog() or telemetry.define_event().';
+
+-- The catalog is configuration: pg_dump must dump its rows.
+SELECT pg_catalog.pg_extension_config_dump('telemetry.event_types', '');
+
+-- Every backend caches the catalog; this trigger tells them all to rebuild after a change.
+CREATE FUNCTION telemetry.catalog_changed()
+RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'telemetry_catalog_changed';
+
+CREATE TRIGGER event_types_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON telemetry.event_types
+    FOR EACH STATEMENT EXECUTE FUNCTION telemetry.catalog_changed();
+
+-- The event types of a catalog document, checked and normalised; nothing is stored. Errors
+-- name the JSON path of the first problem. Useful on its own to lint a catalog file in CI.
+CREATE FUNCTION telemetry.validate_catalog(document jsonb)
+RETURNS TABLE (name text, version text, status text, description text, sample_rate float8,
+               max_bytes integer, on_violation text, schema jsonb)
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'telemetry_validate_catalog';
+
+-- Loads or updates event types from one catalog document, in one transaction. Idempotent:
+-- loading the same document twice changes nothing the second time. Event types the document
+-- does not mention are left as they are. Returns what happened to each declared type.
+CREATE FUNCTION telemetry.load_catalog(document jsonb)
+RETURNS TABLE (event_name text, action text, version text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    declared record;
+    existing telemetry.event_types%ROWTYPE;
+BEGIN
+    -- One catalog change at a time; tracking goes on meanwhile (it only reads the cache).
+    LOCK TABLE telemetry.event_types IN SHARE ROW EXCLUSIVE MODE;
+
+    -- validate_catalog() checks the whole document before it returns its first row, so a bad
+    -- entry anywhere refuses the document before anything is written.
+    FOR declared IN SELECT * FROM telemetry.validate_catalog(document) LOOP
+        SELECT * INTO existing FROM telemetry.event_types t WHERE t.name OPERATOR(pg_catalog.=) declared.name;
+        event_name := declared.name;
+        version := declared.version;
+        IF NOT FOUND THEN
+            INSERT INTO telemetry.event_types (name, version, status, description, sample_rate, max_bytes,
+                                               on_violation, schema)
+            VALUES (declared.name, declared.version, declared.status, declared.description, declared.sample_rate,
+                    declared.max_bytes, declared.on_violation, declared.schema);
+            action := 'created';
+        ELSIF (existing.version, existing.status, existing.description, existing.sample_rate, existing.max_bytes,
+               existing.on_violation, existing.schema)
+              IS NOT DISTINCT FROM
+              (declared.version, declared.status, declared.description, declared.sample_rate, declared.max_bytes,
+               declared.on_violation, declared.schema) THEN
+            action := 'unchanged';
+        ELSE
+            UPDATE telemetry.event_types t
+               SET version = declared.version, status = declared.status, description = declared.description,
+                   sample_rate = declared.sample_rate, max_bytes = declared.max_bytes,
+                   on_violation = declared.on_violation, schema = declared.schema, updated_at = pg_catalog.now()
+             WHERE t.name OPERATOR(pg_catalog.=) declared.name;
+            action := 'updated';
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+-- Declares or updates one event type: load_catalog() with a one-event document.
+CREATE FUNCTION telemetry.define_event(
+    name          text,
+    schema        jsonb   DEFAULT '{"type": "object"}',
+    status        text    DEFAULT 'active',
+    version       text    DEFAULT '1-0-0',
+    description   text    DEFAULT '',
+    sample_rate   float8  DEFAULT 1,
+    max_bytes     integer DEFAULT 2048,
+    on_violation  text    DEFAULT 'reject')
+RETURNS text
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT l.action
+    FROM telemetry.load_catalog(pg_catalog.jsonb_build_object('events', pg_catalog.jsonb_build_array(
+        pg_catalog.jsonb_build_object('name', name, 'schema', schema, 'status', status, 'version', version,
+                                      'description', description, 'sample_rate', sample_rate,
+                                      'max_bytes', max_bytes, 'on_violation', on_violation)))) AS l
+$$;

@@ -1,0 +1,14 @@
+-- Diagnostics and privileges.
+
+-- Drives each path of the C++/PostgreSQL error boundary on purpose (docs/errors.md).
+CREATE FUNCTION telemetry.self_test(kind text)
+RETURNS text
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'telemetry_self_test';
+
+-- Nothing is callable by PUBLIC. Grant what each role needs (README, "Privileges").
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA telemetry FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA telemetry FROM PUBLIC;
+
+-- The naming rule is harmless and is used by CHECK constraints, which need EXECUTE.
+GRANT EXECUTE ON FUNCTION telemetry.valid_event_name(text) TO PUBLIC;

@@ -1,0 +1,49 @@
+# pg_dump and restore: the catalog and every event come back, partitions included (they are not
+# extension members, so pg_dump dumps them with their data), and tracking goes on afterwards.
+# The restore sets telemetry.restoring, so CREATE EXTENSION makes no partitions of its own.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('dump');
+$node->init;
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'telemetry'");
+$node->start;
+
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION telemetry;
+	SELECT telemetry.load_catalog('{"events": [{"name": "lesson_done", "version": "1-0-2"}, {"name": "quiz_done"}]}');
+	SELECT telemetry.track('33333333-3333-3333-3333-333333333333'::uuid, 'lesson_done',
+	                       jsonb_build_object('n', i), 'u' || (i % 5), NULL, now() - (i % 20) * interval '1 day')
+	FROM generate_series(1, 500) AS i;
+});
+my $summary = q{SELECT count(*), count(DISTINCT event_id), sum((properties->>'n')::int),
+	min(occurred_at)::date, (SELECT string_agg(name || ' ' || version, ',' ORDER BY name) FROM telemetry.event_types)
+	FROM telemetry.events};
+my $before = $node->safe_psql('postgres', $summary);
+
+my $dump = $node->basedir . '/telemetry.dump';
+$node->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('postgres') ], 'pg_dump');
+
+$node->safe_psql('postgres', 'CREATE DATABASE restored');
+{
+	local $ENV{PGOPTIONS} = '-c telemetry.restoring=on';
+	$node->command_ok([ 'pg_restore', '--exit-on-error', '-d', $node->connstr('restored'), $dump ],
+		'pg_restore without a single error');
+}
+is($node->safe_psql('restored', $summary), $before, 'events and catalog are identical after restore');
+is($node->safe_psql('restored', 'SELECT count(*) FROM telemetry.partitions()'),
+	$node->safe_psql('postgres', 'SELECT count(*) FROM telemetry.partitions()'), 'same partitions');
+ok($node->safe_psql('restored', "SELECT telemetry.track('quiz_done') IS NOT NULL"), 'tracking after restore');
+is($node->safe_psql('restored', 'SELECT telemetry.create_partitions()'), '0', 'no partition was missing');
+
+# Without the setting, the restore collides with the partitions CREATE EXTENSION makes: the
+# reason for telemetry.restoring (docs/operations.md).
+$node->safe_psql('postgres', 'CREATE DATABASE restored_naively');
+$node->command_fails([ 'pg_restore', '--exit-on-error', '-d', $node->connstr('restored_naively'), $dump ],
+	'a restore without telemetry.restoring stops at the first partition');
+
+$node->stop;
+done_testing();
