@@ -20,7 +20,7 @@ build_and_install
 log "Starting a throwaway PostgreSQL 15 in $dir (shared_preload_libraries = 'telemetry')"
 stop_instance "$dir"
 rm -rf "$dir"
-port=$(free_port 5499)
+port=${TELEMETRY_DEMO_PORT:-5499}
 start_instance "$dir" "$port"
 psql=(psql -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres)
 as_instance_user createdb -h "$dir" -p "$port" -U postgres demo

@@ -36,17 +36,9 @@ build_and_install() {
   as_root make -C "$TELEMETRY_ROOT" -s install "$@" >/dev/null
 }
 
-# A port nobody listens on, starting from $1.
-free_port() {
-  local port=$1
-  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || [ -e "/tmp/.s.PGSQL.$port" ]; do
-    port=$((port + 1))
-  done
-  echo "$port"
-}
-
 # start_instance DIR PORT [extra postgresql.conf lines...]
-# A fresh cluster in DIR/data, listening only on a Unix socket in DIR, with telemetry preloaded.
+# A fresh cluster in DIR/data, listening only on a Unix socket in DIR (so any port number is
+# free), with telemetry preloaded.
 start_instance() {
   local dir=$1 port=$2
   shift 2
