@@ -30,7 +30,7 @@ PROVE_TESTS = test/t/*.pl
 
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CXXFLAGS = -std=c++17 -Wno-register -Wextra -Wno-unused-parameter -Wno-missing-field-initializers $(TELEMETRY_CXXFLAGS)
-SHLIB_LINK  = -lboost_json -lstdc++
+SHLIB_LINK  = -lboost_json -lre2 -lstdc++
 
 # PGXS would also build LLVM bitcode with clang, without our C++ flags (DESIGN.md §2.5).
 override with_llvm = no

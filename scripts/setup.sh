@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config
   postgresql-15 postgresql-server-dev-15 postgresql-client-15
   libboost-json1.81-dev libgtest-dev
+  libre2-dev                 # pattern matching in property schemas: linear time, no recursion
   libipc-run-perl            # TAP tests (PostgreSQL::Test::Cluster)
   binutils                   # nm, for the exported-symbol test
   sudo                       # root runs the throwaway instance as an unprivileged user

@@ -15,6 +15,8 @@
 
 namespace telemetry {
 
+class CompiledSchema;
+
 // planned: declared, not yet sent (track() refuses it); active: accepted; deprecated: accepted
 // with a warning, so producers can be moved off it; blocked: refused.
 enum class EventStatus { planned, active, deprecated, blocked };
@@ -59,6 +61,7 @@ struct EventTypeSpec {
     std::int32_t max_bytes = default_max_bytes;
     ViolationPolicy on_violation = ViolationPolicy::reject;
     std::string schema_json = R"({"type":"object"})";  // the property schema, as JSON text
+    std::shared_ptr<const CompiledSchema> schema;        // compiled once, shared by catalog copies
 };
 
 // The per-backend lookup structure. Immutable once built; a catalog change builds a new one.

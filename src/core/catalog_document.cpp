@@ -6,6 +6,7 @@
 
 #include "core/event_name.hpp"
 #include "core/json_path.hpp"
+#include "core/schema.hpp"
 
 namespace telemetry {
 
@@ -110,11 +111,18 @@ EventTypeSpec parse_event(const json::value& entry, const JsonPath& path) {
         } else if (key == "schema") {
             if (!value.is_object()) wrong_kind(at, "an object", value);
             spec.schema_json = json::serialize(value);
+            try {
+                spec.schema = compile_schema(spec.schema_json, at.str());
+            } catch (DomainError& e) {
+                e.error().message = "catalog document: " + e.error().message;
+                throw;
+            }
         } else {
             refuse(at, "unknown key (allowed: name, version, status, description, sample_rate, max_bytes, "
                        "on_violation, schema)");
         }
     }
+    if (!spec.schema) spec.schema = compile_schema(spec.schema_json, path.key("schema").str());
     return spec;
 }
 

@@ -1,0 +1,219 @@
+#include "core/ingest.hpp"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/event_name.hpp"
+#include "core/schema.hpp"
+#include "core/sha256.hpp"
+
+namespace telemetry {
+
+const char* to_string(IngestStatus status) noexcept {
+    switch (status) {
+        case IngestStatus::accepted: return "accepted";
+        case IngestStatus::duplicate: return "duplicate";
+        case IngestStatus::quarantined: return "quarantined";
+        case IngestStatus::rejected: return "rejected";
+        case IngestStatus::sampled_out: return "sampled_out";
+        case IngestStatus::opted_out: return "opted_out";
+    }
+    return "rejected";
+}
+
+bool sample_keeps(std::string_view tenant_id, std::string_view actor, double rate) noexcept {
+    if (rate >= 1.0) return true;
+    Sha256 h;
+    h.update(tenant_id.data(), tenant_id.size());
+    h.update("\0", 1);
+    h.update(actor.data(), actor.size());
+    const Sha256Digest d = h.finish();
+    std::uint64_t x = 0;
+    for (int i = 0; i < 8; ++i) x = (x << 8) | d[static_cast<std::size_t>(i)];
+    // Keep when x / 2^64 < rate.
+    const double unit = static_cast<double>(x >> 11) * 0x1.0p-53;
+    return unit < rate;
+}
+
+namespace {
+
+struct Decider {
+    const Catalog& catalog;
+    const IngestSettings& settings;
+    const IncomingEvent& in;
+    Arena& arena;
+    IngestDecision out;
+
+    IngestDecision reject(const char* state, const std::string& reason) {
+        out.status = IngestStatus::rejected;
+        out.sqlstate = state;
+        out.reason = arena.copy(reason);
+        return out;
+    }
+
+    std::string quoted_name() const { return "event \"" + std::string(*in.name) + "\""; }
+
+    // A violation's path (relative to the properties) as seen from the caller's document.
+    std::string caller_path(const std::string& path) const { return std::string(in.properties_path) + path.substr(1); }
+
+    IngestDecision run() {
+        if (*in.read_sqlstate) return reject(in.read_sqlstate, std::string(in.read_problem));
+        if (in.opted_out) {
+            out.status = IngestStatus::opted_out;
+            return out;
+        }
+
+        // 3. The event's own fields.
+        if (!in.name) return reject("22004", "event name must not be NULL");
+        const EventNameVerdict verdict = check_event_name(*in.name);
+        if (verdict != EventNameVerdict::ok) return reject("42602", describe(verdict));
+        for (const auto& [field, value] : {std::pair<const char*, const std::optional<std::string_view>*>{"user_id", &in.user_id},
+                                            {"session_id", &in.session_id}}) {
+            if (!*value) continue;
+            if ((*value)->empty()) return reject("22023", std::string(field) + " must not be empty");
+            if ((*value)->size() > max_id_bytes)
+                return reject("22001", std::string(field) + " must be at most " + std::to_string(max_id_bytes) + " bytes");
+        }
+
+        // 4. The catalog.
+        const EventTypeSpec* type = catalog.find(*in.name);
+        if (type == nullptr) return reject("42704", quoted_name() + " is not in the catalog");
+        if (type->status == EventStatus::planned || type->status == EventStatus::blocked)
+            return reject("55000", quoted_name() + " is " + to_string(type->status) + ": it does not accept events");
+        if (!type->schema) return reject("55000", quoted_name() + " has a schema that does not compile; fix it with load_catalog()");
+        out.type = type;
+        if (type->status == EventStatus::deprecated) out.reason = "event type is deprecated";
+
+        // 5. Time.
+        const std::int64_t now = settings.now_us;
+        std::int64_t occurred = now;
+        if (in.sent_at_us && (*in.sent_at_us < earliest_plausible_us || *in.sent_at_us >= latest_plausible_us))
+            return reject("22008", "sent_at is not a plausible time (before 1970 or after 2199)");
+        if (in.occurred_at_us) {
+            occurred = *in.occurred_at_us;
+            if (occurred < earliest_plausible_us || occurred >= latest_plausible_us)
+                return reject("22008", "occurred_at is not a plausible time (before 1970 or after 2199)");
+            if (in.sent_at_us) {
+                // The client's clock is off by (sent_at - received_at); take that back out.
+                occurred += now - *in.sent_at_us;
+                out.flags |= event_flag::clock_corrected;
+            }
+        }
+        if (occurred > now + settings.future_tolerance_us) {
+            occurred = now;
+            out.flags |= event_flag::time_clamped;
+        }
+        if (occurred < now - settings.retention_us)
+            return reject("22008", "occurred_at is older than the tenant's retention of " +
+                                       std::to_string(settings.retention_us / 86400000000LL) + " days");
+        out.occurred_at_us = occurred;
+
+        // 6. Sampling, by actor: the user, else the session, else the event itself.
+        if (type->sample_rate < 1.0) {
+            std::string actor;
+            if (in.user_id) actor = "u:" + std::string(*in.user_id);
+            else if (in.session_id) actor = "s:" + std::string(*in.session_id);
+            else if (in.event_id) actor = "e:" + std::string(reinterpret_cast<const char*>(in.event_id->data()), 16);
+            else return reject("XX000", "telemetry: an event without an id reached sampling");
+            if (!sample_keeps(settings.tenant_id, actor, type->sample_rate)) {
+                out.status = IngestStatus::sampled_out;
+                return out;
+            }
+            out.sample_weight = static_cast<float>(1.0 / type->sample_rate);
+        }
+
+        // 7. The schema.
+        static const JsonValue empty_object = [] {
+            JsonValue v;
+            v.kind = JsonKind::object;
+            return v;
+        }();
+        const JsonValue& properties = in.properties ? *in.properties : empty_object;
+        if (properties.kind != JsonKind::object)
+            return reject("22023", std::string("properties must be a JSON object, found ") + describe_kind(properties));
+        const CompiledSchema& schema = *type->schema;
+        std::vector<Violation> violations = validate(schema, properties);
+        std::vector<std::string> omit;
+        if (!violations.empty()) {
+            bool pii_reject = false;
+            bool omittable = true;
+            for (const Violation& v : violations) {
+                pii_reject = pii_reject || v.keyword == "x-pii";
+                omittable = omittable && v.omittable && v.path != "$";
+            }
+            std::string reason =
+                quoted_name() + ": " + caller_path(violations[0].path) + ": " + violations[0].keyword + ": " + violations[0].message;
+            if (violations.size() > 1)
+                reason += " (and " + std::to_string(violations.size() - 1) + (violations.size() >= max_violations ? " or more" : "") +
+                          " more)";
+            // A property the catalog refuses outright is never kept, not even in quarantine.
+            if (pii_reject || type->on_violation == ViolationPolicy::reject ||
+                (type->on_violation == ViolationPolicy::omit && !omittable))
+                return reject("23514", reason);
+            if (type->on_violation == ViolationPolicy::quarantine) {
+                out.status = IngestStatus::quarantined;
+                out.sqlstate = "23514";
+                out.reason = arena.copy(reason);
+                out.violation_path = arena.copy(caller_path(violations[0].path));
+                out.violation_rule = arena.copy(violations[0].keyword);
+            } else {
+                for (const Violation& v : violations) omit.push_back(v.path);
+                out.flags |= event_flag::properties_omitted;
+            }
+        }
+
+        // 8. x-pii rewriting, and the members omitted above.
+        const PiiHashKey key{settings.pii_master_key, settings.tenant_id};
+        const Rewritten rewritten = rewrite_properties(schema, properties, omit, key, arena);
+        const JsonValue* stored = rewritten.value;
+        out.properties_rewritten = stored != &properties;
+        if (rewritten.pii_applied) out.flags |= event_flag::pii_rewritten;
+        if (rewritten.omitted) out.flags |= event_flag::properties_omitted;
+        out.properties = stored;
+
+        // 9. Size, of what would be stored.
+        const std::size_t size = canonical_size(*stored);
+        if (size > static_cast<std::size_t>(type->max_bytes)) {
+            const std::string reason = quoted_name() + ": properties are " + std::to_string(size) +
+                                       " bytes of JSON, over the limit of " + std::to_string(type->max_bytes);
+            // Quarantine keeps oversized events too, up to the largest limit a catalog may set.
+            if (type->on_violation != ViolationPolicy::quarantine || size > static_cast<std::size_t>(largest_max_bytes))
+                return reject("54000", reason);
+            if (out.status == IngestStatus::quarantined) return out;  // already quarantined for its schema
+            out.status = IngestStatus::quarantined;
+            out.sqlstate = "54000";
+            out.reason = arena.copy(reason);
+            out.violation_path = in.properties_path;
+            out.violation_rule = "max_bytes";
+            return out;
+        }
+        if (out.status != IngestStatus::quarantined) out.status = IngestStatus::accepted;
+        return out;
+    }
+};
+
+}  // namespace
+
+IngestDecision decide(const Catalog& catalog, const IngestSettings& settings, const IncomingEvent& event,
+                      Arena& arena) noexcept {
+    Decider decider{catalog, settings, event, arena, {}};
+    IngestDecision decision;
+    const Error error = capture_errors([&] { decision = decider.run(); });
+    if (failed(error)) {
+        decision = IngestDecision{};
+        decision.status = IngestStatus::rejected;
+        // The sqlstate must outlive this call: keep to the static strings of known codes.
+        decision.sqlstate = error.sqlstate == sqlstate::out_of_memory ? sqlstate::out_of_memory : sqlstate::internal_error;
+        try {
+            decision.reason = arena.copy(error.message);
+        } catch (...) {
+            decision.reason = "internal error";
+        }
+    }
+    return decision;
+}
+
+}  // namespace telemetry
+
+#include "core/no_postgres.hpp"

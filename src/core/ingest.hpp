@@ -1,0 +1,95 @@
+// The ingest decision: what happens to one event, decided once, the same way for track(),
+// track_batch() and (later) the write-path triggers.
+//
+// The checks run in this order, and the first that fails decides (docs/ingest.md):
+//   1. the event could be read (text batches: duplicate keys, NUL characters, numbers);
+//   2. the user has opted out                          -> opted_out (nothing else is looked at)
+//   3. the event's own fields: name, ids, times        -> rejected
+//   4. the catalog knows the type and it accepts events -> rejected
+//   5. time: clock-skew correction, future clamp, retention, plausibility
+//   6. sampling (consistent per actor)                 -> sampled_out
+//   7. the property schema, under the type's policy    -> rejected | quarantined | omit members
+//   8. x-pii rewriting (hash, redact, drop)
+//   9. the size limit on the final properties          -> rejected | quarantined
+// Deduplication by event_id and the insert happen afterwards, in the glue, because they need
+// the database.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "core/arena.hpp"
+#include "core/catalog.hpp"
+#include "core/json.hpp"
+#include "core/json_text.hpp"
+#include "core/uuid.hpp"
+
+namespace telemetry {
+
+enum class IngestStatus : std::uint8_t { accepted, duplicate, quarantined, rejected, sampled_out, opted_out };
+const char* to_string(IngestStatus status) noexcept;
+
+// Bits of telemetry.events.flags.
+namespace event_flag {
+inline constexpr std::uint16_t time_clamped = 1;        // occurred_at was too far ahead: stored as received_at
+inline constexpr std::uint16_t clock_corrected = 2;     // occurred_at shifted by (received_at - sent_at)
+inline constexpr std::uint16_t properties_omitted = 4;  // members removed (on_violation or additionalProperties "omit")
+inline constexpr std::uint16_t pii_rewritten = 8;       // x-pii hash, redact or drop changed the properties
+}  // namespace event_flag
+
+inline constexpr std::size_t max_id_bytes = 256;
+
+// One event as it arrived. Views point into memory that outlives the decision.
+struct IncomingEvent {
+    std::optional<std::string_view> name;
+    const JsonValue* properties = nullptr;   // nullptr: none given, meaning {}
+    std::optional<std::string_view> user_id;
+    std::optional<std::string_view> session_id;
+    std::optional<Uuid> event_id;            // the client's id, or the one made for it (sampling uses it)
+    std::optional<std::int64_t> occurred_at_us;  // Unix microseconds
+    std::optional<std::int64_t> sent_at_us;
+    bool opted_out = false;                  // the caller looked the user up in the opt-out list
+    // Where the properties sit in the caller's document, for the paths in reasons: "$" when
+    // they are track()'s argument, "$.properties" inside a batch element.
+    std::string_view properties_path = "$";
+    // A problem found while reading the event (text parser, or unpacking a batch element).
+    const char* read_sqlstate = "";
+    std::string_view read_problem;
+};
+
+struct IngestSettings {
+    std::int64_t now_us = 0;                 // received_at, Unix microseconds
+    std::int64_t retention_us = 0;           // events older than this are refused
+    std::int64_t future_tolerance_us = 0;    // later than now + this: clamped to now
+    std::string_view tenant_id;              // 16 bytes: sampling and hashing are per tenant
+    std::string_view pii_master_key;
+};
+
+struct IngestDecision {
+    IngestStatus status = IngestStatus::rejected;
+    const char* sqlstate = "";               // rejected and quarantined: the rule's SQLSTATE
+    std::string_view reason;                 // why; empty for a plain accept
+    // For accepted and quarantined events:
+    const EventTypeSpec* type = nullptr;     // valid while the catalog is pinned (one statement)
+    const JsonValue* properties = nullptr;   // what to store, maybe rewritten
+    bool properties_rewritten = false;       // false: store the properties exactly as given
+    std::int64_t occurred_at_us = 0;
+    float sample_weight = 1;
+    std::uint16_t flags = 0;
+    std::string_view violation_path;         // quarantined: where the first violation is
+    std::string_view violation_rule;         // and which keyword it broke
+};
+
+IngestDecision decide(const Catalog& catalog, const IngestSettings& settings, const IncomingEvent& event,
+                      Arena& arena) noexcept;
+
+// Whether an actor is kept when its event type is sampled at `rate`: the same answer for every
+// event of the same (tenant, actor), so a kept user's funnels stay whole.
+bool sample_keeps(std::string_view tenant_id, std::string_view actor, double rate) noexcept;
+
+// Plausible event times: from 1970 up to (not including) 2200. Outside: an error, not a clamp.
+inline constexpr std::int64_t earliest_plausible_us = 0;
+inline constexpr std::int64_t latest_plausible_us = 7258118400LL * 1000000;  // 2200-01-01T00:00:00Z
+
+}  // namespace telemetry

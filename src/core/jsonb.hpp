@@ -1,0 +1,37 @@
+// PostgreSQL's jsonb on-disk format, read and written without PostgreSQL headers.
+//
+// The format is stable: pg_upgrade keeps jsonb on disk as it is, so it cannot change within a
+// major version (src/include/utils/jsonb.h and utils/adt/numeric.c describe it). Reading it
+// here lets the core validate the properties that track() receives without serialising them to
+// text, and writing it lets track_batch() hand PostgreSQL finished jsonb without parsing the
+// text a second time. encode_jsonb() produces the same bytes as jsonb_in would for the same
+// document; test/t/004_jsonb_codec.pl compares the two on thousands of documents.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "core/arena.hpp"
+#include "core/json.hpp"
+
+namespace telemetry {
+
+// The varlena header must be written in the machine's byte order; this code knows only the
+// little-endian layout (x86-64, AArch64), and refuses to build elsewhere.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "jsonb.cpp assumes a little-endian machine");
+
+// Reads a jsonb value. `container` and `size` are the bytes after the 4-byte varlena header of
+// a detoasted jsonb. Containers nested deeper than max_depth are not read: they become
+// JsonKind::too_deep. Strings and numerics point into `container`, which must outlive the
+// result. Malformed input (a bug or corruption, never user data) throws DomainError XX000.
+JsonValue decode_jsonb(const unsigned char* container, std::size_t size, std::uint32_t max_depth, Arena& arena);
+
+// Writes v (an object or array; scalars are wrapped as jsonb does) as a complete jsonb varlena,
+// 4-byte header included, in arena memory aligned for PostgreSQL.
+std::string_view encode_jsonb(const JsonValue& v, Arena& arena);
+
+// The numeric datum (4-byte varlena header) that numeric_in would make for n.
+std::string_view encode_numeric(const JsonNumber& n, Arena& arena);
+
+}  // namespace telemetry

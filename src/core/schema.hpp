@@ -1,0 +1,140 @@
+// Property schemas: a JSON-Schema subset compiled once into a validator.
+//
+// Keywords: type (string, integer, number, boolean, object, array, null, or a list of them),
+// required, properties, additionalProperties (true / "allow", false / "reject", "omit"), enum,
+// minLength, maxLength (code points), minimum, maximum (inclusive, compared exactly), pattern
+// (RE2 syntax, unanchored like JSON Schema's; linear-time matching, never std::regex), items,
+// maxItems, description (ignored), and x-pii on any property: allow | hash | redact | drop |
+// reject. Anything else is refused when the catalog is loaded, not ignored. docs/catalog.md
+// has the rules with examples.
+//
+// "integer" means an integral number that fits in 64 bits, so that analytics can sum it as a
+// bigint; "number" is any number within double's range (stored exactly, as jsonb keeps it).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/arena.hpp"
+#include "core/error.hpp"
+#include "core/json.hpp"
+
+namespace re2 {
+class RE2;
+}
+
+namespace telemetry {
+
+enum class PiiAction : std::uint8_t { none, allow, hash, redact, drop, reject };
+enum class AdditionalProperties : std::uint8_t { allow, omit, reject };
+
+const char* to_string(PiiAction action) noexcept;
+
+// Bits of the type keyword.
+namespace json_type {
+inline constexpr std::uint8_t string = 1, integer = 2, number = 4, boolean = 8, object = 16, array = 32, null = 64;
+inline constexpr std::uint8_t any = 0;
+}  // namespace json_type
+
+struct SchemaNode;
+
+struct PatternMatcher {
+    std::string source;
+    std::shared_ptr<const re2::RE2> regex;  // shared: schemas are copied when catalogs are rebuilt
+};
+
+struct SchemaNode {
+    std::uint8_t types = json_type::any;
+    std::optional<std::uint32_t> min_length, max_length;
+    std::optional<PatternMatcher> pattern;
+    const JsonNumber* minimum = nullptr;  // in the schema's arena
+    const JsonNumber* maximum = nullptr;
+    std::vector<const JsonValue*> enum_values;
+    std::vector<std::pair<std::string, SchemaNode>> properties;  // sorted by name
+    std::vector<std::string> required;
+    AdditionalProperties additional = AdditionalProperties::allow;
+    std::unique_ptr<SchemaNode> items;
+    std::optional<std::uint32_t> max_items;
+    PiiAction pii = PiiAction::none;
+
+    const SchemaNode* property(std::string_view name) const noexcept;
+};
+
+// One broken rule: where, which keyword, and what was found (never the value itself).
+struct Violation {
+    std::string path;       // relative to the properties object: "$.items[2].sku"
+    std::string keyword;    // "type", "required", "enum", ..., "x-pii", "depth", "number"
+    std::string message;    // "expected a string, found a number"
+    bool omittable = true;  // removing the member that holds the value would cure it
+};
+
+class CompiledSchema;
+std::shared_ptr<const CompiledSchema> compile_schema(std::string_view schema_json, const std::string& path);
+
+// A compiled schema owns its node tree and the arena holding enum values and bounds.
+class CompiledSchema {
+public:
+    const SchemaNode& root() const noexcept { return root_; }
+    bool has_pii() const noexcept { return has_pii_; }
+    // Some member may be hashed, redacted, dropped or omitted: stored properties may differ.
+    bool needs_rewrite() const noexcept { return needs_rewrite_; }
+    std::string_view source() const noexcept { return source_; }
+
+private:
+    friend struct SchemaCompiler;
+    friend std::shared_ptr<const CompiledSchema> compile_schema(std::string_view, const std::string&);
+    std::unique_ptr<HeapChunks> chunks_ = std::make_unique<HeapChunks>();
+    std::unique_ptr<Arena> arena_ = std::make_unique<Arena>(chunks_->source());
+    SchemaNode root_;
+    bool has_pii_ = false;
+    bool needs_rewrite_ = false;
+    std::string source_;
+};
+
+inline constexpr std::uint32_t max_property_depth = 16;
+inline constexpr std::size_t max_violations = 16;
+
+// Compiles a schema given as JSON text. Errors are DomainError 22023 whose message starts with
+// `path` (the schema's JSON path in its catalog document) and names the rule.
+std::shared_ptr<const CompiledSchema> compile_schema(std::string_view schema_json, const std::string& path);
+
+// Checks properties against a schema: every violation (up to max_violations), in document
+// order. Numbers beyond our limits and containers nested deeper than max_property_depth are
+// violations whatever the schema says.
+std::vector<Violation> validate(const CompiledSchema& schema, const JsonValue& properties);
+
+// The key for x-pii "hash": values become "h1:" + base64url(HMAC-SHA-256(tenant key, value))[:22],
+// where the tenant key is HMAC-SHA-256(master key, tenant id). Linkable within a tenant, not
+// across tenants, and not reversible by enumeration without the master key.
+struct PiiHashKey {
+    std::string_view master;       // the secret (docs/operations.md, telemetry.pii_hash_key)
+    std::string_view tenant_id;    // 16 bytes
+};
+
+// Applies what changes stored properties: x-pii hash/redact/drop, and removes the members named
+// by `omit` (paths from Violations) and, with additionalProperties "omit", undeclared members.
+// `value` is the same pointer when nothing changed. Values tagged x-pii "reject" must have been
+// refused before this is called.
+struct Rewritten {
+    const JsonValue* value;
+    bool pii_applied = false;   // some value was hashed, redacted or dropped
+    bool omitted = false;       // some member was removed for a violation or as undeclared
+};
+Rewritten rewrite_properties(const CompiledSchema& schema, const JsonValue& properties,
+                             const std::vector<std::string>& omit, const PiiHashKey& key, Arena& arena);
+
+// The stored form of a hashed value, and whether a string already is one (hashing is
+// idempotent, so a replayed or re-imported event is not hashed twice).
+std::string pii_hash(const PiiHashKey& key, const JsonValue& value);
+bool is_pii_hash(std::string_view s) noexcept;
+inline constexpr std::string_view pii_redacted = "[redacted]";
+
+// Exact comparison of two numbers: <0, 0, >0.
+int compare_numbers(const JsonNumber& a, const JsonNumber& b) noexcept;
+
+}  // namespace telemetry

@@ -1,0 +1,298 @@
+// The JSON layer of the core: exact numbers, canonical size, the text parser's per-element
+// problems, and the jsonb codec against bytes PostgreSQL 15 itself wrote (pageinspect).
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include <string>
+#include <vector>
+
+#include "core/json.hpp"
+#include "core/json_text.hpp"
+#include "core/jsonb.hpp"
+
+namespace telemetry {
+namespace {
+
+std::vector<unsigned char> from_hex(const std::string& hex) {
+    std::vector<unsigned char> out;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<unsigned char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    return out;
+}
+
+std::string to_hex(std::string_view bytes) {
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : bytes) {
+        out += digits[c >> 4];
+        out += digits[c & 15];
+    }
+    return out;
+}
+
+struct Fixture : ::testing::Test {
+    HeapChunks chunks;
+    Arena arena{chunks.source()};
+
+    JsonValue parse(const std::string& text) {
+        ParsedText parsed = parse_json_text(text, 64, arena);
+        EXPECT_FALSE(failed(parsed.error)) << text << ": " << parsed.error.message;
+        return parsed.root;
+    }
+    std::string canonical(const JsonValue& v) {
+        std::string out;
+        append_canonical(v, out);
+        EXPECT_EQ(out.size(), canonical_size(v)) << out;
+        return out;
+    }
+    JsonNumber number(const std::string& text) {
+        JsonNumber n;
+        EXPECT_TRUE(parse_json_number(text, arena, n)) << text;
+        return n;
+    }
+    std::string number_text(const std::string& text) {
+        std::string out;
+        append_number_text(number(text), out);
+        return out;
+    }
+};
+
+using Numbers = Fixture;
+using CanonicalText = Fixture;
+using TextParser = Fixture;
+using Jsonb = Fixture;
+
+TEST_F(Numbers, PrintLikeNumericOut) {
+    // numeric_in keeps the written scale, less the exponent; numeric_out prints it.
+    EXPECT_EQ(number_text("0"), "0");
+    EXPECT_EQ(number_text("-0"), "0");
+    EXPECT_EQ(number_text("-0.0"), "0.0");
+    EXPECT_EQ(number_text("1"), "1");
+    EXPECT_EQ(number_text("1.50"), "1.50");
+    EXPECT_EQ(number_text("-3e-2"), "-0.03");
+    EXPECT_EQ(number_text("1e3"), "1000");
+    EXPECT_EQ(number_text("1.5e3"), "1500");
+    EXPECT_EQ(number_text("1.25e1"), "12.5");
+    EXPECT_EQ(number_text("1.0e-2"), "0.010");
+    EXPECT_EQ(number_text("123.4500"), "123.4500");
+    EXPECT_EQ(number_text("0.0001"), "0.0001");
+    EXPECT_EQ(number_text("12345678901234567890"), "12345678901234567890");
+    EXPECT_EQ(number_text("18446744073709551616"), "18446744073709551616");
+}
+
+TEST_F(Numbers, KeepExactDigits) {
+    const JsonNumber n = number("0.30000000000000000000000000000000001");
+    EXPECT_EQ(n.digits, "30000000000000000000000000000000001");
+    EXPECT_EQ(n.point, 0);
+    EXPECT_NEAR(n.approx, 0.3, 1e-15);
+    const JsonNumber big = number("18446744073709551616");
+    EXPECT_EQ(big.digits, "18446744073709551616");
+    EXPECT_EQ(big.point, 20);
+    EXPECT_FALSE(big.is_int64());
+    EXPECT_TRUE(big.is_integral());
+}
+
+TEST_F(Numbers, Int64Boundaries) {
+    EXPECT_TRUE(number("9223372036854775807").is_int64());
+    EXPECT_FALSE(number("9223372036854775808").is_int64());
+    EXPECT_TRUE(number("-9223372036854775808").is_int64());
+    EXPECT_FALSE(number("-9223372036854775809").is_int64());
+    EXPECT_TRUE(number("1.0").is_int64());  // JSON Schema: 1.0 is an integer
+    EXPECT_FALSE(number("1.5").is_int64());
+    EXPECT_TRUE(number("1e3").is_int64());
+}
+
+TEST_F(Numbers, RefuseWhatWeDoNotStore) {
+    JsonNumber n;
+    EXPECT_FALSE(parse_json_number("1e400", arena, n));
+    EXPECT_FALSE(parse_json_number("-1e400", arena, n));
+    EXPECT_FALSE(parse_json_number("1e99999999999999999999", arena, n));
+    EXPECT_FALSE(parse_json_number("1e-1001", arena, n));
+    EXPECT_FALSE(parse_json_number("0." + std::string(1001, '1'), arena, n));
+    EXPECT_TRUE(parse_json_number("1.7976931348623157e308", arena, n));
+    EXPECT_FALSE(parse_json_number("1.8e308", arena, n));
+    EXPECT_TRUE(parse_json_number("1e-300", arena, n));
+}
+
+TEST_F(CanonicalText, CompactAndEscapedAsPostgresEscapes) {
+    EXPECT_EQ(canonical(parse(R"({ "a" : [1, 2.50, true, null], "b": {"c": "x"} })")), R"({"a":[1,2.50,true,null],"b":{"c":"x"}})");
+    EXPECT_EQ(canonical(parse(R"(["q\"uote\\ \n\t\u0001 é"])")), "[\"q\\\"uote\\\\ \\n\\t\\u0001 \xc3\xa9\"]");
+    EXPECT_EQ(canonical(parse("{}")), "{}");
+    EXPECT_EQ(canonical(parse("[]")), "[]");
+}
+
+TEST_F(CanonicalText, EqualityIsByValue) {
+    EXPECT_TRUE(json_equal(parse("[1.0]"), parse("[1]")));
+    EXPECT_TRUE(json_equal(parse(R"({"a":1,"b":2})"), parse(R"({"b":2,"a":1})")));
+    EXPECT_FALSE(json_equal(parse(R"({"a":1})"), parse(R"({"a":"1"})")));
+    EXPECT_FALSE(json_equal(parse("[1,2]"), parse("[2,1]")));
+    EXPECT_EQ(utf8_length("h\xc3\xa9llo \xf0\x9f\x98\x80"), 7u);
+}
+
+TEST_F(TextParser, ProblemsStayWithTheirElement) {
+    const std::string text = std::string(R"([{"ok": 1}, {"a": 1, "a": 2}, {"p": {"s": "x\u0000y"}}, {"n": [1, 1e400]}, {"fine": true}])");
+    ParsedText parsed = parse_json_text(text, 16, arena);
+    ASSERT_FALSE(failed(parsed.error)) << parsed.error.message;
+    ASSERT_EQ(parsed.root.kind, JsonKind::array);
+    ASSERT_EQ(parsed.root.count, 5u);
+    EXPECT_STREQ(parsed.problems[0].sqlstate, "");
+    EXPECT_STREQ(parsed.problems[1].sqlstate, "22030");
+    EXPECT_EQ(parsed.problems[1].path, "$.a");
+    EXPECT_STREQ(parsed.problems[2].sqlstate, "22P05");
+    EXPECT_EQ(parsed.problems[2].path, "$.p.s");
+    EXPECT_STREQ(parsed.problems[3].sqlstate, "22003");
+    EXPECT_EQ(parsed.problems[3].path, "$.n[1]");
+    EXPECT_STREQ(parsed.problems[4].sqlstate, "");
+}
+
+TEST_F(TextParser, KeysWithNulAndScalarElements) {
+    ParsedText parsed = parse_json_text(R"([1, "two", {"k\u0000": 1}, null])", 16, arena);
+    ASSERT_FALSE(failed(parsed.error));
+    ASSERT_EQ(parsed.root.count, 4u);
+    EXPECT_STREQ(parsed.problems[0].sqlstate, "");
+    EXPECT_STREQ(parsed.problems[1].sqlstate, "");
+    EXPECT_STREQ(parsed.problems[2].sqlstate, "22P05");
+    EXPECT_EQ(parsed.problems[2].path, "$[\"k\\u0000\"]");
+    EXPECT_STREQ(parsed.problems[3].sqlstate, "");
+}
+
+TEST_F(TextParser, DeepElementsAreMarkedNotRead) {
+    std::string deep = std::string(20, '[') + "1" + std::string(20, ']');
+    ParsedText parsed = parse_json_text("[" + deep + ", {\"x\": 1}]", 16, arena);
+    ASSERT_FALSE(failed(parsed.error)) << parsed.error.message;
+    ASSERT_EQ(parsed.root.count, 2u);
+    const JsonValue* v = &parsed.root.elements[0];
+    int depth = 1;
+    while (v->kind == JsonKind::array) {
+        v = &v->elements[0];
+        ++depth;
+    }
+    EXPECT_EQ(v->kind, JsonKind::too_deep);
+    EXPECT_EQ(depth, 17);
+    EXPECT_EQ(parsed.root.elements[1].kind, JsonKind::object);
+}
+
+TEST_F(TextParser, WholeTextRefusals) {
+    EXPECT_EQ(parse_json_text("[1, 2", 16, arena).error.sqlstate, "22P02");
+    EXPECT_EQ(parse_json_text("[1] [2]", 16, arena).error.sqlstate, "22P02");
+    EXPECT_EQ(parse_json_text("[NaN]", 16, arena).error.sqlstate, "22P02");
+    EXPECT_EQ(parse_json_text("[Infinity]", 16, arena).error.sqlstate, "22P02");
+    EXPECT_EQ(parse_json_text("{/*c*/}", 16, arena).error.sqlstate, "22P02");
+    EXPECT_EQ(parse_json_text("[1,]", 16, arena).error.sqlstate, "22P02");
+    EXPECT_EQ(parse_json_text("[\"\xff\"]", 16, arena).error.sqlstate, "22P02");
+    EXPECT_EQ(parse_json_text("[\"\\ud800\"]", 16, arena).error.sqlstate, "22P02");
+    EXPECT_EQ(parse_json_text(std::string(33, '[') + std::string(33, ']'), 64, arena).error.sqlstate, "54000");
+    EXPECT_EQ(parse_json_text(std::string(100000, '['), 64, arena).error.sqlstate, "54000");
+    EXPECT_EQ(parse_json_text("", 16, arena).error.sqlstate, "22P02");
+}
+
+// Documents and the bytes PostgreSQL 15 stored for them (the container after the varlena
+// header), read back with pageinspect's heap_page_items.
+struct Golden {
+    const char* text;
+    const char* container_hex;
+    const char* postgres_text;  // jsonb_out, compacted
+};
+const Golden goldens[] = {
+    {R"({})",
+     "00000020",
+     R"({})"},
+    {R"({"a":1})",
+     "01000020010000800b000010610000002000000000800100",
+     R"({"a":1})"},
+    {R"({"b":"x","aa":true,"a":null})",
+     "030000200100008001000000020000000000004001000000000000306162616178",
+     R"({"a":null,"b":"x","aa":true})"},
+    {R"({"n":[1,2.50,-3e-2,0,100000,12345678901234567890]})",
+     "01000020010000805b0000506e00000006000040080000900a0000100a000010060000100a00001010000010200000000080"
+     "0100280000000081020088130000200000007fa12c0118000000008000002000000001800a00400000000480d2042e163423"
+     "800dd21e",
+     R"({"n":[1,2.50,-0.03,0,100000,12345678901234567890]})"},
+    {R"({"nested":{"k":[{"x":false}]},"s":"héllo"})",
+     "0200002001000080060000000600000028000050736e657374656468c3a96c6c6f0000000100002001000080180000506b00"
+     "0000010000400d0000d001000020010000800000002078",
+     R"({"s":"héllo","nested":{"k":[{"x":false}]}})"},
+    {R"([1,"two",{"three":3}])",
+     "0300004008000090030000001d000050200000000080010074776f0001000020050000800b00001074687265650000002000"
+     "000000800300",
+     R"([1,"two",{"three":3}])"},
+    {R"("scalar")",
+     "01000050060000807363616c6172",
+     R"("scalar")"},
+    {R"({"z":0.0001,"y":-0.0,"x":1e3,"w":123.4500})",
+     "04000020010000800100000001000000010000000a0000100a000010060000100a0000107778797a2800000000827b009411"
+     "0000200000000080e8031800000080800000200000007f820100",
+     R"({"w":123.4500,"x":1000,"y":0.0,"z":0.0001})"},
+};
+
+TEST_F(Jsonb, EncodesTheBytesPostgresWrites) {
+    for (const Golden& g : goldens) {
+        const std::string_view encoded = encode_jsonb(parse(g.text), arena);
+        ASSERT_GE(encoded.size(), 4u);
+        std::uint32_t header;
+        std::memcpy(&header, encoded.data(), 4);
+        EXPECT_EQ(header >> 2, encoded.size()) << g.text;
+        EXPECT_EQ(to_hex(encoded.substr(4)), g.container_hex) << g.text;
+    }
+}
+
+TEST_F(Jsonb, DecodesTheBytesPostgresWrote) {
+    for (const Golden& g : goldens) {
+        const std::vector<unsigned char> bytes = from_hex(g.container_hex);
+        const JsonValue v = decode_jsonb(bytes.data(), bytes.size(), 64, arena);
+        EXPECT_EQ(canonical(v), g.postgres_text) << g.text;
+    }
+}
+
+TEST_F(Jsonb, RoundTripsKeepNumericsByteForByte) {
+    for (const Golden& g : goldens) {
+        const std::vector<unsigned char> bytes = from_hex(g.container_hex);
+        const JsonValue v = decode_jsonb(bytes.data(), bytes.size(), 64, arena);
+        EXPECT_EQ(to_hex(encode_jsonb(v, arena).substr(4)), g.container_hex) << g.text;
+    }
+}
+
+TEST_F(Jsonb, OffsetStridesInLargeContainers) {
+    // More than 32 children: every 32nd JEntry holds an offset instead of a length.
+    std::string text = "{";
+    for (int i = 0; i < 100; ++i) text += (i ? "," : "") + std::string("\"key") + std::to_string(i) + "\":[" + std::to_string(i) + ",\"v\"]";
+    text += "}";
+    const JsonValue original = parse(text);
+    const std::string_view encoded = encode_jsonb(original, arena);
+    const JsonValue decoded = decode_jsonb(reinterpret_cast<const unsigned char*>(encoded.data()) + 4, encoded.size() - 4, 64, arena);
+    EXPECT_TRUE(json_equal(original, decoded));
+    EXPECT_EQ(canonical(decoded).size(), canonical(original).size());
+}
+
+TEST_F(Jsonb, DepthLimitMarksInsteadOfRecursing) {
+    std::string deep = std::string(30, '[') + "1" + std::string(30, ']');
+    ParsedText parsed = parse_json_text(deep, 64, arena);
+    ASSERT_FALSE(failed(parsed.error)) << parsed.error.message;
+    const std::string_view encoded = encode_jsonb(parsed.root, arena);
+    const JsonValue decoded = decode_jsonb(reinterpret_cast<const unsigned char*>(encoded.data()) + 4, encoded.size() - 4, 16, arena);
+    const JsonValue* v = &decoded;
+    int depth = 1;
+    while (v->kind == JsonKind::array) {
+        v = &v->elements[0];
+        ++depth;
+    }
+    EXPECT_EQ(v->kind, JsonKind::too_deep);
+    EXPECT_EQ(depth, 17);
+}
+
+TEST_F(Jsonb, MalformedBytesAreRefusedNotRead) {
+    const std::vector<std::string> bad = {
+        "",                          // no header
+        "05000020",                  // 5 members, no entries
+        "0100002001000080ff000010",  // entry beyond the data
+        "00000060",                  // both object and array
+        "01000020010000800b000050610000",  // container entry with no room
+    };
+    for (const std::string& hex : bad) {
+        const std::vector<unsigned char> bytes = from_hex(hex);
+        EXPECT_THROW(decode_jsonb(bytes.data(), bytes.size(), 64, arena), DomainError) << hex;
+    }
+}
+
+}  // namespace
+}  // namespace telemetry
