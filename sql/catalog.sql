@@ -53,9 +53,10 @@ SELECT * FROM telemetry.load_catalog('{"events": [{"name": "conversation_started
   "properties": {"scenarioId": {"type": "string", "maxLength": 64}, "scenarioSlug": {"type": "string"},
   "invitationId": {"type": "string", "x-pii": "hash"}, "source": {"type": "string", "enum": ["web", "ios",
   "android", "invitation"]}}, "additionalProperties": false}}]}');
-SELECT * FROM telemetry.load_catalog('{"events": [
-    {"name": "conversation_started", "version": "1-0-1", "description": "User begins a conversation"},
-    {"name": "message_sent", "sample_rate": 0.1}]}');
+-- A new description needs no new version; a new event type is created alongside.
+SELECT * FROM telemetry.load_catalog(jsonb_set((SELECT jsonb_build_object('events', jsonb_agg(jsonb_build_object(
+    'name', name, 'version', version, 'description', 'User begins a conversation', 'schema', schema)))
+    FROM telemetry.event_types WHERE name = 'conversation_started'), '{events,1}', '{"name": "message_sent", "sample_rate": 0.1}', true));
 SELECT * FROM telemetry.load_catalog('{"events": [{"name": "message_sent", "sample_rate": 0.1}]}');
 SELECT name, version, description, sample_rate FROM telemetry.event_types ORDER BY name;
 SELECT telemetry.define_event('page_viewed') AS first, telemetry.define_event('page_viewed') AS second;
@@ -106,11 +107,26 @@ FROM unnest(ARRAY['conversation_practice.json', 'support_saas.json', 'education.
 SELECT file, (SELECT count(*) FROM telemetry.validate_catalog(document)) AS event_types,
        (SELECT count(*) FROM telemetry.validate_catalog(document) v WHERE v.sample_rate < 1) AS sampled
 FROM example_catalogs ORDER BY file;
+-- (They share some names with different schemas, so each goes into a catalog of its own.)
 BEGIN;
 DELETE FROM telemetry.event_types;
-SELECT file, (SELECT count(*) FROM telemetry.load_catalog(document)) AS loaded
-FROM example_catalogs ORDER BY file;
-SELECT count(*) AS event_types_from_all_five FROM telemetry.event_types;
+SELECT action, count(*) FROM telemetry.load_catalog((SELECT document FROM example_catalogs WHERE file = 'conversation_practice.json')) GROUP BY 1;
+ROLLBACK;
+BEGIN;
+DELETE FROM telemetry.event_types;
+SELECT action, count(*) FROM telemetry.load_catalog((SELECT document FROM example_catalogs WHERE file = 'support_saas.json')) GROUP BY 1;
+ROLLBACK;
+BEGIN;
+DELETE FROM telemetry.event_types;
+SELECT action, count(*) FROM telemetry.load_catalog((SELECT document FROM example_catalogs WHERE file = 'education.json')) GROUP BY 1;
+ROLLBACK;
+BEGIN;
+DELETE FROM telemetry.event_types;
+SELECT action, count(*) FROM telemetry.load_catalog((SELECT document FROM example_catalogs WHERE file = 'browser_extension.json')) GROUP BY 1;
+ROLLBACK;
+BEGIN;
+DELETE FROM telemetry.event_types;
+SELECT action, count(*) FROM telemetry.load_catalog((SELECT document FROM example_catalogs WHERE file = 'ecommerce_dashboard.json')) GROUP BY 1;
 ROLLBACK;
 
 -- A catalog change reaches track() at once in this session, and a rollback undoes it.

@@ -41,20 +41,26 @@ SELECT telemetry.create_partitions() AS made_again;
 SELECT telemetry.create_partitions(now() + interval '10 days') AS made_for_later_clock;
 SELECT max(day) - (now() AT TIME ZONE 'UTC')::date AS days_ahead FROM telemetry.partitions();
 
--- A new partition is usable at once in this session: the partition bounds come from the relcache.
+-- Days ahead are for the clock, not for client times: an event time more than
+-- telemetry.future_tolerance_seconds ahead is stored as the time it was received, and flagged.
 SELECT telemetry.define_event('tick');
-SELECT telemetry.track('tick', '{}', NULL, NULL, now() + interval '16 days 12 hours') IS NOT NULL AS in_new_partition;
-SELECT telemetry.track('tick', '{}', NULL, NULL, now() + interval '18 days') AS beyond_partitions;
+SELECT telemetry.track('tick', '{}', NULL, NULL, now() + interval '18 days') AS id \gset
+SELECT occurred_at = received_at AS clamped_to_received, flags AS flags_time_clamped FROM telemetry.events WHERE event_id = :'id';
 
--- A gap (someone dropped a day) is refused before the insert, not sent to a DEFAULT partition.
-SELECT format('telemetry.%I', 'events_p' || to_char((now() AT TIME ZONE 'UTC')::date + 5, 'YYYYMMDD')) AS gap \gset
+-- A gap (someone dropped a day) is refused before the insert, not sent to a DEFAULT partition;
+-- a partition made again is usable at once in this session (the bounds come from the relcache).
+SELECT format('telemetry.%I', 'events_p' || to_char((now() AT TIME ZONE 'UTC')::date - 5, 'YYYYMMDD')) AS gap \gset
 DROP TABLE :gap;
-SELECT telemetry.track('tick', '{}', NULL, NULL, now() + interval '5 days') AS into_gap;
+SELECT telemetry.track('tick', '{}', NULL, NULL, now() - interval '5 days') AS into_gap;
 SELECT telemetry.create_partitions() AS refilled;
-SELECT telemetry.track('tick', '{}', NULL, NULL, now() + interval '5 days') IS NOT NULL AS after_refill;
+SELECT telemetry.track('tick', '{}', NULL, NULL, now() - interval '5 days') IS NOT NULL AS after_refill;
 
 -- Boundaries: midnight UTC belongs to the day it starts.
-SELECT telemetry.track('tick', '{}', NULL, NULL, date_trunc('day', now()) + interval '1 day') AS id \gset
+SELECT telemetry.track('tick', '{}', NULL, NULL, date_trunc('day', now())) AS id \gset
+SELECT (SELECT p.day FROM telemetry.partitions() p WHERE p.partition = e.tableoid) - (now() AT TIME ZONE 'UTC')::date
+       AS day_offset
+FROM telemetry.events e WHERE event_id = :'id';
+SELECT telemetry.track('tick', '{}', NULL, NULL, date_trunc('day', now()) - interval '1 microsecond') AS id \gset
 SELECT (SELECT p.day FROM telemetry.partitions() p WHERE p.partition = e.tableoid) - (now() AT TIME ZONE 'UTC')::date
        AS day_offset
 FROM telemetry.events e WHERE event_id = :'id';

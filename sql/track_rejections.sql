@@ -58,7 +58,9 @@ FROM (VALUES
     ('occurred_at infinity',    $$SELECT telemetry.track(%L::uuid, 'item_added', '{}', NULL, NULL, 'infinity')$$),
     ('occurred_at -infinity',   $$SELECT telemetry.track(%L::uuid, 'item_added', '{}', NULL, NULL, '-infinity')$$),
     ('occurred_at year 1999',   $$SELECT telemetry.track(%L::uuid, 'item_added', '{}', NULL, NULL, '1999-12-31')$$),
-    ('occurred_at next year',   $$SELECT telemetry.track(%L::uuid, 'item_added', '{}', NULL, NULL, now() + interval '1 year')$$),
+    ('occurred_at year 1969',   $$SELECT telemetry.track(%L::uuid, 'item_added', '{}', NULL, NULL, '1969-12-31')$$),
+    ('occurred_at year 2300',   $$SELECT telemetry.track(%L::uuid, 'item_added', '{}', NULL, NULL, '2300-01-01')$$),
+    ('sent_at infinity',        $$SELECT telemetry.track(%L::uuid, 'item_added', '{}', NULL, NULL, now(), NULL, 'infinity')$$),
     ('occurred_at year 294277', $$SELECT telemetry.track(%L::uuid, 'item_added', '{}', NULL, NULL, '294277-01-01')$$)
 ) AS cases(rule, statement);
 

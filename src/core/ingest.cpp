@@ -53,6 +53,7 @@ struct Decider {
     }
 
     std::string quoted_name() const { return "event \"" + std::string(*in.name) + "\""; }
+    std::string quoted_type() const { return "event type \"" + std::string(*in.name) + "\""; }
 
     // A violation's path (relative to the properties) as seen from the caller's document.
     std::string caller_path(const std::string& path) const { return std::string(in.properties_path) + path.substr(1); }
@@ -71,17 +72,25 @@ struct Decider {
         for (const auto& [field, value] : {std::pair<const char*, const std::optional<std::string_view>*>{"user_id", &in.user_id},
                                             {"session_id", &in.session_id}}) {
             if (!*value) continue;
-            if ((*value)->empty()) return reject("22023", std::string(field) + " must not be empty");
+            if ((*value)->empty()) {
+                out.hint = "Pass NULL for an event without one.";
+                return reject("22023", std::string(field) + " must not be empty");
+            }
             if ((*value)->size() > max_id_bytes)
                 return reject("22001", std::string(field) + " must be at most " + std::to_string(max_id_bytes) + " bytes");
         }
 
         // 4. The catalog.
         const EventTypeSpec* type = catalog.find(*in.name);
-        if (type == nullptr) return reject("42704", quoted_name() + " is not in the catalog");
-        if (type->status == EventStatus::planned || type->status == EventStatus::blocked)
-            return reject("55000", quoted_name() + " is " + to_string(type->status) + ": it does not accept events");
-        if (!type->schema) return reject("55000", quoted_name() + " has a schema that does not compile; fix it with load_catalog()");
+        if (type == nullptr) {
+            out.hint = "Declare it with telemetry.load_catalog() or telemetry.define_event() first.";
+            return reject("42704", quoted_type() + " is not in the catalog");
+        }
+        if (type->status == EventStatus::planned || type->status == EventStatus::blocked) {
+            if (type->status == EventStatus::planned) out.hint = "Set its status to active in the catalog to start recording it.";
+            return reject("55000", quoted_type() + " is " + to_string(type->status) + ": it does not accept events");
+        }
+        if (!type->schema) return reject("55000", quoted_type() + " has a schema that does not compile; fix it with load_catalog()");
         out.type = type;
         if (type->status == EventStatus::deprecated) out.reason = "event type is deprecated";
 
@@ -104,9 +113,11 @@ struct Decider {
             occurred = now;
             out.flags |= event_flag::time_clamped;
         }
-        if (occurred < now - settings.retention_us)
+        if (occurred < now - settings.retention_us) {
+            out.hint = "A tenant's retention is telemetry.tenant_settings.retention_days, else telemetry.retention_days.";
             return reject("22008", "occurred_at is older than the tenant's retention of " +
                                        std::to_string(settings.retention_us / 86400000000LL) + " days");
+        }
         out.occurred_at_us = occurred;
 
         // 6. Sampling, by actor: the user, else the session, else the event itself.
@@ -142,11 +153,12 @@ struct Decider {
                 pii_reject = pii_reject || v.keyword == "x-pii";
                 omittable = omittable && v.omittable && v.path != "$";
             }
-            std::string reason =
-                quoted_name() + ": " + caller_path(violations[0].path) + ": " + violations[0].keyword + ": " + violations[0].message;
+            std::string more;
             if (violations.size() > 1)
-                reason += " (and " + std::to_string(violations.size() - 1) + (violations.size() >= max_violations ? " or more" : "") +
-                          " more)";
+                more = " (and " + std::to_string(violations.size() - 1) + (violations.size() >= max_violations ? " or more" : "") +
+                       " more)";
+            const std::string rule = ": " + violations[0].keyword + ": " + violations[0].message + more;
+            const std::string reason = quoted_name() + ": " + caller_path(violations[0].path) + rule;
             // A property the catalog refuses outright is never kept, not even in quarantine.
             if (pii_reject || type->on_violation == ViolationPolicy::reject ||
                 (type->on_violation == ViolationPolicy::omit && !omittable))
@@ -155,8 +167,9 @@ struct Decider {
                 out.status = IngestStatus::quarantined;
                 out.sqlstate = "23514";
                 out.reason = arena.copy(reason);
-                out.violation_path = arena.copy(caller_path(violations[0].path));
+                out.violation_path = arena.copy(violations[0].path);
                 out.violation_rule = arena.copy(violations[0].keyword);
+                out.quarantine_reason = arena.copy(quoted_name() + ": " + violations[0].path + rule);
             } else {
                 for (const Violation& v : violations) omit.push_back(v.path);
                 out.flags |= event_flag::properties_omitted;
@@ -184,8 +197,9 @@ struct Decider {
             out.status = IngestStatus::quarantined;
             out.sqlstate = "54000";
             out.reason = arena.copy(reason);
-            out.violation_path = in.properties_path;
+            out.violation_path = "$";
             out.violation_rule = "max_bytes";
+            out.quarantine_reason = out.reason;
             return out;
         }
         if (out.status != IngestStatus::quarantined) out.status = IngestStatus::accepted;

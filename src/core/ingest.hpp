@@ -70,6 +70,7 @@ struct IngestDecision {
     IngestStatus status = IngestStatus::rejected;
     const char* sqlstate = "";               // rejected and quarantined: the rule's SQLSTATE
     std::string_view reason;                 // why; empty for a plain accept
+    const char* hint = "";                   // what to do about it, when there is something to say
     // For accepted and quarantined events:
     const EventTypeSpec* type = nullptr;     // valid while the catalog is pinned (one statement)
     const JsonValue* properties = nullptr;   // what to store, maybe rewritten
@@ -77,8 +78,11 @@ struct IngestDecision {
     std::int64_t occurred_at_us = 0;
     float sample_weight = 1;
     std::uint16_t flags = 0;
-    std::string_view violation_path;         // quarantined: where the first violation is
-    std::string_view violation_rule;         // and which keyword it broke
+    // Quarantined: the first violation, with paths relative to the properties whatever form the
+    // event came in, so quarantine rows read the same and replays update them alike.
+    std::string_view violation_path;
+    std::string_view violation_rule;
+    std::string_view quarantine_reason;
 };
 
 IngestDecision decide(const Catalog& catalog, const IngestSettings& settings, const IncomingEvent& event,

@@ -286,6 +286,7 @@ struct Validator {
     void value(const SchemaNode& s, const JsonValue& v, const JsonPath& at) {
         if (full()) return;
         if (v.kind == JsonKind::too_deep) return;  // reported by structural()
+        if (v.kind == JsonKind::number && v.number->out_of_range) return;  // likewise
         if (s.pii == PiiAction::reject) {
             add(at, "x-pii", "the catalog refuses this property (x-pii: reject)");
             return;

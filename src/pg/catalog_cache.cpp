@@ -2,8 +2,10 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/schema.hpp"
 #include "pg/catalog_cache.hpp"
 #include "pg/guard.hpp"
+#include "pg/table_watch.hpp"
 
 namespace telemetry::pg {
 
@@ -21,22 +23,11 @@ struct RawEventType {
     const char* schema;
 };
 
-Catalog* cached_catalog = nullptr;  // C++ heap; replaced whole when invalidated
-bool cache_valid = false;
-uint64 invalidations = 0;  // counts callbacks, to notice one that arrives during a rebuild
-Oid event_types_relid = InvalidOid;
-bool callback_registered = false;
-TimestampTz pinned_statement = 0;  // statement start of the statement the catalog is pinned to
+Catalog* cached_catalog = nullptr;  // C++ heap; replaced whole when the table changes
+TableWatch event_types_watch("event_types");
+TimestampTz pinned_statement = 0;  // the statement the cached version is pinned to
 bool own_change_pending = false;   // this session changed the catalog since the last rebuild
 std::unordered_set<std::string>* deprecation_noticed = nullptr;
-
-// Relcache callbacks must not fail or touch the catalogs: only compare and flag.
-void on_relcache_invalidation(Datum, Oid relid) {
-    if (relid == InvalidOid || relid == event_types_relid) {
-        cache_valid = false;
-        ++invalidations;
-    }
-}
 
 const char* text_column(HeapTuple tuple, TupleDesc desc, int column) {
     bool isnull;
@@ -46,12 +37,7 @@ const char* text_column(HeapTuple tuple, TupleDesc desc, int column) {
 
 // Glue phase: read the table with SPI into palloc'd rows. No C++ object is alive here.
 int load_rows(RawEventType** rows_out) {
-    const Oid namespace_oid = get_namespace_oid("telemetry", false);
-    event_types_relid = get_relname_relid("event_types", namespace_oid);
-    if (!OidIsValid(event_types_relid))
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("telemetry.event_types is missing"),
-                        errhint("Is the extension installed in this database?")));
-
+    event_types_watch.reading();
     MemoryContext caller = CurrentMemoryContext;
     SPI_connect();
     PushActiveSnapshot(GetLatestSnapshot());
@@ -102,6 +88,13 @@ Catalog* build_catalog(const RawEventType* rows, int n, PendingError& pending) n
             spec.sample_rate = rows[i].sample_rate;
             spec.max_bytes = rows[i].max_bytes;
             spec.schema_json = rows[i].schema;
+            // The trigger on the table checks schemas, so this compiles; if it does not, the
+            // type refuses its events with a clear reason instead of taking the catalog down.
+            try {
+                spec.schema = compile_schema(spec.schema_json, "$.schema");
+            } catch (const DomainError&) {
+                spec.schema = nullptr;
+            }
             specs.push_back(std::move(spec));
         }
         return new Catalog(std::move(specs));
@@ -115,23 +108,13 @@ Catalog* build_catalog(const RawEventType* rows, int n, PendingError& pending) n
 
 const Catalog& current_catalog() {
     const TimestampTz statement = GetCurrentStatementStartTimestamp();
-    if (statement != pinned_statement || own_change_pending) {
-        // A new statement (or our own change): take in waiting invalidations, cheap when there
-        // are none, and from here on this statement keeps the version it gets now.
-        AcceptInvalidationMessages();
-        pinned_statement = statement;
-        if (cached_catalog && cache_valid && !own_change_pending) return *cached_catalog;
-    } else if (cached_catalog) {
-        return *cached_catalog;  // same statement: same version, even if invalidated meanwhile
-    }
-    if (!callback_registered) {
-        CacheRegisterRelcacheCallback(on_relcache_invalidation, 0);
-        callback_registered = true;
-    }
-    const uint64 invalidations_before = invalidations;
+    if (cached_catalog != nullptr && statement == pinned_statement && !own_change_pending)
+        return *cached_catalog;  // same statement: same version, even if the table changed meanwhile
+    pinned_statement = statement;
+    if (cached_catalog != nullptr && !own_change_pending && !event_types_watch.stale()) return *cached_catalog;
+
     RawEventType* rows = nullptr;
     const int n = load_rows(&rows);
-
     PendingError pending;
     Catalog* fresh = build_catalog(rows, n, pending);
     if (!fresh) pending.raise();
@@ -139,9 +122,6 @@ const Catalog& current_catalog() {
     cached_catalog = fresh;
     own_change_pending = false;
     if (deprecation_noticed) deprecation_noticed->clear();
-    // An invalidation that arrived while we read means what we read may be stale already: this
-    // statement uses it, the next one rebuilds.
-    cache_valid = invalidations == invalidations_before;
     return *cached_catalog;
 }
 
@@ -162,5 +142,15 @@ TELEMETRY_FUNCTION(telemetry_catalog_changed) {
     TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
     CacheInvalidateRelcache(trigger->tg_relation);
     telemetry::pg::note_own_catalog_change();
+    return PointerGetDatum(nullptr);
+}
+
+// Statement trigger on tenant_settings and opt_outs: tell every backend to reload its cache.
+TELEMETRY_FUNCTION(telemetry_table_changed) {
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                        errmsg("telemetry.table_changed() must be called as a trigger")));
+    TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+    CacheInvalidateRelcache(trigger->tg_relation);
     return PointerGetDatum(nullptr);
 }

@@ -5,6 +5,8 @@
 
 #include "core/catalog_document.hpp"
 #include "core/event_name.hpp"
+#include "core/schema.hpp"
+#include "core/schema_compat.hpp"
 #include "pg/guard.hpp"
 
 namespace telemetry::pg {
@@ -96,4 +98,83 @@ TELEMETRY_FUNCTION(telemetry_valid_event_name) {
     text* name = PG_GETARG_TEXT_PP(0);
     const std::string_view view(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
     PG_RETURN_BOOL(telemetry::check_event_name(view) == telemetry::EventNameVerdict::ok);
+}
+
+namespace telemetry::pg {
+namespace {
+
+std::string_view jsonb_text(Jsonb* j) {
+    const char* s = JsonbToCString(nullptr, &j->root, VARSIZE(j));
+    return {s, std::strlen(s)};
+}
+
+// Core phase for the trigger: does the schema compile? Returns the problem or "".
+void check_schema(std::string_view name, std::string_view schema, PendingError& pending) noexcept {
+    try {
+        (void)compile_schema(schema, "event type \"" + std::string(name) + "\": $.schema");
+    } catch (...) {
+        pending.capture(current_exception_error());
+    }
+}
+
+// Core phase for catalog_change_refusal().
+void change_refusal(const std::string& name, const CatalogChange& before, const CatalogChange& after, char** out,
+                    PendingError& pending) noexcept {
+    try {
+        const std::string refusal = refuse_catalog_change(name, before, after);
+        *out = refusal.empty() ? nullptr : pstrdup_or_throw(refusal);
+    } catch (...) {
+        pending.capture(current_exception_error());
+    }
+}
+
+}  // namespace
+}  // namespace telemetry::pg
+
+// BEFORE INSERT OR UPDATE trigger on telemetry.event_types: hand edits get the checks that
+// load_catalog() applies to documents (the CHECK constraints cover the rest).
+TELEMETRY_FUNCTION(telemetry_check_event_type) {
+    using namespace telemetry::pg;
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("check_event_type() must be called as a trigger")));
+    TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+    HeapTuple row = TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? trigger->tg_newtuple : trigger->tg_trigtuple;
+    bool isnull;
+    const int attnum = SPI_fnumber(trigger->tg_relation->rd_att, "schema");
+    const Datum schema = heap_getattr(row, attnum, trigger->tg_relation->rd_att, &isnull);
+    bool name_null;
+    const Datum name_datum = heap_getattr(row, SPI_fnumber(trigger->tg_relation->rd_att, "name"), trigger->tg_relation->rd_att, &name_null);
+    if (!isnull && !name_null) {
+        const std::string_view schema_text = jsonb_text(DatumGetJsonbP(schema));
+        const char* name_text = TextDatumGetCString(name_datum);
+        PendingError pending;
+        check_schema(name_text, schema_text, pending);
+        if (pending.set) pending.raise();
+    }
+    return PointerGetDatum(row);
+}
+
+// catalog_change_refusal(name, old_version, old_schema, old_max_bytes, new_version, new_schema,
+// new_max_bytes): why load_catalog() must refuse this change, or NULL.
+TELEMETRY_FUNCTION(telemetry_catalog_change_refusal) {
+    using namespace telemetry;
+    using namespace telemetry::pg;
+    const char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+    const char* old_version = text_to_cstring(PG_GETARG_TEXT_PP(1));
+    const std::string_view old_schema = jsonb_text(PG_GETARG_JSONB_P(2));
+    const int32 old_max_bytes = PG_GETARG_INT32(3);
+    const char* new_version = text_to_cstring(PG_GETARG_TEXT_PP(4));
+    const std::string_view new_schema = jsonb_text(PG_GETARG_JSONB_P(5));
+    const int32 new_max_bytes = PG_GETARG_INT32(6);
+    const std::optional<SchemaVer> before_version = parse_schema_ver(old_version);
+    const std::optional<SchemaVer> after_version = parse_schema_ver(new_version);
+    if (!before_version || !after_version)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("versions must be SchemaVer MODEL-REVISION-ADDITION")));
+    char* refusal = nullptr;
+    PendingError pending;
+    change_refusal(name, CatalogChange{*before_version, old_schema, old_max_bytes},
+                   CatalogChange{*after_version, new_schema, new_max_bytes}, &refusal, pending);
+    if (pending.set) pending.raise();
+    if (refusal == nullptr) PG_RETURN_NULL();
+    PG_RETURN_TEXT_P(cstring_to_text(refusal));
 }

@@ -2,85 +2,91 @@
 
 #include "core/uuid.hpp"
 #include "pg/event_store.hpp"
+#include "pg/table_watch.hpp"
+
+extern "C" {
+#include "access/heapam.h"
+#include "access/tableam.h"
+#include "commands/sequence.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+}
 
 namespace telemetry::pg {
 
 namespace {
 
-Oid cached_events_relid = InvalidOid;
-bool callback_registered = false;
+TableWatch events_watch("events");
+Oid events_oid = InvalidOid;
 SPIPlanPtr insert_plan = nullptr;
 
-void on_relcache_invalidation(Datum, Oid relid) {
-    // Forget the OID when the table goes away (DROP EXTENSION); a new one is looked up.
-    if (relid == InvalidOid || relid == cached_events_relid) cached_events_relid = InvalidOid;
+Oid events_relid() {
+    if (events_watch.stale() || !OidIsValid(events_oid)) events_oid = events_watch.reading();
+    return events_oid;
 }
 
-Oid events_relid() {
-    if (!callback_registered) {
-        CacheRegisterRelcacheCallback(on_relcache_invalidation, 0);
-        callback_registered = true;
-    }
-    if (!OidIsValid(cached_events_relid)) {
-        const Oid namespace_oid = get_namespace_oid("telemetry", false);
-        cached_events_relid = get_relname_relid("events", namespace_oid);
-        if (!OidIsValid(cached_events_relid))
-            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("telemetry.events is missing")));
-    }
-    return cached_events_relid;
-}
+// The columns we fill, in the parent's order. A partition with any other live column is
+// written through INSERT, which applies that column's default.
+constexpr const char* column_names[] = {"id",    "occurred_at", "received_at", "tenant_id",  "event_id",       "sample_weight",
+                                        "flags", "name",        "user_id",     "session_id", "schema_version", "source",
+                                        "properties"};
+constexpr int column_count = sizeof(column_names) / sizeof(column_names[0]);
+enum Column { c_id, c_occurred_at, c_received_at, c_tenant_id, c_event_id, c_sample_weight, c_flags, c_name, c_user_id,
+              c_session_id, c_schema_version, c_source, c_properties };
 
 constexpr const char* insert_sql =
     "INSERT INTO telemetry.events (tenant_id, event_id, name, properties, user_id, session_id, "
-    "occurred_at, received_at, sample_weight, source, schema_version) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
-constexpr int insert_nargs = 11;
+    "occurred_at, received_at, sample_weight, flags, source, schema_version) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+constexpr int insert_nargs = 12;
 
-}  // namespace
-
-bool partition_accepts(TimestampTz t) {
-    // The same lock the insert takes, so this adds no lock conflict and keeps the partition
-    // set from changing until the transaction ends.
-    Relation rel = table_open(events_relid(), RowExclusiveLock);
-    PartitionKey key = RelationGetPartitionKey(rel);
-    PartitionDesc desc = RelationGetPartitionDesc(rel, true);
-    bool accepts = false;
+int partition_index(Relation parent, PartitionDesc desc, TimestampTz t) {
+    PartitionKey key = RelationGetPartitionKey(parent);
     PartitionBoundInfo bounds = desc->boundinfo;
-    if (bounds != nullptr && bounds->ndatums > 0) {
-        // As get_partition_for_tuple() does for range partitioning: the bound at `offset` is
-        // <= t, so indexes[offset + 1] is the partition whose range holds t, or -1 for a gap.
-        Datum value = TimestampTzGetDatum(t);
-        bool equal;
-        const int offset =
-            partition_range_datum_bsearch(key->partsupfunc, key->partcollation, bounds, 1, &value, &equal);
-        accepts = bounds->indexes[offset + 1] >= 0;
-    }
-    table_close(rel, NoLock);
-    return accepts;
+    if (bounds == nullptr || bounds->ndatums == 0) return -1;
+    // As get_partition_for_tuple() does for range partitioning: the bound at `offset` is <= t,
+    // so indexes[offset + 1] is the partition whose range holds t, or -1 for a gap.
+    Datum value = TimestampTzGetDatum(t);
+    bool equal;
+    const int offset = partition_range_datum_bsearch(key->partsupfunc, key->partcollation, bounds, 1, &value, &equal);
+    return bounds->indexes[offset + 1];
 }
 
-void insert_event(const StoredEvent& e) {
+// Attribute numbers of our columns in a partition, or false when the direct path would not
+// do exactly what INSERT does there.
+bool direct_path_attnums(Relation rel, AttrNumber* attnums) {
+    if (rel->trigdesc != nullptr) return false;
+    TupleDesc desc = RelationGetDescr(rel);
+    if (desc->constr != nullptr && desc->constr->num_check > 0) return false;
+    int live = 0;
+    for (int i = 0; i < desc->natts; ++i) {
+        Form_pg_attribute att = TupleDescAttr(desc, i);
+        if (att->attisdropped) continue;
+        ++live;
+        int which = -1;
+        for (int c = 0; c < column_count; ++c)
+            if (std::strcmp(NameStr(att->attname), column_names[c]) == 0) which = c;
+        if (which < 0 || att->attgenerated) return false;
+        attnums[which] = att->attnum;
+    }
+    return live == column_count;
+}
+
+void insert_through_spi(const StoredEvent& e) {
     SPI_connect();
     if (insert_plan == nullptr) {
         Oid types[insert_nargs] = {UUIDOID,        UUIDOID,        TEXTOID,   JSONBOID, TEXTOID, TEXTOID,
-                                   TIMESTAMPTZOID, TIMESTAMPTZOID, FLOAT4OID, TEXTOID,  TEXTOID};
+                                   TIMESTAMPTZOID, TIMESTAMPTZOID, FLOAT4OID, INT2OID,  TEXTOID, TEXTOID};
         SPIPlanPtr plan = SPI_prepare(insert_sql, insert_nargs, types);
         if (plan == nullptr) elog(ERROR, "telemetry: preparing the event insert failed: %s", SPI_result_code_string(SPI_result));
         SPI_keepplan(plan);
         insert_plan = plan;
     }
     Datum values[insert_nargs] = {
-        UUIDPGetDatum(&e.tenant_id),
-        UUIDPGetDatum(&e.event_id),
-        PointerGetDatum(e.name),
-        JsonbPGetDatum(e.properties),
-        PointerGetDatum(e.user_id),
-        PointerGetDatum(e.session_id),
-        TimestampTzGetDatum(e.occurred_at),
-        TimestampTzGetDatum(e.received_at),
-        Float4GetDatum(e.sample_weight),
-        CStringGetTextDatum(e.source),
-        CStringGetTextDatum(e.schema_version),
+        UUIDPGetDatum(&e.tenant_id),        UUIDPGetDatum(&e.event_id),         PointerGetDatum(e.name),
+        JsonbPGetDatum(e.properties),       PointerGetDatum(e.user_id),         PointerGetDatum(e.session_id),
+        TimestampTzGetDatum(e.occurred_at), TimestampTzGetDatum(e.received_at), Float4GetDatum(e.sample_weight),
+        Int16GetDatum(e.flags),             PointerGetDatum(e.source),          PointerGetDatum(e.schema_version),
     };
     char nulls[insert_nargs];
     std::memset(nulls, ' ', sizeof nulls);
@@ -91,12 +97,112 @@ void insert_event(const StoredEvent& e) {
     SPI_finish();
 }
 
+// The rows[first..] of one partition, written directly.
+void insert_directly(Relation rel, const AttrNumber* attnums, const StoredEvent* events, const int* which, int n,
+                     Oid sequence) {
+    ResultRelInfo* info = makeNode(ResultRelInfo);
+    InitResultRelInfo(info, rel, 1, nullptr, 0);
+    ExecOpenIndices(info, false);
+    EState* estate = CreateExecutorState();
+    TupleDesc desc = RelationGetDescr(rel);
+    const CommandId command = GetCurrentCommandId(true);
+
+    TupleTableSlot** slots = static_cast<TupleTableSlot**>(palloc(sizeof(TupleTableSlot*) * n));
+    for (int k = 0; k < n; ++k) {
+        const StoredEvent& e = events[which[k]];
+        TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, table_slot_callbacks(rel));
+        ExecClearTuple(slot);
+        std::memset(slot->tts_isnull, true, sizeof(bool) * desc->natts);
+        auto set = [&](Column c, Datum d) {
+            slot->tts_values[attnums[c] - 1] = d;
+            slot->tts_isnull[attnums[c] - 1] = false;
+        };
+        set(c_id, Int64GetDatum(nextval_internal(sequence, false)));
+        set(c_occurred_at, TimestampTzGetDatum(e.occurred_at));
+        set(c_received_at, TimestampTzGetDatum(e.received_at));
+        set(c_tenant_id, UUIDPGetDatum(&e.tenant_id));
+        set(c_event_id, UUIDPGetDatum(&e.event_id));
+        set(c_sample_weight, Float4GetDatum(e.sample_weight));
+        set(c_flags, Int16GetDatum(e.flags));
+        set(c_name, PointerGetDatum(e.name));
+        if (e.user_id) set(c_user_id, PointerGetDatum(e.user_id));
+        if (e.session_id) set(c_session_id, PointerGetDatum(e.session_id));
+        set(c_schema_version, PointerGetDatum(e.schema_version));
+        set(c_source, PointerGetDatum(e.source));
+        set(c_properties, JsonbPGetDatum(e.properties));
+        ExecStoreVirtualTuple(slot);
+        slots[k] = slot;
+    }
+    if (n == 1) {
+        table_tuple_insert(rel, slots[0], command, 0, nullptr);
+    } else {
+        BulkInsertState bulk = GetBulkInsertState();
+        table_multi_insert(rel, slots, n, command, 0, bulk);
+        FreeBulkInsertState(bulk);
+    }
+    for (int k = 0; k < n; ++k) {
+        if (info->ri_NumIndices > 0) {
+            List* recheck = ExecInsertIndexTuples(info, slots[k], estate, false, false, nullptr, NIL);
+            list_free(recheck);
+        }
+        ExecDropSingleTupleTableSlot(slots[k]);
+    }
+    ExecCloseIndices(info);
+    FreeExecutorState(estate);
+}
+
+}  // namespace
+
+bool partition_accepts(TimestampTz t) {
+    // The same lock the insert takes, so this adds no lock conflict and keeps the partition
+    // set from changing until the transaction ends.
+    Relation rel = table_open(events_relid(), RowExclusiveLock);
+    const bool accepts = partition_index(rel, RelationGetPartitionDesc(rel, true), t) >= 0;
+    table_close(rel, NoLock);
+    return accepts;
+}
+
+void write_events(const StoredEvent* events, int n) {
+    if (n <= 0) return;
+    Relation parent = table_open(events_relid(), RowExclusiveLock);
+    const Oid sequence = get_relname_relid("events_id_seq", RelationGetNamespace(parent));
+    // One descriptor for all rows: PostgreSQL keeps it valid while the parent is open, even if
+    // a partition is attached meanwhile.
+    PartitionDesc desc = RelationGetPartitionDesc(parent, true);
+    int* partition = static_cast<int*>(palloc(sizeof(int) * n));
+    for (int i = 0; i < n; ++i) {
+        partition[i] = partition_index(parent, desc, events[i].occurred_at);
+        if (partition[i] < 0) elog(ERROR, "telemetry: no partition for an accepted event (checked before writing)");
+    }
+    // One partition at a time, in the order the partitions first appear (usually one).
+    int* which = static_cast<int*>(palloc(sizeof(int) * n));
+    bool* done = static_cast<bool*>(palloc0(sizeof(bool) * n));
+    for (int i = 0; i < n; ++i) {
+        if (done[i]) continue;
+        int count = 0;
+        for (int j = i; j < n; ++j)
+            if (!done[j] && partition[j] == partition[i]) {
+                which[count++] = j;
+                done[j] = true;
+            }
+        Relation rel = table_open(desc->oids[partition[i]], RowExclusiveLock);
+        AttrNumber attnums[column_count];
+        if (direct_path_attnums(rel, attnums)) {
+            insert_directly(rel, attnums, events, which, count, sequence);
+        } else {
+            for (int k = 0; k < count; ++k) insert_through_spi(events[which[k]]);
+        }
+        table_close(rel, NoLock);
+        CHECK_FOR_INTERRUPTS();
+    }
+    table_close(parent, NoLock);
+}
+
 pg_uuid_t new_event_id(TimestampTz now) {
     uint8 random_bytes[10];
     if (!pg_strong_random(random_bytes, sizeof random_bytes))
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not generate random bytes for an event id")));
-    const int64 unix_ms = now / 1000 + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * INT64CONST(86400000);
-    const Uuid id = make_uuid_v7(unix_ms, random_bytes);
+    const Uuid id = make_uuid_v7(to_unix_us(now) / 1000, random_bytes);
     pg_uuid_t out;
     static_assert(sizeof out.data == sizeof(Uuid));
     std::memcpy(out.data, id.data(), sizeof out.data);

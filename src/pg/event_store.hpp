@@ -16,18 +16,26 @@ struct StoredEvent {
     TimestampTz occurred_at;
     TimestampTz received_at;
     float4 sample_weight;
-    const char* source;
-    const char* schema_version;
+    int16 flags;
+    text* source;
+    text* schema_version;
 };
 
 // True when some partition of telemetry.events takes an event at time t. Uses the partition
 // bounds PostgreSQL keeps in the relcache: exact (gaps included) and no query per call.
 bool partition_accepts(TimestampTz t);
 
-// Inserts one event. Raises on failure; call with no C++ object alive.
-void insert_event(const StoredEvent& event);
+// Inserts events the way COPY does: routed to their partitions here, one multi-insert per
+// partition, then their index entries. A partition the direct path cannot serve exactly as
+// INSERT would (a trigger, a CHECK constraint, a column we do not fill) gets plain INSERTs.
+// Every event must have a partition (partition_accepts). Call with no C++ object alive.
+void write_events(const StoredEvent* events, int n);
 
 // A fresh UUIDv7 for an event recorded at `now`.
 pg_uuid_t new_event_id(TimestampTz now);
+
+// Unix microseconds <-> TimestampTz.
+inline int64 to_unix_us(TimestampTz t) { return t + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY; }
+inline TimestampTz from_unix_us(int64 us) { return us - (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY; }
 
 }  // namespace telemetry::pg

@@ -9,6 +9,14 @@ extern int retention_days;
 // Days ahead of today for which partitions are kept ready.
 extern int premake_days;
 
+// Client-supplied event_ids seen within this many days are duplicates.
+extern int dedup_window_days;
+// An event time later than now by more than this is clamped to now (and flagged).
+extern int future_tolerance_seconds;
+// The secret behind x-pii "hash" (postgresql.conf only; hidden from non-superusers). Empty: a
+// key of this database's own, kept in telemetry.secrets.
+extern char* pii_hash_key;
+
 // Set while restoring a dump: CREATE EXTENSION then makes no partitions (the dump has them).
 extern bool restoring;
 

@@ -21,10 +21,11 @@ CREATE TABLE telemetry.events (
     tenant_id       uuid        NOT NULL,
     event_id        uuid        NOT NULL,   -- UUIDv7 made by track(), or the client's id
     sample_weight   real        NOT NULL DEFAULT 1,  -- 1 / sampling rate: multiply to scale counts back
+    flags           smallint    NOT NULL DEFAULT 0,  -- what ingest changed: docs/ingest.md, "Flags"
     name            text        NOT NULL,
     user_id         text,
     session_id      text,
-    source          text        NOT NULL,   -- server (track), later: client (track_batch)
+    source          text        NOT NULL,   -- server (track), client (track_batch)
     schema_version  text        NOT NULL,   -- SchemaVer of the event type that validated it
     properties      jsonb       NOT NULL
 ) PARTITION BY RANGE (occurred_at);

@@ -39,6 +39,24 @@ CREATE TRIGGER event_types_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON telemetry.event_types
     FOR EACH STATEMENT EXECUTE FUNCTION telemetry.catalog_changed();
 
+-- Hand edits of the table get the same schema checks as load_catalog().
+CREATE FUNCTION telemetry.check_event_type()
+RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'telemetry_check_event_type';
+
+CREATE TRIGGER event_types_checked
+    BEFORE INSERT OR UPDATE ON telemetry.event_types
+    FOR EACH ROW EXECUTE FUNCTION telemetry.check_event_type();
+
+-- Why changing an event type this way is refused (it would break producers without a new
+-- MODEL version, the version goes back, or the schema changed without a new version), or NULL.
+CREATE FUNCTION telemetry.catalog_change_refusal(name text, old_version text, old_schema jsonb, old_max_bytes integer,
+                                                 new_version text, new_schema jsonb, new_max_bytes integer)
+RETURNS text
+LANGUAGE c STABLE STRICT
+AS 'MODULE_PATHNAME', 'telemetry_catalog_change_refusal';
+
 -- The event types of a catalog document, checked and normalised; nothing is stored. Errors
 -- name the JSON path of the first problem. Useful on its own to lint a catalog file in CI.
 CREATE FUNCTION telemetry.validate_catalog(document jsonb)
@@ -58,6 +76,7 @@ AS $$
 DECLARE
     declared record;
     existing telemetry.event_types%ROWTYPE;
+    refusal  text;
 BEGIN
     -- One catalog change at a time; tracking goes on meanwhile (it only reads the cache).
     LOCK TABLE telemetry.event_types IN SHARE ROW EXCLUSIVE MODE;
@@ -81,6 +100,12 @@ BEGIN
                declared.on_violation, declared.schema) THEN
             action := 'unchanged';
         ELSE
+            refusal := telemetry.catalog_change_refusal(declared.name, existing.version, existing.schema, existing.max_bytes,
+                                                        declared.version, declared.schema, declared.max_bytes);
+            IF refusal IS NOT NULL THEN
+                RAISE EXCEPTION '%', refusal USING ERRCODE = '22023',
+                    HINT = 'SchemaVer: MODEL-REVISION-ADDITION; docs/catalog.md, "Changing an event type".';
+            END IF;
             UPDATE telemetry.event_types t
                SET version = declared.version, status = declared.status, description = declared.description,
                    sample_rate = declared.sample_rate, max_bytes = declared.max_bytes,

@@ -87,9 +87,9 @@ TEST_F(IngestTest, FieldsAndCatalog) {
     nameless.name.reset();
     EXPECT_EQ(outcome(nameless), "rejected 22004: event name must not be NULL");
     EXPECT_EQ(outcome(event("Sign Up")), "rejected 42602: event name must start with a lower-case letter (a-z)");
-    EXPECT_EQ(outcome(event("nope")), "rejected 42704: event \"nope\" is not in the catalog");
-    EXPECT_EQ(outcome(event("future_thing")), "rejected 55000: event \"future_thing\" is planned: it does not accept events");
-    EXPECT_EQ(outcome(event("spam")), "rejected 55000: event \"spam\" is blocked: it does not accept events");
+    EXPECT_EQ(outcome(event("nope")), "rejected 42704: event type \"nope\" is not in the catalog");
+    EXPECT_EQ(outcome(event("future_thing")), "rejected 55000: event type \"future_thing\" is planned: it does not accept events");
+    EXPECT_EQ(outcome(event("spam")), "rejected 55000: event type \"spam\" is blocked: it does not accept events");
     EXPECT_EQ(outcome(event("old_thing")), "accepted: event type is deprecated");
     IncomingEvent e = event("page_view");
     e.user_id = "";
@@ -185,6 +185,7 @@ TEST_F(IngestTest, SchemaUnderEachPolicy) {
     EXPECT_EQ(q.status, IngestStatus::quarantined);
     EXPECT_STREQ(q.sqlstate, "23514");
     EXPECT_EQ(q.violation_path, "$.n");
+    EXPECT_EQ(q.quarantine_reason, "event \"kept\": $.n: type: expected an integer (64-bit), found a string");
     EXPECT_EQ(q.violation_rule, "type");
     // omit removes the offending and undeclared members and accepts the rest.
     const IngestDecision o = decide_(event("loose", R"({"n": 1.5, "s": "ok", "extra": true})"));
@@ -210,6 +211,12 @@ TEST_F(IngestTest, PathsInABatchAreRelativeToTheElement) {
     IncomingEvent e = event("signup", R"({"plan": "gold"})");
     e.properties_path = "$.properties";
     EXPECT_EQ(outcome(e), "rejected 23514: event \"signup\": $.properties.plan: enum: not one of the 2 allowed values, found a string");
+    IncomingEvent q = event("kept", R"({"n": "three"})");
+    q.properties_path = "$.properties";
+    const IngestDecision d = decide_(q);
+    EXPECT_EQ(d.reason, "event \"kept\": $.properties.n: type: expected an integer (64-bit), found a string");
+    EXPECT_EQ(d.violation_path, "$.n");  // quarantine rows: relative to the properties, whatever the form
+    EXPECT_EQ(d.quarantine_reason, "event \"kept\": $.n: type: expected an integer (64-bit), found a string");
 }
 
 TEST_F(IngestTest, SizeLimitOnTheStoredForm) {

@@ -1,0 +1,80 @@
+#include "pg/counters.hpp"
+#include "pg/guard.hpp"
+
+extern "C" {
+#include "port/atomics.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+}
+
+namespace telemetry::pg {
+
+namespace {
+
+struct SharedCounters {
+    pg_atomic_uint64 by_status[status_count];
+};
+
+SharedCounters* shared = nullptr;
+std::uint64_t local[status_count];
+shmem_request_hook_type previous_request_hook = nullptr;
+shmem_startup_hook_type previous_startup_hook = nullptr;
+
+void request_space() {
+    if (previous_request_hook) previous_request_hook();
+    RequestAddinShmemSpace(sizeof(SharedCounters));
+}
+
+void attach() {
+    if (previous_startup_hook) previous_startup_hook();
+    LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+    bool found;
+    auto* counters = static_cast<SharedCounters*>(ShmemInitStruct("telemetry ingest counters", sizeof(SharedCounters), &found));
+    if (!found)
+        for (auto& c : counters->by_status) pg_atomic_init_u64(&c, 0);
+    LWLockRelease(AddinShmemInitLock);
+    shared = counters;
+}
+
+// Hooks are entry points too: through the guard.
+void request_space_hook() { guarded_call(request_space); }
+void attach_hook() { guarded_call(attach); }
+
+}  // namespace
+
+void request_shared_counters() {
+    previous_request_hook = shmem_request_hook;
+    shmem_request_hook = request_space_hook;
+    previous_startup_hook = shmem_startup_hook;
+    shmem_startup_hook = attach_hook;
+}
+
+void count_decision(IngestStatus status, std::uint64_t n) noexcept {
+    const int i = static_cast<int>(status);
+    if (shared != nullptr) pg_atomic_fetch_add_u64(&shared->by_status[i], n);
+    else local[i] += n;
+}
+
+std::uint64_t decision_count(IngestStatus status) noexcept {
+    const int i = static_cast<int>(status);
+    return shared != nullptr ? pg_atomic_read_u64(&shared->by_status[i]) : local[i];
+}
+
+bool counters_are_shared() noexcept { return shared != nullptr; }
+
+}  // namespace telemetry::pg
+
+// ingest_counters() RETURNS TABLE (status text, events bigint)
+TELEMETRY_FUNCTION(telemetry_ingest_counters) {
+    using namespace telemetry;
+    InitMaterializedSRF(fcinfo, 0);
+    ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    for (int i = 0; i < pg::status_count; ++i) {
+        const auto status = static_cast<IngestStatus>(i);
+        Datum values[2] = {CStringGetTextDatum(to_string(status)), Int64GetDatum(static_cast<int64>(pg::decision_count(status)))};
+        bool nulls[2] = {false, false};
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    return (Datum)0;
+}

@@ -1,0 +1,22 @@
+// Counts of ingest decisions by status, since the server started: in shared memory when the
+// library is preloaded (every backend adds to the same counters), otherwise per backend.
+// Like pg_stat counters they count decisions, committed or not, and start again at zero after
+// a restart.
+#pragma once
+
+#include <cstdint>
+
+#include "core/ingest.hpp"
+
+namespace telemetry::pg {
+
+inline constexpr int status_count = 6;
+
+void count_decision(IngestStatus status, std::uint64_t n = 1) noexcept;
+std::uint64_t decision_count(IngestStatus status) noexcept;
+bool counters_are_shared() noexcept;
+
+// Called from _PG_init when loaded by shared_preload_libraries.
+void request_shared_counters();
+
+}  // namespace telemetry::pg

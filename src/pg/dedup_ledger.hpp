@@ -1,0 +1,15 @@
+// The dedup ledger (telemetry.event_ids): exact deduplication of client-supplied event_ids
+// within telemetry.dedup_window_days, inside the caller's transaction. A second session that
+// sends the same id at the same time waits for the first to commit or roll back (the primary
+// key's uniqueness check), so the id is stored once however the two interleave.
+#pragma once
+
+#include "pg/pg_headers.hpp"
+
+namespace telemetry::pg {
+
+// Records the ids; is_new[i] tells whether ids[i] was not seen within the window (and is now
+// recorded). Ids must be distinct. Call with no C++ object alive.
+void record_event_ids(const pg_uuid_t& tenant, const pg_uuid_t* ids, int n, TimestampTz now, bool* is_new);
+
+}  // namespace telemetry::pg

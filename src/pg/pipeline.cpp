@@ -1,0 +1,238 @@
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "core/jsonb.hpp"
+#include "core/schema.hpp"
+#include "pg/catalog_cache.hpp"
+#include "pg/counters.hpp"
+#include "pg/dedup_ledger.hpp"
+#include "pg/event_store.hpp"
+#include "pg/guard.hpp"
+#include "pg/ingest_context.hpp"
+#include "pg/pipeline.hpp"
+#include "pg/settings.hpp"
+
+namespace telemetry::pg {
+
+namespace {
+
+void* chunk_from_context(void* context, std::size_t bytes) {
+    if (!AllocSizeIsValid(bytes)) throw std::bad_alloc();
+    void* p = MemoryContextAllocExtended(static_cast<MemoryContext>(context), bytes, MCXT_ALLOC_NO_OOM);
+    if (p == nullptr) throw std::bad_alloc();
+    return p;
+}
+
+constexpr int decide_chunk = 512;  // events decided between two checks for interrupts
+
+// Core phase: decide items [from, to). No PostgreSQL call may raise in here.
+void decide_range(const Catalog& catalog, const IngestSettings& settings, PipelineCall& call, int from, int to,
+                  PendingError& pending) noexcept {
+    try {
+        for (int i = from; i < to; ++i) {
+            PipelineItem& item = call.items[i];
+            item.decision = decide(catalog, settings, item.in, *call.arena);
+            const IngestDecision& d = item.decision;
+            if (d.status != IngestStatus::accepted && d.status != IngestStatus::quarantined) continue;
+            item.schema_version = call.arena->copy(d.type->version.str());
+            if (d.properties_rewritten || item.original_properties == nullptr)
+                item.encoded_properties = encode_jsonb(*d.properties, *call.arena);
+        }
+    } catch (...) {
+        pending.capture(current_exception_error());
+    }
+}
+
+void refuse(PipelineItem& item, const char* state, const char* reason) {
+    item.decision.status = IngestStatus::rejected;
+    item.decision.sqlstate = state;
+    item.decision.reason = reason;
+}
+
+int compare_item_ids(const void* a, const void* b) {
+    const PipelineItem* x = *static_cast<PipelineItem* const*>(a);
+    const PipelineItem* y = *static_cast<PipelineItem* const*>(b);
+    const int c = std::memcmp(x->in.event_id->data(), y->in.event_id->data(), 16);
+    if (c != 0) return c;
+    return x < y ? -1 : (x > y ? 1 : 0);  // earlier item first
+}
+
+bool kept(const PipelineItem& item) {
+    return item.decision.status == IngestStatus::accepted || item.decision.status == IngestStatus::quarantined;
+}
+
+// Client event_ids: within the call, the first of equal ids is the event, later ones are
+// duplicates; then the ledger says which were seen before.
+void deduplicate(PipelineCall& call) {
+    PipelineItem** with_ids = static_cast<PipelineItem**>(palloc(sizeof(PipelineItem*) * (call.n > 0 ? call.n : 1)));
+    int m = 0;
+    for (int i = 0; i < call.n; ++i)
+        if (call.items[i].client_event_id && kept(call.items[i])) with_ids[m++] = &call.items[i];
+    if (m == 0) return;
+    qsort(with_ids, m, sizeof(PipelineItem*), compare_item_ids);
+    pg_uuid_t* ids = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t) * m));
+    PipelineItem** firsts = static_cast<PipelineItem**>(palloc(sizeof(PipelineItem*) * m));
+    int distinct = 0;
+    for (int k = 0; k < m; ++k) {
+        if (k > 0 && std::memcmp(with_ids[k]->in.event_id->data(), with_ids[k - 1]->in.event_id->data(), 16) == 0) {
+            with_ids[k]->decision.status = IngestStatus::duplicate;
+            with_ids[k]->decision.reason = "the same event_id appears earlier in this batch";
+            continue;
+        }
+        std::memcpy(ids[distinct].data, with_ids[k]->in.event_id->data(), 16);
+        firsts[distinct++] = with_ids[k];
+    }
+    bool* is_new = static_cast<bool*>(palloc(sizeof(bool) * distinct));
+    record_event_ids(call.tenant, ids, distinct, call.now, is_new);
+    for (int k = 0; k < distinct; ++k) {
+        if (is_new[k]) continue;
+        firsts[k]->decision.status = IngestStatus::duplicate;
+        firsts[k]->decision.reason = "this event_id was already received";
+    }
+}
+
+text* text_or_null(const std::optional<std::string_view>& s) {
+    return s ? cstring_to_text_with_len(s->data(), static_cast<int>(s->size())) : nullptr;
+}
+text* as_text(std::string_view s) { return cstring_to_text_with_len(s.data(), static_cast<int>(s.size())); }
+
+Jsonb* stored_properties(const PipelineItem& item) {
+    if (!item.encoded_properties.empty())
+        return reinterpret_cast<Jsonb*>(const_cast<char*>(item.encoded_properties.data()));
+    return item.original_properties;
+}
+
+void write_accepted(PipelineCall& call) {
+    StoredEvent* rows = static_cast<StoredEvent*>(palloc(sizeof(StoredEvent) * (call.n > 0 ? call.n : 1)));
+    int m = 0;
+    for (int i = 0; i < call.n; ++i) {
+        const PipelineItem& item = call.items[i];
+        if (item.decision.status != IngestStatus::accepted) continue;
+        StoredEvent& e = rows[m++];
+        e.tenant_id = call.tenant;
+        std::memcpy(e.event_id.data, item.in.event_id->data(), 16);
+        e.name = as_text(*item.in.name);
+        e.properties = stored_properties(item);
+        e.user_id = text_or_null(item.in.user_id);
+        e.session_id = text_or_null(item.in.session_id);
+        e.occurred_at = from_unix_us(item.decision.occurred_at_us);
+        e.received_at = item.received_at;
+        e.sample_weight = item.decision.sample_weight;
+        e.flags = static_cast<int16>(item.decision.flags);
+        e.source = cstring_to_text(item.source);
+        e.schema_version = as_text(item.schema_version);
+    }
+    write_events(rows, m);
+}
+
+SPIPlanPtr quarantine_plan = nullptr;
+
+void write_quarantined(const PipelineCall& call, const PipelineItem& item) {
+    SPI_connect();
+    if (quarantine_plan == nullptr) {
+        Oid types[16] = {UUIDOID,   UUIDOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+                         TEXTOID,   FLOAT4OID, INT2OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+        SPIPlanPtr plan = SPI_prepare(
+            "INSERT INTO telemetry.quarantine (tenant_id, event_id, name, properties, user_id, session_id, occurred_at, "
+            "received_at, source, sample_weight, flags, schema_version, sqlstate, reason, json_path, rule) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+            16, types);
+        if (plan == nullptr) elog(ERROR, "telemetry: preparing the quarantine insert failed");
+        SPI_keepplan(plan);
+        quarantine_plan = plan;
+    }
+    pg_uuid_t tenant = call.tenant;
+    pg_uuid_t event_id;
+    std::memcpy(event_id.data, item.in.event_id->data(), 16);
+    const IngestDecision& d = item.decision;
+    Datum values[16] = {UUIDPGetDatum(&tenant),
+                        UUIDPGetDatum(&event_id),
+                        PointerGetDatum(as_text(*item.in.name)),
+                        JsonbPGetDatum(stored_properties(item)),
+                        PointerGetDatum(text_or_null(item.in.user_id)),
+                        PointerGetDatum(text_or_null(item.in.session_id)),
+                        TimestampTzGetDatum(from_unix_us(d.occurred_at_us)),
+                        TimestampTzGetDatum(item.received_at),
+                        CStringGetTextDatum(item.source),
+                        Float4GetDatum(d.sample_weight),
+                        Int16GetDatum(static_cast<int16>(d.flags)),
+                        PointerGetDatum(as_text(item.schema_version)),
+                        CStringGetTextDatum(d.sqlstate),
+                        PointerGetDatum(as_text(d.quarantine_reason)),
+                        PointerGetDatum(as_text(d.violation_path)),
+                        PointerGetDatum(as_text(d.violation_rule))};
+    char nulls[16];
+    std::memset(nulls, ' ', sizeof nulls);
+    if (!item.in.user_id) nulls[4] = 'n';
+    if (!item.in.session_id) nulls[5] = 'n';
+    const int rc = SPI_execute_plan(quarantine_plan, values, nulls, false, 0);
+    if (rc != SPI_OK_INSERT) elog(ERROR, "telemetry: quarantine insert failed: %s", SPI_result_code_string(rc));
+    SPI_finish();
+}
+
+}  // namespace
+
+ChunkSource chunks_from(MemoryContext context) { return {&chunk_from_context, context}; }
+
+const JsonValue* decode_properties(Jsonb* jsonb, Arena& arena, PendingError& pending) noexcept {
+    try {
+        if (VARSIZE(jsonb) > max_properties_jsonb_bytes) {
+            pending.capture("54000", "properties are larger than 1 MB and were not read");
+            return nullptr;
+        }
+        auto* value = arena.allocate_array<JsonValue>(1);
+        new (value) JsonValue(decode_jsonb(reinterpret_cast<const unsigned char*>(VARDATA(jsonb)), VARSIZE(jsonb) - VARHDRSZ,
+                                           max_property_depth, arena));
+        return value;
+    } catch (...) {
+        pending.capture(current_exception_error());
+        return nullptr;
+    }
+}
+
+void run_pipeline(PipelineCall& call) {
+    // 1. What the decisions depend on besides the catalog.
+    IngestSettings settings;
+    settings.now_us = to_unix_us(call.now);
+    settings.retention_us = static_cast<std::int64_t>(tenant_retention_days(call.tenant)) * USECS_PER_DAY;
+    settings.future_tolerance_us = static_cast<std::int64_t>(future_tolerance_seconds) * USECS_PER_SEC;
+    settings.tenant_id = std::string_view(reinterpret_cast<const char*>(call.tenant.data), UUID_LEN);
+    settings.pii_master_key = pii_master_key();
+    for (int i = 0; i < call.n; ++i) {
+        IncomingEvent& in = call.items[i].in;
+        if (!*in.read_sqlstate && in.user_id && !in.user_id->empty()) in.opted_out = is_opted_out(call.tenant, *in.user_id);
+    }
+
+    // 2. The decisions, against one catalog version for the whole statement.
+    const Catalog& catalog = current_catalog();
+    PendingError pending;
+    for (int from = 0; from < call.n; from += decide_chunk) {
+        const int to = from + decide_chunk < call.n ? from + decide_chunk : call.n;
+        decide_range(catalog, settings, call, from, to, pending);
+        if (pending.set) pending.raise();
+        CHECK_FOR_INTERRUPTS();
+    }
+
+    // 3. Every accepted event needs a partition for its day. Before deduplication: an event
+    //    refused here must not leave its id in the ledger, or its retry would be a "duplicate".
+    for (int i = 0; i < call.n; ++i) {
+        PipelineItem& item = call.items[i];
+        if (item.decision.status == IngestStatus::accepted && !partition_accepts(from_unix_us(item.decision.occurred_at_us))) {
+            refuse(item, "22008", "occurred_at falls on a day without a partition of telemetry.events");
+            item.decision.hint = "SELECT telemetry.create_partitions() makes the missing days.";
+        }
+    }
+
+    // 4. Deduplication by client event_id.
+    if (call.deduplicate) deduplicate(call);
+
+    // 5. Writes, then the counts.
+    write_accepted(call);
+    if (call.write_quarantine)
+        for (int i = 0; i < call.n; ++i)
+            if (call.items[i].decision.status == IngestStatus::quarantined) write_quarantined(call, call.items[i]);
+    for (int i = 0; i < call.n; ++i) count_decision(call.items[i].decision.status);
+}
+
+}  // namespace telemetry::pg

@@ -1,0 +1,165 @@
+// telemetry.replay_quarantine(): re-validate quarantined events against today's catalog.
+//
+// The quarantined rows go through the same pipeline as new events, without deduplication (the
+// row is the event, and its id is already in the ledger). Accepted: moved to telemetry.events,
+// once (the row is deleted in the same transaction). Quarantined or rejected again: the row
+// stays, with the new reason. Sampled out or opted out: the row is deleted, since the event
+// would not have been kept.
+#include <cstring>
+
+#include "pg/event_store.hpp"
+#include "pg/guard.hpp"
+#include "pg/pipeline.hpp"
+
+namespace telemetry::pg {
+
+namespace {
+
+constexpr int max_replay_rows = 10000;
+
+struct QuarantinedRow {
+    int64 id;
+    pg_uuid_t event_id;
+    char* name;
+    Jsonb* properties;
+    char* user_id;     // nullptr: none
+    char* session_id;  // nullptr: none
+    TimestampTz occurred_at;
+    TimestampTz received_at;
+    char* source;
+};
+
+int load_rows(const pg_uuid_t& tenant, Datum ids, bool ids_null, QuarantinedRow** out) {
+    MemoryContext caller = CurrentMemoryContext;
+    SPI_connect();
+    Oid types[2] = {UUIDOID, INT8ARRAYOID};
+    pg_uuid_t t = tenant;
+    Datum values[2] = {UUIDPGetDatum(&t), ids};
+    char nulls[2] = {' ', ids_null ? 'n' : ' '};
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT id, event_id, name, properties, user_id, session_id, occurred_at, received_at, source "
+             "FROM telemetry.quarantine WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+             "AND ($2 IS NULL OR id OPERATOR(pg_catalog.=) ANY ($2)) ORDER BY id LIMIT %d FOR UPDATE",
+             max_replay_rows);
+    SPI_execute_with_args(sql, 2, types, values, nulls, false, 0);
+    const int n = static_cast<int>(SPI_processed);
+    MemoryContext spi = MemoryContextSwitchTo(caller);
+    auto* rows = static_cast<QuarantinedRow*>(palloc0(sizeof(QuarantinedRow) * (n > 0 ? n : 1)));
+    TupleDesc desc = SPI_tuptable->tupdesc;
+    for (int i = 0; i < n; ++i) {
+        HeapTuple tuple = SPI_tuptable->vals[i];
+        bool isnull;
+        rows[i].id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
+        rows[i].event_id = *DatumGetUUIDP(SPI_getbinval(tuple, desc, 2, &isnull));
+        rows[i].name = TextDatumGetCString(SPI_getbinval(tuple, desc, 3, &isnull));
+        rows[i].properties = DatumGetJsonbPCopy(SPI_getbinval(tuple, desc, 4, &isnull));
+        Datum user = SPI_getbinval(tuple, desc, 5, &isnull);
+        rows[i].user_id = isnull ? nullptr : TextDatumGetCString(user);
+        Datum session = SPI_getbinval(tuple, desc, 6, &isnull);
+        rows[i].session_id = isnull ? nullptr : TextDatumGetCString(session);
+        rows[i].occurred_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 7, &isnull));
+        rows[i].received_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 8, &isnull));
+        rows[i].source = TextDatumGetCString(SPI_getbinval(tuple, desc, 9, &isnull));
+    }
+    MemoryContextSwitchTo(spi);
+    SPI_finish();
+    *out = rows;
+    return n;
+}
+
+void settle_row(const pg_uuid_t& tenant, const QuarantinedRow& row, const PipelineItem& item) {
+    const IngestDecision& d = item.decision;
+    pg_uuid_t t = tenant;
+    SPI_connect();
+    if (d.status == IngestStatus::quarantined || d.status == IngestStatus::rejected) {
+        const std::string_view reason = d.status == IngestStatus::quarantined ? d.quarantine_reason : d.reason;
+        Oid types[7] = {UUIDOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+        const char* path = d.status == IngestStatus::quarantined ? nullptr : "";
+        Datum values[7] = {
+            UUIDPGetDatum(&t), Int64GetDatum(row.id), CStringGetTextDatum(d.sqlstate),
+            PointerGetDatum(cstring_to_text_with_len(reason.data(), static_cast<int>(reason.size()))),
+            PointerGetDatum(cstring_to_text_with_len(path ? path : d.violation_path.data(), path ? 0 : static_cast<int>(d.violation_path.size()))),
+            PointerGetDatum(cstring_to_text_with_len(path ? "" : d.violation_rule.data(), path ? 0 : static_cast<int>(d.violation_rule.size()))),
+            PointerGetDatum(cstring_to_text_with_len(item.schema_version.data(), static_cast<int>(item.schema_version.size())))};
+        SPI_execute_with_args(
+            "UPDATE telemetry.quarantine SET sqlstate = $3, reason = $4, "
+            "json_path = CASE WHEN $5 OPERATOR(pg_catalog.=) '' THEN json_path ELSE $5 END, "
+            "rule = CASE WHEN $6 OPERATOR(pg_catalog.=) '' THEN rule ELSE $6 END, "
+            "schema_version = CASE WHEN $7 OPERATOR(pg_catalog.=) '' THEN schema_version ELSE $7 END, "
+            "replay_attempts = replay_attempts OPERATOR(pg_catalog.+) 1 "
+            "WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2",
+            7, types, values, nullptr, false, 0);
+    } else {
+        Oid types[2] = {UUIDOID, INT8OID};
+        Datum values[2] = {UUIDPGetDatum(&t), Int64GetDatum(row.id)};
+        SPI_execute_with_args(
+            "DELETE FROM telemetry.quarantine WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2", 2,
+            types, values, nullptr, false, 0);
+    }
+    SPI_finish();
+}
+
+}  // namespace
+
+}  // namespace telemetry::pg
+
+// replay_quarantine(tenant_id uuid, ids bigint[]) RETURNS TABLE (quarantine_id, status, id, reason)
+TELEMETRY_FUNCTION(telemetry_replay_quarantine) {
+    using namespace telemetry;
+    using namespace telemetry::pg;
+    if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("tenant_id must not be NULL")));
+    const pg_uuid_t tenant = *PG_GETARG_UUID_P(0);
+
+    MemoryContext caller = CurrentMemoryContext;
+    MemoryContext call_memory = AllocSetContextCreate(caller, "telemetry.replay_quarantine", ALLOCSET_DEFAULT_SIZES);
+    MemoryContextSwitchTo(call_memory);
+    Arena arena(chunks_from(call_memory));
+
+    QuarantinedRow* rows = nullptr;
+    const int n = load_rows(tenant, PG_ARGISNULL(1) ? (Datum)0 : PG_GETARG_DATUM(1), PG_ARGISNULL(1), &rows);
+    PipelineItem* items = arena.allocate_array<PipelineItem>(n);
+    PendingError pending;
+    for (int i = 0; i < n; ++i) {
+        PipelineItem& item = *new (&items[i]) PipelineItem();
+        item.in.name = std::string_view(rows[i].name);
+        if (rows[i].user_id) item.in.user_id = std::string_view(rows[i].user_id);
+        if (rows[i].session_id) item.in.session_id = std::string_view(rows[i].session_id);
+        item.in.occurred_at_us = to_unix_us(rows[i].occurred_at);
+        Uuid id;
+        std::memcpy(id.data(), rows[i].event_id.data, 16);
+        item.in.event_id = id;
+        item.original_properties = rows[i].properties;
+        item.received_at = rows[i].received_at;
+        item.source = rows[i].source;
+        item.in.properties = decode_properties(rows[i].properties, arena, pending);
+        if (pending.set) pending.raise();
+    }
+
+    PipelineCall call;
+    call.tenant = tenant;
+    call.items = items;
+    call.n = n;
+    call.now = GetCurrentTimestamp();
+    call.deduplicate = false;
+    call.write_quarantine = false;
+    call.arena = &arena;
+    run_pipeline(call);
+
+    for (int i = 0; i < n; ++i) {
+        settle_row(tenant, rows[i], items[i]);
+        CHECK_FOR_INTERRUPTS();
+    }
+
+    MemoryContextSwitchTo(caller);
+    InitMaterializedSRF(fcinfo, 0);
+    ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    for (int i = 0; i < n; ++i) {
+        const IngestDecision& d = items[i].decision;
+        Datum values[4] = {Int64GetDatum(rows[i].id), CStringGetTextDatum(to_string(d.status)), UUIDPGetDatum(&rows[i].event_id),
+                           d.reason.empty() ? (Datum)0 : PointerGetDatum(cstring_to_text_with_len(d.reason.data(), static_cast<int>(d.reason.size())))};
+        bool nulls[4] = {false, false, false, d.reason.empty()};
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    return (Datum)0;
+}

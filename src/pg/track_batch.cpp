@@ -1,0 +1,185 @@
+// telemetry.track_batch(): a client's batch of events, one result row per event.
+//
+// The statuses always add up to the number of events: each event is accepted, duplicate,
+// quarantined, rejected, sampled_out or opted_out, with its reason. Only the batch as a whole
+// can be an error: not a JSON array, larger than max_batch_bytes (refused before it is parsed),
+// or more than max_batch_events events.
+#include <cstring>
+
+#include "core/batch.hpp"
+#include "core/jsonb.hpp"
+#include "core/json_text.hpp"
+#include "core/schema.hpp"
+#include "pg/event_store.hpp"
+#include "pg/guard.hpp"
+#include "pg/pipeline.hpp"
+
+namespace telemetry::pg {
+
+namespace {
+
+// Containers may nest this deep inside a batch element: the element, its properties, and
+// max_property_depth levels in the properties.
+constexpr std::uint32_t element_depth = max_property_depth + 1;
+
+// Core phase: unpack the array's elements into pipeline items. No PostgreSQL call in here.
+int unpack(const JsonValue& root, const ElementProblem* problems, Arena& arena, PipelineItem** out,
+           PendingError& pending) noexcept {
+    try {
+        if (root.kind != JsonKind::array)
+            throw DomainError(sqlstate::invalid_parameter_value, std::string("events must be a JSON array, found ") + describe_kind(root));
+        if (root.count > max_batch_events)
+            throw DomainError(sqlstate::program_limit_exceeded,
+                              "a batch holds at most " + std::to_string(max_batch_events) + " events, this one " +
+                                  std::to_string(root.count));
+        PipelineItem* items = arena.allocate_array<PipelineItem>(root.count);
+        static const ElementProblem none;
+        for (std::uint32_t i = 0; i < root.count; ++i) {
+            new (&items[i]) PipelineItem();
+            items[i].in = unpack_batch_element(root.elements[i], problems ? problems[i] : none, arena);
+        }
+        *out = items;
+        return static_cast<int>(root.count);
+    } catch (...) {
+        pending.capture(current_exception_error());
+        return 0;
+    }
+}
+
+// Core phase: parse the text of a batch.
+bool parse_text(std::string_view text, Arena& arena, JsonValue& root, ElementProblem*& problems, PendingError& pending) noexcept {
+    try {
+        ParsedText parsed = parse_json_text(text, element_depth, arena);
+        if (failed(parsed.error)) {
+            pending.capture(parsed.error);
+            return false;
+        }
+        root = parsed.root;
+        problems = parsed.problems;
+        return true;
+    } catch (...) {
+        pending.capture(current_exception_error());
+        return false;
+    }
+}
+
+// Core phase: decode the jsonb of a batch.
+bool decode(Jsonb* batch, Arena& arena, JsonValue& root, PendingError& pending) noexcept {
+    try {
+        root = decode_jsonb(reinterpret_cast<const unsigned char*>(VARDATA(batch)), VARSIZE(batch) - VARHDRSZ, element_depth + 1, arena);
+        return true;
+    } catch (...) {
+        pending.capture(current_exception_error());
+        return false;
+    }
+}
+
+void refuse_oversized(std::size_t bytes) {
+    ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                    errmsg("the batch is %zu bytes, over the limit of %zu", bytes, max_batch_bytes),
+                    errhint("Send at most %zu events and %zu MB per batch.", max_batch_events, max_batch_bytes >> 20)));
+}
+
+// The part shared by both forms, once the batch is a document.
+Datum ingest_batch(FunctionCallInfo fcinfo, const pg_uuid_t& tenant, const JsonValue& root, const ElementProblem* problems,
+                   Arena& arena, MemoryContext caller, MemoryContext call_memory) {
+    PipelineItem* items = nullptr;
+    PendingError pending;
+    const int n = unpack(root, problems, arena, &items, pending);
+    if (pending.set) pending.raise();
+
+    const TimestampTz now = GetCurrentTimestamp();
+    const std::optional<std::int64_t> batch_sent_at =
+        PG_ARGISNULL(2) ? std::nullopt : std::optional<std::int64_t>(to_unix_us(PG_GETARG_TIMESTAMPTZ(2)));
+    for (int i = 0; i < n; ++i) {
+        PipelineItem& item = items[i];
+        item.source = "client";
+        item.received_at = now;
+        if (!item.in.sent_at_us) item.in.sent_at_us = batch_sent_at;
+        if (item.in.event_id) {
+            item.client_event_id = true;
+        } else {
+            const pg_uuid_t id = new_event_id(now);
+            Uuid uuid;
+            std::memcpy(uuid.data(), id.data, 16);
+            item.in.event_id = uuid;
+        }
+    }
+
+    PipelineCall call;
+    call.tenant = tenant;
+    call.items = items;
+    call.n = n;
+    call.now = now;
+    call.arena = &arena;
+    run_pipeline(call);
+
+    MemoryContextSwitchTo(caller);
+    InitMaterializedSRF(fcinfo, 0);
+    ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    for (int i = 0; i < n; ++i) {
+        const PipelineItem& item = items[i];
+        const IngestDecision& d = item.decision;
+        // The id: the event's when it is kept, and the client's own id whatever happened.
+        const bool show_id = item.client_event_id || d.status == IngestStatus::accepted || d.status == IngestStatus::quarantined;
+        pg_uuid_t id;
+        std::memcpy(id.data, item.in.event_id->data(), 16);
+        Datum values[5] = {Int32GetDatum(i), CStringGetTextDatum(to_string(d.status)), UUIDPGetDatum(&id),
+                           d.reason.empty() ? (Datum)0 : PointerGetDatum(cstring_to_text_with_len(d.reason.data(), static_cast<int>(d.reason.size()))),
+                           *d.sqlstate ? CStringGetTextDatum(d.sqlstate) : (Datum)0};
+        bool nulls[5] = {false, false, !show_id, d.reason.empty(), !*d.sqlstate};
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    MemoryContextDelete(call_memory);  // the documents of a large batch need not wait for the query's end
+    return (Datum)0;
+}
+
+void require_arguments(FunctionCallInfo fcinfo) {
+    if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("tenant_id must not be NULL")));
+    if (PG_ARGISNULL(1)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("events must not be NULL")));
+    if (!PG_ARGISNULL(2) && TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMPTZ(2)))
+        ereport(ERROR, (errcode(ERRCODE_DATETIME_FIELD_OVERFLOW), errmsg("sent_at must be a finite timestamp")));
+}
+
+}  // namespace
+
+}  // namespace telemetry::pg
+
+// track_batch(tenant_id uuid, events text, sent_at timestamptz): parsed here, once.
+TELEMETRY_FUNCTION(telemetry_track_batch_text) {
+    using namespace telemetry::pg;
+    require_arguments(fcinfo);
+    // Before detoasting or parsing anything.
+    const std::size_t raw_bytes = toast_raw_datum_size(PG_GETARG_DATUM(1)) - VARHDRSZ;
+    if (raw_bytes > telemetry::max_batch_bytes) refuse_oversized(raw_bytes);
+    text* events = PG_GETARG_TEXT_PP(1);
+
+    MemoryContext caller = CurrentMemoryContext;
+    MemoryContext call_memory = AllocSetContextCreate(caller, "telemetry.track_batch", ALLOCSET_DEFAULT_SIZES);
+    MemoryContextSwitchTo(call_memory);
+    telemetry::Arena arena(chunks_from(call_memory));
+    telemetry::JsonValue root;
+    telemetry::ElementProblem* problems = nullptr;
+    PendingError pending;
+    const std::string_view text(VARDATA_ANY(events), VARSIZE_ANY_EXHDR(events));
+    if (!parse_text(text, arena, root, problems, pending)) pending.raise();
+    return ingest_batch(fcinfo, *PG_GETARG_UUID_P(0), root, problems, arena, caller, call_memory);
+}
+
+// track_batch(tenant_id uuid, events jsonb, sent_at timestamptz): already parsed by PostgreSQL.
+TELEMETRY_FUNCTION(telemetry_track_batch_jsonb) {
+    using namespace telemetry::pg;
+    require_arguments(fcinfo);
+    const std::size_t raw_bytes = toast_raw_datum_size(PG_GETARG_DATUM(1)) - VARHDRSZ;
+    if (raw_bytes > telemetry::max_batch_bytes) refuse_oversized(raw_bytes);
+    Jsonb* events = PG_GETARG_JSONB_P(1);
+
+    MemoryContext caller = CurrentMemoryContext;
+    MemoryContext call_memory = AllocSetContextCreate(caller, "telemetry.track_batch", ALLOCSET_DEFAULT_SIZES);
+    MemoryContextSwitchTo(call_memory);
+    telemetry::Arena arena(chunks_from(call_memory));
+    telemetry::JsonValue root;
+    PendingError pending;
+    if (!decode(events, arena, root, pending)) pending.raise();
+    return ingest_batch(fcinfo, *PG_GETARG_UUID_P(0), root, nullptr, arena, caller, call_memory);
+}
