@@ -257,6 +257,7 @@ ParsedText parse_json_text(std::string_view text, std::uint32_t element_depth_li
         const std::size_t n = builder.problems.size();
         out.problems = arena.allocate_array<ElementProblem>(n);
         for (std::size_t i = 0; i < n; ++i) new (&out.problems[i]) ElementProblem(builder.problems[i]);
+        out.problem_count = static_cast<std::uint32_t>(n);
         if (out.root.kind == JsonKind::array && n != out.root.count)
             throw DomainError(sqlstate::internal_error, "telemetry: element problems out of step with elements");
     });

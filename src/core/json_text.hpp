@@ -31,7 +31,15 @@ struct ElementProblem {
 struct ParsedText {
     Error error;                             // failed(error): the text as a whole is refused
     JsonValue root;
-    ElementProblem* problems = nullptr;      // root.count entries when root is an array, else 1
+    ElementProblem* problems = nullptr;      // one per top-level array element, else one for the root
+    std::uint32_t problem_count = 0;
+
+    // The first problem anywhere in the text, or nullptr.
+    const ElementProblem* first_problem() const noexcept {
+        for (std::uint32_t i = 0; i < problem_count; ++i)
+            if (*problems[i].sqlstate) return &problems[i];
+        return nullptr;
+    }
 };
 
 inline constexpr std::uint32_t max_text_depth = 32;  // Boost's recursion limit; never raise it

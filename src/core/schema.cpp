@@ -223,9 +223,8 @@ std::shared_ptr<const CompiledSchema> compile_schema(std::string_view schema_jso
     compiled->source_.assign(schema_json);
     ParsedText parsed = parse_json_text(compiled->source_, max_property_depth + 4, *compiled->arena_);
     if (failed(parsed.error)) throw DomainError(parsed.error.sqlstate.c_str(), path + ": " + parsed.error.message);
-    if (*parsed.problems[0].sqlstate)
-        throw DomainError(sqlstate::invalid_parameter_value,
-                          path + std::string(parsed.problems[0].path.substr(1)) + ": " + parsed.problems[0].rule);
+    if (const ElementProblem* problem = parsed.first_problem())
+        throw DomainError(sqlstate::invalid_parameter_value, path + std::string(problem->path.substr(1)) + ": " + problem->rule);
     SchemaCompiler compiler{*compiled};
     const JsonPath root(path);
     compiler.node(parsed.root, root, 0, compiled->root_);

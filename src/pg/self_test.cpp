@@ -1,12 +1,17 @@
 // telemetry.self_test(kind): drives each path of the error boundary on purpose, so an operator
 // (and test/t/002_error_boundary.pl) can see that this build turns every kind of failure into a
 // clean ERROR and never takes the server down. Superuser only.
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/json.hpp"
+#include "core/json_text.hpp"
+#include "core/jsonb.hpp"
 #include "pg/guard.hpp"
+#include "pg/pipeline.hpp"
 
 namespace telemetry::pg {
 
@@ -57,4 +62,74 @@ TELEMETRY_FUNCTION(telemetry_self_test) {
                     errhint("Kinds: ok, domain_error, cpp_exception, bad_alloc, unknown_exception, postgres_error, "
                             "postgres_error_under_cpp, unwound.")));
     PG_RETURN_NULL();
+}
+
+namespace telemetry::pg {
+namespace {
+
+// Core phase of self_test_jsonb: our parse + encode of the text, and our decode of PostgreSQL's
+// bytes, re-printed as compact text.
+struct CodecCheck {
+    const char* encoded = nullptr;
+    std::size_t encoded_size = 0;
+    char* reprinted = nullptr;        // canonical text of the decoded jsonb (palloc'd)
+    std::size_t canonical_size = 0;   // what canonical_size() says about it
+};
+
+void run_codec(std::string_view text, const Jsonb* postgres, Arena& arena, CodecCheck& out, PendingError& pending) noexcept {
+    try {
+        ParsedText parsed = parse_json_text(text, 64, arena);
+        if (failed(parsed.error)) throw DomainError(parsed.error);
+        if (const ElementProblem* problem = parsed.first_problem()) throw DomainError(problem->sqlstate, problem->rule);
+        const std::string_view encoded = encode_jsonb(parsed.root, arena);
+        out.encoded = encoded.data();
+        out.encoded_size = encoded.size();
+        const JsonValue decoded = decode_jsonb(reinterpret_cast<const unsigned char*>(VARDATA(postgres)), VARSIZE(postgres) - VARHDRSZ, 64, arena);
+        std::string canonical;
+        append_canonical(decoded, canonical);
+        out.reprinted = pstrdup_or_throw(canonical);
+        out.canonical_size = telemetry::canonical_size(decoded);
+    } catch (...) {
+        pending.capture(current_exception_error());
+    }
+}
+
+}  // namespace
+}  // namespace telemetry::pg
+
+// self_test_jsonb(document text) RETURNS text: NULL when this build's jsonb reader and writer
+// agree with PostgreSQL on the document (the bytes jsonb_in makes, and the value read back),
+// else what differs. test/t/004_jsonb_codec.pl runs it over thousands of random documents.
+TELEMETRY_FUNCTION(telemetry_self_test_jsonb) {
+    using namespace telemetry;
+    using namespace telemetry::pg;
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    text* document = PG_GETARG_TEXT_PP(0);
+    const std::string_view view(VARDATA_ANY(document), VARSIZE_ANY_EXHDR(document));
+    Jsonb* postgres = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(document))));
+
+    MemoryContext call_memory = AllocSetContextCreate(CurrentMemoryContext, "telemetry.self_test_jsonb", ALLOCSET_DEFAULT_SIZES);
+    Arena arena(chunks_from(call_memory));
+    CodecCheck check;
+    PendingError pending;
+    run_codec(view, postgres, arena, check, pending);
+    if (pending.set) pending.raise();
+
+    char problem[160] = "";
+    if (check.encoded_size != VARSIZE(postgres)) {
+        snprintf(problem, sizeof problem, "encoded size %zu, jsonb_in makes %u", check.encoded_size, VARSIZE(postgres));
+    } else if (std::memcmp(check.encoded, postgres, check.encoded_size) != 0) {
+        std::size_t at = 0;
+        while (at < check.encoded_size && check.encoded[at] == reinterpret_cast<const char*>(postgres)[at]) ++at;
+        snprintf(problem, sizeof problem, "encoded bytes differ from jsonb_in's at offset %zu", at);
+    } else if (check.canonical_size != strlen(check.reprinted)) {
+        snprintf(problem, sizeof problem, "canonical_size says %zu, the text has %zu bytes", check.canonical_size, strlen(check.reprinted));
+    } else {
+        Jsonb* reparsed = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(check.reprinted)));
+        if (compareJsonbContainers(&reparsed->root, &postgres->root) != 0)
+            snprintf(problem, sizeof problem, "the decoded value reads back differently");
+    }
+    MemoryContextDelete(call_memory);
+    if (problem[0] == '\0') PG_RETURN_NULL();
+    PG_RETURN_TEXT_P(cstring_to_text(problem));
 }

@@ -172,6 +172,21 @@ TEST_F(TextParser, DeepElementsAreMarkedNotRead) {
     EXPECT_EQ(parsed.root.elements[1].kind, JsonKind::object);
 }
 
+TEST_F(TextParser, ProblemCountMatchesTheElements) {
+    ParsedText empty = parse_json_text("[]", 16, arena);
+    EXPECT_EQ(empty.problem_count, 0u);
+    EXPECT_EQ(empty.first_problem(), nullptr);
+    ParsedText scalar = parse_json_text("\"x\"", 16, arena);
+    EXPECT_EQ(scalar.problem_count, 1u);
+    ParsedText object = parse_json_text(R"({"a": [1, {"b": 1, "b": 2}]})", 16, arena);
+    ASSERT_EQ(object.problem_count, 1u);
+    ASSERT_NE(object.first_problem(), nullptr);
+    EXPECT_EQ(object.first_problem()->path, "$.a[1].b");
+    ParsedText array = parse_json_text(R"([1, [2, 3], {"c": "\u0000"}])", 16, arena);
+    EXPECT_EQ(array.problem_count, 3u);
+    EXPECT_EQ(array.first_problem(), &array.problems[2]);
+}
+
 TEST_F(TextParser, WholeTextRefusals) {
     EXPECT_EQ(parse_json_text("[1, 2", 16, arena).error.sqlstate, "22P02");
     EXPECT_EQ(parse_json_text("[1] [2]", 16, arena).error.sqlstate, "22P02");
