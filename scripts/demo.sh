@@ -42,7 +42,10 @@ as_instance_user "${psql[@]}" -d demo -f "$dir/simulate.sql" -f "$dir/report.sql
 elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 as_instance_user "${psql[@]}" -d demo -At -c "SELECT format('%s events tracked; simulation and report took %s ms', count(*), $elapsed_ms) FROM telemetry.events"
 
-log "What the catalog refuses (each is an ERROR to the application, and nothing is stored)"
+log "A client's batch: every event gets a status (accepted, duplicate, rejected, opted_out, ...)"
+as_instance_user "${psql[@]}" -d demo -f "$dir/batch.sql"
+
+log "What the catalog refuses from track() (each is an ERROR to the application, and nothing is stored)"
 as_instance_user psql -X -h "$dir" -p "$port" -U postgres -d demo -f "$dir/refusals.sql" 2>&1 | sed 's/^psql:[^:]*:[0-9]*: //'
 
 cat <<MSG
