@@ -11,15 +11,17 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$BENCH_DIR/../scripts/lib.sh"
 source "$BENCH_DIR/workload.sh"
 
-duration=5          # seconds per pgbench run
+duration=3          # seconds per pgbench run
 reps=3              # repetitions of every measurement (medians over these)
 clients=(1 2 4 8)
+paired_clients=(1 4 8)   # the client counts the targets name
 load_seconds=60     # the design documents' load test: 1,000 events a minute for this long
 storage_events=20000
+batches=100         # client batches of 1,000 events per batch measurement
 write_docs=yes
 case "${1:-}" in
-  --large) duration=15; reps=5; load_seconds=300; storage_events=100000 ;;
-  --quick) duration=2; reps=1; clients=(1 8); load_seconds=10; storage_events=2000; write_docs=no ;;
+  --large) duration=15; reps=5; load_seconds=300; storage_events=100000; batches=500 ;;
+  --quick) duration=2; reps=1; clients=(1 8); paired_clients=(1 8); load_seconds=10; storage_events=2000; batches=10; write_docs=no ;;
   "") ;;
   *) echo "usage: bench/run.sh [--large|--quick]" >&2; exit 2 ;;
 esac
@@ -47,9 +49,9 @@ scalar() { psql_bench -At -c "$1"; }
 as_instance_user createdb -h "$work" -p "$port" -U postgres bench
 cp "$BENCH_DIR"/setup.sql "$BENCH_DIR"/catalog.json "$work"/
 mkdir -p "$work/scripts" "$work/logs"
-for side in plain logevent track; do write_side "$work/scripts" "$side"; done
+for side in plain logevent track track_all; do write_side "$work/scripts" "$side"; done
 [ "$(id -u)" -eq 0 ] && chown -R "$INSTANCE_USER" "$work"
-(cd "$work" && psql_bench -f setup.sql)
+(cd "$work" && psql_bench -v batches="$batches" -f setup.sql)
 
 raw="$work/raw.csv"
 echo "measurement,side,clients,sync,rep,rate,p50_ms,p99_ms,wal_bytes_per_event,events,stored" >"$raw"
@@ -74,7 +76,7 @@ run_pgbench() {
   # shellcheck disable=SC2046,SC2086
   out=$(cd "$work/logs" && PGOPTIONS="-c synchronous_commit=$sync" as_instance_user pgbench -n -M simple \
         -h "$work" -p "$port" -U postgres -c "$nclients" -j "$nclients" -T "$seconds" $extra \
-        --random-seed=20261121 -l --log-prefix="$prefix" $(side_scripts "$work/scripts" "${side%%-*}") bench 2>&1)
+        --random-seed=20261121 -l --log-prefix="$prefix" $(side_scripts "$work/scripts" "$side") bench 2>&1)
   lsn1=$(wal_lsn)
   events=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
   tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' <<<"$out")
@@ -92,57 +94,97 @@ run_pgbench() {
     "$measurement" "$side" "$nclients" "$sync" "$rep" "$tps" "$p50" "$p99"
 }
 
-sides_in_order() {  # the three sides, rotated by repetition so none always runs first
-  local r=$1 all=(plain logevent track)
-  echo "${all[$((r % 3))]} ${all[$(((r + 1) % 3))]} ${all[$(((r + 2) % 3))]}"
+# A paired run: every transaction is a plain INSERT or a track() call, at random half and half,
+# so both sides meet the same machine at the same moments. With synchronous_commit on, a commit
+# waits for an fsync whose time on this class of machine swings twofold from one second to the
+# next, far more than the 5 % to be resolved; runs of one side after the other cannot see past
+# it, a paired run can. The targets are judged on paired runs.
+# Appends one row per side: its p50, p99 and mean latency, and the rate that latency sustains
+# with this many clients (Little's law: clients / mean latency).
+run_paired() {
+  local nclients=$1 sync=$2 rep=$3 seconds=$4
+  local prefix="$work/logs/run" out events stored side first last
+  reset_tables
+  rm -f "$work"/logs/run*
+  # shellcheck disable=SC2046
+  out=$(cd "$work/logs" && PGOPTIONS="-c synchronous_commit=$sync" as_instance_user pgbench -n -M simple \
+        -h "$work" -p "$port" -U postgres -c "$nclients" -j "$nclients" -T "$seconds" \
+        --random-seed=20261121 -l --log-prefix="$prefix" $(side_scripts "$work/scripts" plain) $(side_scripts "$work/scripts" track) bench 2>&1)
+  events=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
+  stored=$(( $(stored_count plain) + $(stored_count track) ))
+  if [ -z "$events" ] || [ "$events" != "$stored" ]; then
+    echo "$out" >&2
+    echo "LOSS or failure: pgbench processed '${events:-?}' events, $stored stored (paired)" >&2
+    exit 1
+  fi
+  for side in plain track; do
+    # pgbench numbers the scripts in -f order: the 20 plain ones, then the 20 track() ones.
+    if [ $side = plain ]; then first=0 last=19; else first=20 last=39; fi
+    read -r n mean p50 p99 < <(cat "$prefix".* | awk -v a=$first -v b=$last '$4 >= a && $4 <= b {print $3}' | sort -n |
+      awk '{v[NR]=$1; sum+=$1} END {i50=int(NR*0.50); if (i50<1) i50=1; i99=int(NR*0.99); if (i99<1) i99=1;
+                                   printf "%d %.4f %.3f %.3f\n", NR, sum/NR/1000, v[i50]/1000, v[i99]/1000}')
+    rate=$(awk -v c="$nclients" -v m="$mean" 'BEGIN {printf "%.1f", c * 1000 / m}')
+    echo "paired,$side,$nclients,$sync,$rep,$rate,$p50,$p99,,$n,$n" >>"$raw"
+    printf '  %-14s %-9s clients=%s sync=%-3s rep=%s  %8.0f/s  p50 %6.3f ms  p99 %6.3f ms  (mean %.3f ms, %d events)\n' \
+      paired "$side" "$nclients" "$sync" "$rep" "$rate" "$p50" "$p99" "$mean" "$n"
+  done
+}
+
+sides_in_order() {  # sides_in_order REP SIDE...: the sides, rotated by repetition so none always runs first
+  local r=$1
+  shift
+  local all=("$@") n=$# k
+  for ((k = 0; k < n; k++)); do printf '%s ' "${all[$(((r + k) % n))]}"; done
 }
 
 log "Single-event ingest: plain INSERT, PL/pgSQL logEvent, telemetry.track(); ${reps} x ${duration} s each"
 for sync in on off; do
+  # With synchronous_commit off the CPU is the limit: there, also the call with every argument given.
+  sides=(plain logevent track)
+  [ "$sync" = off ] && sides+=(track_all)
   for c in "${clients[@]}"; do
     for rep in $(seq 1 "$reps"); do
-      for side in $(sides_in_order "$rep"); do run_pgbench single "$side" "$c" "$sync" "$rep" "" "$duration"; done
+      for side in $(sides_in_order "$rep" "${sides[@]}"); do run_pgbench single "$side" "$c" "$sync" "$rep" "" "$duration"; done
     done
   done
 done
 
-log "Batch ingest: 50 client batches of 1,000 events"
-psql_bench -At -c "SELECT format('SELECT count(*) FROM telemetry.track_batch(%L, %L);', tenant_id,
-      jsonb_agg(jsonb_build_object('name', name, 'properties', properties, 'user_id', user_id, 'session_id', session_id,
-                                   'event_id', event_id, 'occurred_at', now() - interval '1 minute') ORDER BY position)::text)
-    FROM bench_batch_events GROUP BY batch, tenant_id ORDER BY batch" >"$work/batch_track_ids.sql"
-psql_bench -At -c "SELECT format('SELECT count(*) FROM telemetry.track_batch(%L, %L);', tenant_id,
-      jsonb_agg(jsonb_build_object('name', name, 'properties', properties, 'user_id', user_id, 'session_id', session_id)
-                ORDER BY position)::text)
-    FROM bench_batch_events GROUP BY batch, tenant_id ORDER BY batch" >"$work/batch_track.sql"
-psql_bench -At -c "SELECT format('INSERT INTO bench_diy_events (tenant_id, name, properties, user_id, session_id) SELECT %L, e->>''name'', e->''properties'', e->>''user_id'', e->>''session_id'' FROM jsonb_array_elements(%L::jsonb) AS e;', tenant_id,
-      jsonb_agg(jsonb_build_object('name', name, 'properties', properties, 'user_id', user_id, 'session_id', session_id) ORDER BY position)::text)
-    FROM bench_batch_events GROUP BY batch, tenant_id ORDER BY batch" >"$work/batch_insert_select.sql"
-: >"$work/batch_copy.sql"
-for b in $(seq 1 50); do
-  echo "COPY bench_diy_events (tenant_id, name, properties, user_id, session_id) FROM STDIN;" >>"$work/batch_copy.sql"
-  psql_bench -At -c "COPY (SELECT tenant_id, name, properties, user_id, session_id FROM bench_batch_events WHERE batch = $b ORDER BY position) TO STDOUT" >>"$work/batch_copy.sql"
-  echo '\.' >>"$work/batch_copy.sql"
+log "Paired runs: plain INSERT and track() mixed in one run; ${reps} x $((duration * 2)) s each"
+for sync in on off; do
+  for c in "${paired_clients[@]}"; do
+    for rep in $(seq 1 "$reps"); do run_paired "$c" "$sync" "$rep" $((duration * 2)); done
+  done
 done
+
+log "Batch ingest: $batches client batches of 1,000 events, sent as bind parameters by bench/batch_client"
+cc -O2 -o "$work/batch_client" "$BENCH_DIR/batch_client.c" -I"$(pg_config --includedir)" -L"$(pg_config --libdir)" -lpq
+# One batch per line, "tenant<TAB>JSON array", as a client would post them; and the same rows
+# as COPY text for the plain table.
+batch_json() {  # batch_json EXTRA_FIELDS_SQL
+  psql_bench -At -F $'\t' -c "SELECT tenant_id, jsonb_agg(jsonb_build_object('name', name, 'properties', properties,
+      'user_id', user_id, 'session_id', session_id) $1 ORDER BY position)::text
+    FROM bench_batch_events GROUP BY batch, tenant_id ORDER BY batch"
+}
+batch_json "" >"$work/batches.jsonl"
+batch_json "|| jsonb_build_object('event_id', event_id, 'occurred_at', now() - interval '1 minute')" >"$work/batches_ids.jsonl"
+psql_bench -c "COPY (SELECT tenant_id, name, properties, user_id, session_id FROM bench_batch_events ORDER BY batch, position) TO STDOUT" >"$work/batches.copy"
 [ "$(id -u)" -eq 0 ] && chown -R "$INSTANCE_USER" "$work"
 batch_sides=(copy insert_select track_batch track_batch-ids)
 for rep in $(seq 1 "$reps"); do
   for k in 0 1 2 3; do
     side=${batch_sides[$(((rep + k) % 4))]}
     case $side in
-      copy) file=batch_copy.sql ;; insert_select) file=batch_insert_select.sql ;;
-      track_batch) file=batch_track.sql ;; track_batch-ids) file=batch_track_ids.sql ;;
+      copy) mode=copy file=batches.copy ;; insert_select) mode=insert_select file=batches.jsonl ;;
+      track_batch) mode=track_batch file=batches.jsonl ;; track_batch-ids) mode=track_batch file=batches_ids.jsonl ;;
     esac
     reset_tables
     lsn0=$(wal_lsn)
-    t0=$(date +%s%N)
-    psql_bench -o /dev/null -f "$work/$file"
-    t1=$(date +%s%N)
+    read -r events _ rate < <(as_instance_user "$work/batch_client" "host=$work port=$port user=postgres dbname=bench" "$mode" "$work/$file")
     lsn1=$(wal_lsn)
     stored=$(stored_count "$side")
-    [ "$stored" = 50000 ] || { echo "batch $side stored $stored of 50000" >&2; exit 1; }
-    rate=$(awk -v ns=$((t1 - t0)) 'BEGIN {printf "%.0f", 50000 / (ns / 1e9)}')
-    echo "batch,$side,1,on,$rep,$rate,,,$(( $(wal_diff "$lsn0" "$lsn1") / 50000 )),50000,$stored" >>"$raw"
+    expected=$((batches * 1000))
+    [ "$events" = "$expected" ] && [ "$stored" = "$expected" ] || { echo "batch $side: sent ${events:-?}, stored $stored of $expected" >&2; exit 1; }
+    echo "batch,$side,1,on,$rep,$rate,,,$(( $(wal_diff "$lsn0" "$lsn1") / expected )),$events,$stored" >>"$raw"
     printf '  batch %-16s rep=%s  %8.0f events/s\n' "$side" "$rep" "$rate"
   done
 done
@@ -177,8 +219,8 @@ export PGHOST="$work" PGPORT="$port" PGUSER=postgres PGDATABASE=bench
 if [ "$write_docs" = yes ]; then
   mkdir -p docs/bench
   cp "$raw" docs/bench/raw.csv
-  bench/report.sh docs/bench/raw.csv "$size_label" "$elapsed" "$duration" "$reps" >docs/benchmarks.md
+  bench/report.sh docs/bench/raw.csv "$size_label" "$elapsed" "$duration" "$reps" "$batches" >docs/benchmarks.md
   cat docs/benchmarks.md
 else
-  bench/report.sh "$raw" "$size_label" "$elapsed" "$duration" "$reps" | head -60
+  bench/report.sh "$raw" "$size_label" "$elapsed" "$duration" "$reps" "$batches" | head -60
 fi

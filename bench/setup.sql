@@ -35,7 +35,7 @@ BEGIN
 END
 $$;
 
--- Client batches for the batch measurements: 50 batches of 1,000 events, deterministic.
+-- Client batches for the batch measurements: :batches batches of 1,000 events, deterministic.
 SELECT setseed(0.31) AS seeded \gset
 CREATE TABLE bench_batch_events AS
 SELECT b AS batch, i AS position,
@@ -63,7 +63,7 @@ SELECT b AS batch, i AS position,
        'session-' || (1 + (random() * 199999)::int) AS session_id,
        -- event ids as clients make them: UUIDv7-shaped, unique per event
        ('0192d5b4-' || lpad(to_hex(b), 4, '0') || '-7' || lpad(to_hex(i), 3, '0') || '-8000-' || lpad(to_hex(b * 1000 + i), 12, '0'))::uuid AS event_id
-FROM generate_series(1, 50) AS b, generate_series(1, 1000) AS i,
+FROM generate_series(1, :batches) AS b, generate_series(1, 1000) AS i,
      LATERAL (SELECT name,
                      CASE WHEN schema -> 'properties' ? 'streamType' THEN 'stream'
                           WHEN schema -> 'properties' ? 'path' THEN 'page'

@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config
   postgresql-15 postgresql-server-dev-15 postgresql-client-15
   libboost-json1.81-dev libgtest-dev
+  libpq-dev                  # bench/batch_client
   libre2-dev                 # pattern matching in property schemas: linear time, no recursion
   libipc-run-perl            # TAP tests (PostgreSQL::Test::Cluster)
   binutils                   # nm, for the exported-symbol test

@@ -56,6 +56,15 @@ JsonPath JsonPath::index(std::size_t i) const {
     return out;
 }
 
+JsonPath PathStep::path() const {
+    switch (kind_) {
+        case Kind::key: return parent_->path().key(key_);
+        case Kind::index: return parent_->path().index(index_);
+        case Kind::root: break;
+    }
+    return JsonPath();
+}
+
 }  // namespace telemetry
 
 #include "core/no_postgres.hpp"

@@ -23,4 +23,26 @@ private:
     std::string text_;
 };
 
+// The same path while a document is being walked: a chain of steps on the stack that becomes
+// text only when a rule is broken, so validating an event costs no allocation per property.
+// A step refers to its parent and to the key's bytes: use it only while both live.
+class PathStep {
+public:
+    PathStep() noexcept = default;  // the root, "$"
+    PathStep key(std::string_view key) const noexcept { return PathStep(this, key, 0, Kind::key); }
+    PathStep index(std::size_t i) const noexcept { return PathStep(this, {}, i, Kind::index); }
+    JsonPath path() const;
+    std::string str() const { return path().str(); }
+
+private:
+    enum class Kind : unsigned char { root, key, index };
+    PathStep(const PathStep* parent, std::string_view key, std::size_t index, Kind kind) noexcept
+        : parent_(parent), key_(key), index_(index), kind_(kind) {}
+
+    const PathStep* parent_ = nullptr;
+    std::string_view key_;
+    std::size_t index_ = 0;
+    Kind kind_ = Kind::root;
+};
+
 }  // namespace telemetry

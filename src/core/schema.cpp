@@ -257,12 +257,12 @@ struct Validator {
 
     bool full() const noexcept { return out.size() >= max_violations; }
 
-    void add(const JsonPath& at, const char* keyword, std::string message, bool omittable = true) {
+    void add(const PathStep& at, const char* keyword, std::string message, bool omittable = true) {
         if (!full()) out.push_back(Violation{at.str(), keyword, std::move(message), omittable});
     }
 
     // Checks that apply whatever the schema: depth and numbers we store.
-    void structural(const JsonValue& v, const JsonPath& at) {
+    void structural(const JsonValue& v, const PathStep& at) {
         if (full()) return;
         switch (v.kind) {
             case JsonKind::too_deep:
@@ -282,7 +282,7 @@ struct Validator {
         }
     }
 
-    void value(const SchemaNode& s, const JsonValue& v, const JsonPath& at) {
+    void value(const SchemaNode& s, const JsonValue& v, const PathStep& at) {
         if (full()) return;
         if (v.kind == JsonKind::too_deep) return;  // reported by structural()
         if (v.kind == JsonKind::number && v.number->out_of_range) return;  // likewise
@@ -312,7 +312,7 @@ struct Validator {
         }
     }
 
-    void string(const SchemaNode& s, const JsonValue& v, const JsonPath& at) {
+    void string(const SchemaNode& s, const JsonValue& v, const PathStep& at) {
         if (s.min_length || s.max_length) {
             const std::size_t length = utf8_length(v.string);
             if (s.min_length && length < *s.min_length)
@@ -324,7 +324,7 @@ struct Validator {
             add(at, "pattern", "does not match the pattern");
     }
 
-    void number(const SchemaNode& s, const JsonValue& v, const JsonPath& at) {
+    void number(const SchemaNode& s, const JsonValue& v, const PathStep& at) {
         if (v.number->out_of_range) return;  // reported by structural()
         if (s.minimum && compare_numbers(*v.number, *s.minimum) < 0) {
             std::string bound;
@@ -338,7 +338,7 @@ struct Validator {
         }
     }
 
-    void object(const SchemaNode& s, const JsonValue& v, const JsonPath& at) {
+    void object(const SchemaNode& s, const JsonValue& v, const PathStep& at) {
         for (const std::string& r : s.required)
             if (v.find(r) == nullptr) add(at.key(r), "required", "missing", false);
         for (std::uint32_t i = 0; i < v.count && !full(); ++i) {
@@ -350,7 +350,7 @@ struct Validator {
         }
     }
 
-    void array(const SchemaNode& s, const JsonValue& v, const JsonPath& at) {
+    void array(const SchemaNode& s, const JsonValue& v, const PathStep& at) {
         if (s.max_items && v.count > *s.max_items)
             add(at, "maxItems", "more than " + std::to_string(*s.max_items) + " items");
         if (s.items)
@@ -363,7 +363,7 @@ struct Validator {
 std::vector<Violation> validate(const CompiledSchema& schema, const JsonValue& properties) {
     std::vector<Violation> violations;
     Validator validator{violations};
-    const JsonPath root;
+    const PathStep root;
     validator.structural(properties, root);
     if (properties.kind != JsonKind::object) {
         validator.add(root, "type", std::string("properties must be a JSON object, found ") + describe_kind(properties), false);
@@ -416,7 +416,7 @@ struct Rewriter {
     }
 
     // Returns the rewritten value; `changed` tells whether anything differs.
-    JsonValue value(const SchemaNode* s, const JsonValue& v, const JsonPath& at, bool& changed) {
+    JsonValue value(const SchemaNode* s, const JsonValue& v, const PathStep& at, bool& changed) {
         if (s != nullptr && (s->pii == PiiAction::hash || s->pii == PiiAction::redact)) {
             if (v.kind == JsonKind::string && (s->pii == PiiAction::hash ? is_pii_hash(v.string) : v.string == pii_redacted))
                 return v;  // already done: hashing and redacting are idempotent
@@ -441,14 +441,14 @@ struct Rewriter {
         return v;
     }
 
-    JsonValue object(const SchemaNode* s, const JsonValue& v, const JsonPath& at, bool& changed) {
+    JsonValue object(const SchemaNode* s, const JsonValue& v, const PathStep& at, bool& changed) {
         JsonValue out = v;
         out.members = arena.allocate_array<JsonMember>(v.count);
         std::uint32_t kept = 0;
         bool any = false;
         for (std::uint32_t i = 0; i < v.count; ++i) {
             const JsonMember& m = v.members[i];
-            const JsonPath here = at.key(m.key);
+            const PathStep here = at.key(m.key);
             const SchemaNode* child = s != nullptr ? s->property(m.key) : nullptr;
             const bool undeclared_omitted = s != nullptr && child == nullptr && s->additional == AdditionalProperties::omit;
             const bool pii_drop = child != nullptr && child->pii == PiiAction::drop;
@@ -475,7 +475,7 @@ Rewritten rewrite_properties(const CompiledSchema& schema, const JsonValue& prop
     if (!schema.needs_rewrite() && omit.empty()) return {&properties};
     Rewriter rewriter{omit, key, arena};
     bool changed = false;
-    JsonValue rewritten = rewriter.value(&schema.root(), properties, JsonPath(), changed);
+    JsonValue rewritten = rewriter.value(&schema.root(), properties, PathStep(), changed);
     if (!changed) return {&properties};
     auto* out = arena.allocate_array<JsonValue>(1);
     new (out) JsonValue(rewritten);

@@ -18,10 +18,16 @@ namespace {
 
 TableWatch events_watch("events");
 Oid events_oid = InvalidOid;
+Oid events_sequence_oid = InvalidOid;
 SPIPlanPtr insert_plan = nullptr;
 
 Oid events_relid() {
-    if (events_watch.stale() || !OidIsValid(events_oid)) events_oid = events_watch.reading();
+    if (events_watch.stale() || !OidIsValid(events_oid)) {
+        events_oid = events_watch.reading();
+        events_sequence_oid = get_relname_relid("events_id_seq", get_rel_namespace(events_oid));
+        if (!OidIsValid(events_sequence_oid))
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("telemetry.events_id_seq is missing")));
+    }
     return events_oid;
 }
 
@@ -54,7 +60,7 @@ int partition_index(Relation parent, PartitionDesc desc, TimestampTz t) {
 
 // Attribute numbers of our columns in a partition, or false when the direct path would not
 // do exactly what INSERT does there.
-bool direct_path_attnums(Relation rel, AttrNumber* attnums) {
+bool find_direct_path_attnums(Relation rel, AttrNumber* attnums) {
     if (rel->trigdesc != nullptr) return false;
     TupleDesc desc = RelationGetDescr(rel);
     if (desc->constr != nullptr && desc->constr->num_check > 0) return false;
@@ -70,6 +76,42 @@ bool direct_path_attnums(Relation rel, AttrNumber* attnums) {
         attnums[which] = att->attnum;
     }
     return live == column_count;
+}
+
+// What find_direct_path_attnums() found for the partitions written recently, so an event does not
+// pay for matching column names. An entry goes when its partition's relcache entry is
+// invalidated (ALTER TABLE, CREATE TRIGGER, ... all send one), before the next use.
+struct PartitionLayout {
+    Oid relid;
+    bool direct;
+    AttrNumber attnums[column_count];
+};
+constexpr int layout_slots = 16;
+PartitionLayout layouts[layout_slots];
+int next_layout_slot = 0;
+bool layout_callback_registered = false;
+
+void forget_layout(Datum, Oid relid) {
+    // A relcache callback: flag only, no catalog access, no failure.
+    for (PartitionLayout& layout : layouts)
+        if (relid == InvalidOid || layout.relid == relid) layout.relid = InvalidOid;
+}
+
+// The layout of a partition opened (and so locked) by the caller.
+const PartitionLayout& partition_layout(Relation rel) {
+    if (!layout_callback_registered) {
+        CacheRegisterRelcacheCallback(forget_layout, 0);
+        layout_callback_registered = true;
+    }
+    const Oid relid = RelationGetRelid(rel);
+    for (const PartitionLayout& layout : layouts)
+        if (layout.relid == relid) return layout;
+    PartitionLayout& slot = layouts[next_layout_slot];
+    next_layout_slot = (next_layout_slot + 1) % layout_slots;
+    slot.relid = InvalidOid;
+    slot.direct = find_direct_path_attnums(rel, slot.attnums);
+    slot.relid = relid;
+    return slot;
 }
 
 void insert_through_spi(const StoredEvent& e) {
@@ -104,7 +146,10 @@ void insert_directly(Relation rel, const AttrNumber* attnums, const StoredEvent*
     InitResultRelInfo(info, rel, 1, nullptr, 0);
     ExecOpenIndices(info, false);
     EState* estate = CreateExecutorState();
-    TupleDesc desc = RelationGetDescr(rel);
+    // An unpinned copy of the partition's descriptor for the slots: a slot made on the
+    // relcache's own descriptor registers a pin with the resource owner, whose lookup on release
+    // grows with the number of pins held, quadratic over a batch of 1,000 events.
+    TupleDesc desc = CreateTupleDescCopy(RelationGetDescr(rel));
     const CommandId command = GetCurrentCommandId(true);
 
     TupleTableSlot** slots = static_cast<TupleTableSlot**>(palloc(sizeof(TupleTableSlot*) * n));
@@ -165,7 +210,7 @@ bool partition_accepts(TimestampTz t) {
 void write_events(const StoredEvent* events, int n) {
     if (n <= 0) return;
     Relation parent = table_open(events_relid(), RowExclusiveLock);
-    const Oid sequence = get_relname_relid("events_id_seq", RelationGetNamespace(parent));
+    const Oid sequence = events_sequence_oid;
     // One descriptor for all rows: PostgreSQL keeps it valid while the parent is open, even if
     // a partition is attached meanwhile.
     PartitionDesc desc = RelationGetPartitionDesc(parent, true);
@@ -186,9 +231,9 @@ void write_events(const StoredEvent* events, int n) {
                 done[j] = true;
             }
         Relation rel = table_open(desc->oids[partition[i]], RowExclusiveLock);
-        AttrNumber attnums[column_count];
-        if (direct_path_attnums(rel, attnums)) {
-            insert_directly(rel, attnums, events, which, count, sequence);
+        const PartitionLayout& layout = partition_layout(rel);
+        if (layout.direct) {
+            insert_directly(rel, layout.attnums, events, which, count, sequence);
         } else {
             for (int k = 0; k < count; ++k) insert_through_spi(events[which[k]]);
         }
@@ -199,9 +244,21 @@ void write_events(const StoredEvent* events, int n) {
 }
 
 pg_uuid_t new_event_id(TimestampTz now) {
-    uint8 random_bytes[10];
-    if (!pg_strong_random(random_bytes, sizeof random_bytes))
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not generate random bytes for an event id")));
+    // Strong random bytes are drawn 100 ids at a time: one call to the generator costs more
+    // than the rest of making the id. The pool belongs to the process that filled it, so a
+    // forked process never reuses its parent's bytes.
+    static uint8 pool[1000];
+    static std::size_t pool_used = sizeof pool;
+    static int pool_owner = 0;
+    constexpr std::size_t per_id = 10;
+    if (pool_used + per_id > sizeof pool || pool_owner != MyProcPid) {
+        if (!pg_strong_random(pool, sizeof pool))
+            ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not generate random bytes for an event id")));
+        pool_used = 0;
+        pool_owner = MyProcPid;
+    }
+    const uint8* random_bytes = pool + pool_used;
+    pool_used += per_id;
     const Uuid id = make_uuid_v7(to_unix_us(now) / 1000, random_bytes);
     pg_uuid_t out;
     static_assert(sizeof out.data == sizeof(Uuid));

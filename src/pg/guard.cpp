@@ -111,4 +111,12 @@ Datum guarded_call(FunctionBody body, FunctionCallInfo fcinfo) noexcept {
     return run_guarded([body, fcinfo] { return body(fcinfo); });
 }
 
+void pin_search_path() {
+    // No schemas of our own (every name we use is qualified), pg_catalog first, no pg_temp.
+    static OverrideSearchPath catalog_only = {NIL, true, false, 0};
+    PushOverrideSearchPath(&catalog_only);
+}
+
+void unpin_search_path() { PopOverrideSearchPath(); }
+
 }  // namespace telemetry::pg

@@ -100,6 +100,15 @@ Datum guarded_call(FunctionBody body, FunctionCallInfo fcinfo) noexcept;
 // The same guard for entry points without fmgr arguments: _PG_init, background worker main.
 void guarded_call(void (*body)()) noexcept;
 
+// The search path of SECURITY DEFINER entry points on the ingest path: pg_catalog only, no
+// temporary schema, whatever the caller's search_path. Same protection as the function option
+// SET search_path = pg_catalog (DESIGN.md §5), without its cost: that option saves, sets and
+// restores a GUC on every call, a tenth of a track() call. The pin is pushed and popped around
+// the guarded body by TELEMETRY_PINNED_FUNCTION; when an error skips the pop, transaction or
+// subtransaction abort removes it.
+void pin_search_path();
+void unpin_search_path();
+
 }  // namespace telemetry::pg
 
 // Declares the SQL-callable C function `name` (unmangled, with its fmgr info record) whose body
@@ -109,5 +118,19 @@ void guarded_call(void (*body)()) noexcept;
     extern "C" {                                                                   \
     PG_FUNCTION_INFO_V1(name);                                                     \
     Datum name(PG_FUNCTION_ARGS) { return ::telemetry::pg::guarded_call(name##_body, fcinfo); } \
+    }                                                                              \
+    static Datum name##_body(FunctionCallInfo fcinfo)
+
+// TELEMETRY_FUNCTION whose body runs with the pinned search path (pin_search_path()).
+#define TELEMETRY_PINNED_FUNCTION(name)                                            \
+    static Datum name##_body(FunctionCallInfo fcinfo);                             \
+    extern "C" {                                                                   \
+    PG_FUNCTION_INFO_V1(name);                                                     \
+    Datum name(PG_FUNCTION_ARGS) {                                                 \
+        ::telemetry::pg::pin_search_path();                                        \
+        Datum result = ::telemetry::pg::guarded_call(name##_body, fcinfo);         \
+        ::telemetry::pg::unpin_search_path();                                      \
+        return result;                                                             \
+    }                                                                              \
     }                                                                              \
     static Datum name##_body(FunctionCallInfo fcinfo)

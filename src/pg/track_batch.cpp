@@ -146,7 +146,7 @@ void require_arguments(FunctionCallInfo fcinfo) {
 }  // namespace telemetry::pg
 
 // track_batch(tenant_id uuid, events text, sent_at timestamptz): parsed here, once.
-TELEMETRY_FUNCTION(telemetry_track_batch_text) {
+TELEMETRY_PINNED_FUNCTION(telemetry_track_batch_text) {
     using namespace telemetry::pg;
     require_arguments(fcinfo);
     // Before detoasting or parsing anything.
@@ -167,7 +167,7 @@ TELEMETRY_FUNCTION(telemetry_track_batch_text) {
 }
 
 // track_batch(tenant_id uuid, events jsonb, sent_at timestamptz): already parsed by PostgreSQL.
-TELEMETRY_FUNCTION(telemetry_track_batch_jsonb) {
+TELEMETRY_PINNED_FUNCTION(telemetry_track_batch_jsonb) {
     using namespace telemetry::pg;
     require_arguments(fcinfo);
     const std::size_t raw_bytes = toast_raw_datum_size(PG_GETARG_DATUM(1)) - VARHDRSZ;

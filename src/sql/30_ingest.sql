@@ -2,7 +2,9 @@
 -- client's batch and reports on every event. Both run the same pipeline (docs/ingest.md).
 --
 -- SECURITY DEFINER: callers get EXECUTE on these functions, never INSERT on telemetry.events, so
--- every stored event went through the catalog's checks.
+-- every stored event went through the catalog's checks. Their search path is pinned to pg_catalog
+-- (no pg_temp) inside the C code for the whole call (src/pg/guard.hpp, pin_search_path), not with
+-- SET search_path here: that option costs a GUC save and restore on every event.
 
 -- properties has no default here, unlike in the single-tenant form: with one, PostgreSQL could
 -- not choose between the two forms for track('page_viewed', '{}') written with untyped
@@ -18,7 +20,6 @@ CREATE FUNCTION telemetry.track(
     sent_at     timestamptz DEFAULT NULL)
 RETURNS uuid
 LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'telemetry_track';
 
 COMMENT ON FUNCTION telemetry.track(uuid, text, jsonb, text, text, timestamptz, uuid, timestamptz) IS
@@ -35,7 +36,6 @@ CREATE FUNCTION telemetry.track(
     sent_at     timestamptz DEFAULT NULL)
 RETURNS uuid
 LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'telemetry_track_default_tenant';
 
 COMMENT ON FUNCTION telemetry.track(text, jsonb, text, text, timestamptz, uuid, timestamptz) IS
@@ -48,13 +48,11 @@ COMMENT ON FUNCTION telemetry.track(text, jsonb, text, text, timestamptz, uuid, 
 CREATE FUNCTION telemetry.track_batch(tenant_id uuid, events text, sent_at timestamptz DEFAULT NULL)
 RETURNS TABLE ("index" integer, status text, id uuid, reason text, sqlstate text)
 LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'telemetry_track_batch_text';
 
 CREATE FUNCTION telemetry.track_batch(tenant_id uuid, events jsonb, sent_at timestamptz DEFAULT NULL)
 RETURNS TABLE ("index" integer, status text, id uuid, reason text, sqlstate text)
 LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'telemetry_track_batch_jsonb';
 
 -- Events by what happened to them since the server started (shared memory when the library is

@@ -59,5 +59,17 @@ TEST(Uuid, Version7Layout) {
     EXPECT_LT(make_uuid_v7(1000, random), make_uuid_v7(1001, zeros));
 }
 
+
+TEST(PathStep, SpellsTheSamePathAsJsonPath) {
+    const PathStep root;
+    EXPECT_EQ(root.str(), "$");
+    const PathStep events = root.key("events");
+    const PathStep third = events.index(3);
+    const PathStep odd = third.key("user email");
+    EXPECT_EQ(odd.str(), JsonPath().key("events").index(3).key("user email").str());
+    EXPECT_EQ(odd.str(), "$.events[3][\"user email\"]");
+    EXPECT_EQ(third.key("name").str(), "$.events[3].name");
+}
+
 }  // namespace
 }  // namespace telemetry
