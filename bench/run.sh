@@ -25,7 +25,7 @@ case "${1:-}" in
   "") ;;
   *) echo "usage: bench/run.sh [--large|--quick]" >&2; exit 2 ;;
 esac
-size_label=${1:---default}
+size_label=${1:-}
 cd "$TELEMETRY_ROOT"
 started=$(date +%s)
 

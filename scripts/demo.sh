@@ -48,6 +48,24 @@ as_instance_user "${psql[@]}" -d demo -f "$dir/batch.sql"
 log "What the catalog refuses from track() (each is an ERROR to the application, and nothing is stored)"
 as_instance_user psql -X -h "$dir" -p "$port" -U postgres -d demo -f "$dir/refusals.sql" 2>&1 | sed 's/^psql:[^:]*:[0-9]*: //'
 
+log "What track() costs: 3 s of pgbench, each transaction at random a plain INSERT into the design documents' events table or a track() of the same event"
+as_instance_user "${psql[@]}" -d demo -f "$dir/cost_setup.sql"
+mkdir -p "$dir/cost" && [ "$(id -u)" -eq 0 ] && chown "$INSTANCE_USER" "$dir/cost"
+(cd "$dir/cost" && PGOPTIONS="-c synchronous_commit=off" as_instance_user pgbench -n -h "$dir" -p "$port" -U postgres -T 3 \
+   -l --log-prefix="$dir/cost/run" -f "$dir/cost_plain.sql" -f "$dir/cost_track.sql" demo >/dev/null)
+# pgbench logs a line per transaction: client, number, latency (us), script (0 plain, 1 track), ...
+read -r plain_n plain_us track_n track_us < <(cat "$dir"/cost/run.* | awk '
+  { n[$4]++; sum[$4] += $3 } END { printf "%d %.1f %d %.1f\n", n[0], sum[0] / n[0], n[1], sum[1] / n[1] }')
+as_instance_user "${psql[@]}" -d demo -At -c "
+  SELECT format('plain INSERT: %s events, %s us each;  track(): %s events, %s us each, validated against the catalog;  track / plain throughput %s',
+                (SELECT count(*) FROM plain_events), $plain_us,
+                (SELECT count(*) FROM telemetry.events WHERE tenant_id = '00000000-0000-4000-8000-00000000c057'), $track_us,
+                round($plain_us / $track_us, 2))
+   || CASE WHEN (SELECT count(*) FROM plain_events) = $plain_n
+            AND (SELECT count(*) FROM telemetry.events WHERE tenant_id = '00000000-0000-4000-8000-00000000c057') = $track_n
+           THEN ' (every event counted back)' ELSE ' (COUNTS DO NOT MATCH)' END"
+echo "(one short run with synchronous_commit off; bench/run.sh measures it properly: docs/benchmarks.md)"
+
 cat <<MSG
 
 ==> The instance is still running.
