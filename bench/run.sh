@@ -21,7 +21,7 @@ batches=100         # client batches of 1,000 events per batch measurement
 write_docs=yes
 case "${1:-}" in
   --large) duration=15; reps=5; load_seconds=300; storage_events=100000; batches=500 ;;
-  --quick) duration=2; reps=1; clients=(1 8); paired_clients=(1 8); load_seconds=10; storage_events=2000; batches=10; write_docs=no ;;
+  --quick) duration=2; reps=1; clients=(1 8); paired_clients=(1 8); load_seconds=10; storage_events=2000; batches=30; write_docs=no ;;
   "") ;;
   *) echo "usage: bench/run.sh [--large|--quick]" >&2; exit 2 ;;
 esac
@@ -43,7 +43,14 @@ log "Starting a tuned throwaway PostgreSQL 15 in $work"
 start_instance "$work" "$port" \
   "shared_buffers = 1GB" "wal_buffers = 64MB" "max_wal_size = 20GB" "min_wal_size = 4GB" \
   "checkpoint_timeout = 1h" "autovacuum = off" "max_connections = 50" "jit = off"
-trap 'stop_instance "$work"' EXIT
+# The instance goes in every case; its directory (gigabytes of WAL) too, unless a failure
+# should be looked at.
+cleanup() {
+  local status=$?
+  stop_instance "$work"
+  if [ "$status" -eq 0 ]; then rm -rf "$work"; else echo "bench: failed; the instance's directory is kept in $work" >&2; fi
+}
+trap cleanup EXIT
 psql_bench() { as_instance_user psql -X -q -v ON_ERROR_STOP=1 -h "$work" -p "$port" -U postgres -d bench "$@"; }
 scalar() { psql_bench -At -c "$1"; }
 as_instance_user createdb -h "$work" -p "$port" -U postgres bench
@@ -222,5 +229,7 @@ if [ "$write_docs" = yes ]; then
   bench/report.sh docs/bench/raw.csv "$size_label" "$elapsed" "$duration" "$reps" "$batches" >docs/benchmarks.md
   cat docs/benchmarks.md
 else
-  bench/report.sh "$raw" "$size_label" "$elapsed" "$duration" "$reps" "$batches" | head -60
+  bench/report.sh "$raw" "$size_label" "$elapsed" "$duration" "$reps" "$batches" >"$work/benchmarks.md"
+  sed -n '/^## Targets/,/^## Single-event/p' "$work/benchmarks.md" | sed '$d'
+  echo "(a smoke run: docs/ is left as it was)"
 fi

@@ -35,6 +35,26 @@ SELECT telemetry.track('forged_event');
 DROP TABLE pg_temp.event_types;
 RESET ROLE;
 
+-- The pin lasts exactly the call: afterwards the caller's search path is its own again, also
+-- when track() failed inside a block that caught the error.
+CREATE SCHEMA app_schema;
+SET search_path = app_schema, public;
+SELECT telemetry.track('app_opened') IS NOT NULL AS tracked, current_schemas(false) AS after_track;
+DO $$
+BEGIN
+    PERFORM telemetry.track('unknown_thing');
+EXCEPTION WHEN undefined_object THEN
+    RAISE NOTICE 'caught %, search path %', SQLSTATE, current_schemas(false);
+END
+$$;
+SELECT current_schemas(false) AS after_caught_error;
+BEGIN;
+SELECT telemetry.track('unknown_thing');
+ROLLBACK;
+SELECT current_schemas(false) AS after_rollback;
+RESET search_path;
+DROP SCHEMA app_schema;
+
 SELECT properties, user_id FROM telemetry.events WHERE name = 'app_opened';
 
 REVOKE ALL ON SCHEMA telemetry FROM telemetry_regress_app;
