@@ -231,5 +231,5 @@ if [ "$write_docs" = yes ]; then
 else
   bench/report.sh "$raw" "$size_label" "$elapsed" "$duration" "$reps" "$batches" >"$work/benchmarks.md"
   sed -n '/^## Targets/,/^## Single-event/p' "$work/benchmarks.md" | sed '$d'
-  echo "(a smoke run: docs/ is left as it was)"
+  echo "(a smoke run, too short for its ratios to mean much; docs/ is left as it was)"
 fi

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # The README's test command: set up, build, install, and run every test layer (GoogleTest via
-# ctest, pg_regress, isolation, TAP) against throwaway PostgreSQL 15 instances. Exits non-zero
-# if any layer fails, after running all of them. Works as root (the instances run as the
+# ctest, pg_regress, isolation, TAP) against throwaway PostgreSQL 15 instances, then a smoke run
+# of the benchmarks (bench/run.sh --quick: every measurement once, every event counted back; it
+# fails on a broken measurement or a lost event, never on a ratio). Exits non-zero if any layer
+# fails, after running all of them. Works as root (the instances run as the
 # `postgres` user) and as an ordinary user (installing through sudo).
 #
 #   scripts/test.sh            everything
-#   scripts/test.sh regress    only some layers: unit, regress, isolation, tap
+#   scripts/test.sh regress    only some layers: unit, regress, isolation, tap, bench
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$TELEMETRY_ROOT"
 
 layers=("$@")
-[ ${#layers[@]} -gt 0 ] || layers=(unit regress isolation tap)
+[ ${#layers[@]} -gt 0 ] || layers=(unit regress isolation tap bench)
 
 log "Setting up dependencies"
 scripts/setup.sh
@@ -34,6 +36,14 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/telemetry-tests.XXXXXX")
 cp -a Makefile telemetry.control sql expected test catalog src "$work"/
 [ "$(id -u)" -eq 0 ] && chown -R "$INSTANCE_USER" "$work"
 
+run_bench() {
+  if ! bench/run.sh --quick >"$work/bench.log" 2>&1; then
+    tail -n 40 "$work/bench.log"
+    return 1
+  fi
+  tail -n 12 "$work/bench.log"
+}
+
 run_pg_layer() {
   local layer=$1
   as_instance_user make -C "$work" -s "installcheck-$layer" \
@@ -45,7 +55,8 @@ for layer in "${layers[@]}"; do
   case $layer in
     unit) run_unit || failures+=(unit) ;;
     regress | isolation | tap) run_pg_layer "$layer" || failures+=("$layer") ;;
-    *) echo "unknown layer $layer (unit, regress, isolation, tap)" >&2; exit 2 ;;
+    bench) run_bench || failures+=(bench) ;;
+    *) echo "unknown layer $layer (unit, regress, isolation, tap, bench)" >&2; exit 2 ;;
   esac
 done
 
