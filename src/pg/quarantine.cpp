@@ -11,6 +11,10 @@
 #include "pg/guard.hpp"
 #include "pg/pipeline.hpp"
 
+extern "C" {
+#include "utils/acl.h"
+}
+
 namespace telemetry::pg {
 
 namespace {
@@ -100,6 +104,34 @@ void settle_row(const pg_uuid_t& tenant, const QuarantinedRow& row, const Pipeli
     SPI_finish();
 }
 
+// Who may replay a tenant's quarantine: a superuser, a role with UPDATE on telemetry.quarantine
+// (a DBA's grant), or an admin of the tenant. The last is read from telemetry.tenant_admins as
+// the caller, whose row-level security shows it only the rows naming its own roles. Returns the
+// owner of telemetry.quarantine, as whom the replay then runs.
+Oid authorize_replay(const pg_uuid_t& tenant) {
+    const Oid caller = GetUserId();
+    const Oid quarantine = get_relname_relid("quarantine", get_namespace_oid("telemetry", false));
+    if (!OidIsValid(quarantine))
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("telemetry.quarantine is missing")));
+    Relation rel = table_open(quarantine, RowExclusiveLock);  // the lock the replay takes anyway
+    const Oid owner = rel->rd_rel->relowner;
+    table_close(rel, NoLock);
+    if (superuser_arg(caller) || pg_class_aclcheck(quarantine, caller, ACL_UPDATE) == ACLCHECK_OK) return owner;
+
+    pg_uuid_t t = tenant;
+    Oid types[1] = {UUIDOID};
+    Datum values[1] = {UUIDPGetDatum(&t)};
+    SPI_connect();
+    SPI_execute_with_args("SELECT FROM telemetry.tenant_admins a WHERE a.tenant_id OPERATOR(pg_catalog.=) $1", 1, types,
+                          values, nullptr, true, 1);
+    const bool admin = SPI_processed > 0;
+    SPI_finish();
+    if (!admin)
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to replay this tenant's quarantine"),
+                        errhint("An admin of the tenant (telemetry.tenant_admins) or a role with UPDATE on telemetry.quarantine can.")));
+    return owner;
+}
+
 }  // namespace
 
 }  // namespace telemetry::pg
@@ -110,6 +142,14 @@ TELEMETRY_FUNCTION(telemetry_replay_quarantine) {
     using namespace telemetry::pg;
     if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("tenant_id must not be NULL")));
     const pg_uuid_t tenant = *PG_GETARG_UUID_P(0);
+
+    // Checked as the caller, done as the owner. An error on the way leaves the switch to
+    // (sub)transaction abort, which restores the caller.
+    const Oid owner = authorize_replay(tenant);
+    Oid caller_user;
+    int caller_security;
+    GetUserIdAndSecContext(&caller_user, &caller_security);
+    SetUserIdAndSecContext(owner, caller_security | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
 
     MemoryContext caller = CurrentMemoryContext;
     MemoryContext call_memory = AllocSetContextCreate(caller, "telemetry.replay_quarantine", ALLOCSET_DEFAULT_SIZES);
@@ -161,5 +201,6 @@ TELEMETRY_FUNCTION(telemetry_replay_quarantine) {
         bool nulls[4] = {false, false, false, d.reason.empty()};
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }
+    SetUserIdAndSecContext(caller_user, caller_security);
     return (Datum)0;
 }

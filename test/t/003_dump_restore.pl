@@ -18,6 +18,15 @@ $node->safe_psql('postgres', q{
 	SELECT telemetry.track('33333333-3333-3333-3333-333333333333'::uuid, 'lesson_done',
 	                       jsonb_build_object('n', i), 'u' || (i % 5), NULL, now() - (i % 20) * interval '1 day')
 	FROM generate_series(1, 500) AS i;
+	-- A quarantined event and the role that administers its tenant.
+	SELECT telemetry.load_catalog('{"events": [{"name": "form_sent", "on_violation": "quarantine",
+	    "schema": {"properties": {"fields": {"type": "integer"}}}}]}');
+	SELECT telemetry.track('33333333-3333-3333-3333-333333333333'::uuid, 'form_sent', '{"fields": "x"}');
+	SELECT telemetry.track('44444444-4444-4444-4444-444444444444'::uuid, 'form_sent', '{"fields": "y"}');
+	CREATE ROLE dump_tenant_admin;
+	GRANT USAGE ON SCHEMA telemetry TO dump_tenant_admin;
+	GRANT SELECT ON telemetry.quarantine TO dump_tenant_admin;
+	INSERT INTO telemetry.tenant_admins VALUES ('33333333-3333-3333-3333-333333333333', 'dump_tenant_admin');
 });
 my $summary = q{SELECT count(*), count(DISTINCT event_id), sum((properties->>'n')::int),
 	min(occurred_at)::date, (SELECT string_agg(name || ' ' || version, ',' ORDER BY name) FROM telemetry.event_types)
@@ -37,6 +46,9 @@ is($node->safe_psql('restored', $summary), $before, 'events and catalog are iden
 is($node->safe_psql('restored', 'SELECT count(*) FROM telemetry.partitions()'),
 	$node->safe_psql('postgres', 'SELECT count(*) FROM telemetry.partitions()'), 'same partitions');
 ok($node->safe_psql('restored', "SELECT telemetry.track('quiz_done') IS NOT NULL"), 'tracking after restore');
+is($node->safe_psql('restored', 'SELECT count(*) FROM telemetry.quarantine'), '2', 'the quarantine is restored');
+is($node->safe_psql('restored', 'SET ROLE dump_tenant_admin; SELECT tenant_id FROM telemetry.quarantine'),
+	'33333333-3333-3333-3333-333333333333', "the tenant's admin mapping is restored, and so is the policy that uses it");
 is($node->safe_psql('restored', 'SELECT telemetry.create_partitions()'), '0', 'no partition was missing');
 
 # Without the setting, the restore collides with the partitions CREATE EXTENSION makes: the
