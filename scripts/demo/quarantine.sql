@@ -1,0 +1,40 @@
+-- Quarantine instead of refusal, and who may see it. feedback_given keeps what breaks its schema
+-- aside (on_violation "quarantine"); each tenant's admins read and replay their own quarantine
+-- and no one else's (telemetry.tenant_admins, enforced by row-level security).
+\pset footer off
+SELECT telemetry.define_event('feedback_given',
+    schema => '{"properties": {"rating": {"type": "integer", "minimum": 1, "maximum": 5},
+                               "comment": {"type": "string", "maxLength": 280}},
+                "additionalProperties": false}',
+    on_violation => 'quarantine') AS feedback_given;
+-- A new app release sends half-star ratings before the catalog allows them.
+SELECT telemetry.track('6a1f0c3e-0000-4000-8000-000000000001'::uuid, 'feedback_given', '{"rating": 4.5}', 'learner-0001') AS northwind_id,
+       telemetry.track('6a1f0c3e-0000-4000-8000-000000000001'::uuid, 'feedback_given', '{"rating": 3.5, "comment": "ok"}', 'learner-0002') AS northwind_id_2,
+       telemetry.track('6a1f0c3e-0000-4000-8000-000000000002'::uuid, 'feedback_given', '{"rating": 0.5}', 'learner-0101') AS contoso_id;
+
+CREATE ROLE northwind_admins;
+GRANT USAGE ON SCHEMA telemetry TO northwind_admins;
+GRANT SELECT ON telemetry.quarantine TO northwind_admins;
+GRANT EXECUTE ON FUNCTION telemetry.replay_quarantine(uuid, bigint[]) TO northwind_admins;
+INSERT INTO telemetry.tenant_admins VALUES ('6a1f0c3e-0000-4000-8000-000000000001', 'northwind_admins');
+
+\echo 'Northwind''s admin sees Northwind''s quarantine, not Contoso''s (3 rows are there in all):'
+SET ROLE northwind_admins;
+SELECT tenant_id, user_id, json_path, rule, reason FROM telemetry.quarantine ORDER BY id;
+\echo 'and may not replay Contoso''s:'
+\set ON_ERROR_STOP off
+SELECT * FROM telemetry.replay_quarantine('6a1f0c3e-0000-4000-8000-000000000002');
+\set ON_ERROR_STOP on
+RESET ROLE;
+
+\echo 'The catalog allows half stars from version 2-0-0; Northwind''s admin replays its quarantine:'
+SELECT telemetry.define_event('feedback_given', version => '2-0-0',
+    schema => '{"properties": {"rating": {"type": "number", "minimum": 0.5, "maximum": 5},
+                               "comment": {"type": "string", "maxLength": 280}},
+                "additionalProperties": false}',
+    on_violation => 'quarantine') AS feedback_given;
+SET ROLE northwind_admins;
+SELECT quarantine_id, status FROM telemetry.replay_quarantine('6a1f0c3e-0000-4000-8000-000000000001') ORDER BY quarantine_id;
+RESET ROLE;
+SELECT tenant_id, count(*) AS feedback_events FROM telemetry.events WHERE name = 'feedback_given' GROUP BY tenant_id;
+SELECT tenant_id, count(*) AS still_quarantined FROM telemetry.quarantine GROUP BY tenant_id;
