@@ -12,6 +12,7 @@ packages=(
   libre2-dev                 # pattern matching in property schemas: linear time, no recursion
   libipc-run-perl            # TAP tests (PostgreSQL::Test::Cluster)
   binutils                   # nm, for the exported-symbol test
+  clang                      # libFuzzer and the sanitizers (test/fuzz)
   sudo                       # root runs the throwaway instance as an unprivileged user
 )
 

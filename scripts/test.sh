@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # The README's test command: set up, build, install, and run every test layer (GoogleTest via
-# ctest, pg_regress, isolation, TAP) against throwaway PostgreSQL 15 instances, then a smoke run
+# ctest, pg_regress, isolation, TAP) against throwaway PostgreSQL 15 instances, a bounded
+# libFuzzer run over the JSON paths (test/fuzz/run.sh, 20 s per target), then a smoke run
 # of the benchmarks (bench/run.sh --quick: every measurement once, every event counted back; it
 # fails on a broken measurement or a lost event, never on a ratio). Exits non-zero if any layer
 # fails, after running all of them. Works as root (the instances run as the
 # `postgres` user) and as an ordinary user (installing through sudo).
 #
 #   scripts/test.sh            everything
-#   scripts/test.sh regress    only some layers: unit, regress, isolation, tap, bench
+#   scripts/test.sh regress    only some layers: unit, regress, isolation, tap, fuzz, bench
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$TELEMETRY_ROOT"
 
 layers=("$@")
-[ ${#layers[@]} -gt 0 ] || layers=(unit regress isolation tap bench)
+[ ${#layers[@]} -gt 0 ] || layers=(unit regress isolation tap fuzz bench)
 
 log "Setting up dependencies"
 scripts/setup.sh
@@ -55,8 +56,9 @@ for layer in "${layers[@]}"; do
   case $layer in
     unit) run_unit || failures+=(unit) ;;
     regress | isolation | tap) run_pg_layer "$layer" || failures+=("$layer") ;;
+    fuzz) test/fuzz/run.sh || failures+=(fuzz) ;;
     bench) run_bench || failures+=(bench) ;;
-    *) echo "unknown layer $layer (unit, regress, isolation, tap, bench)" >&2; exit 2 ;;
+    *) echo "unknown layer $layer (unit, regress, isolation, tap, fuzz, bench)" >&2; exit 2 ;;
   esac
 done
 

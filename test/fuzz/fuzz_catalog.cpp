@@ -1,0 +1,30 @@
+// libFuzzer target: a whole catalog document, as load_catalog() receives it.
+//
+// parse_catalog_document() is noexcept: it refuses a document with a reason or returns its
+// event types, never crashes and never touches memory it should not (ASan, UBSan). Between any
+// two event types of a document, the compatibility rules also run, as they do when a catalog
+// changes a type.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "core/catalog_document.hpp"
+#include "core/error.hpp"
+#include "core/schema_compat.hpp"
+
+using namespace telemetry;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    const ParsedCatalogDocument parsed = parse_catalog_document(text);
+    if (failed(parsed.error)) {
+        if (parsed.error.message.empty()) std::abort();  // a refusal always says why
+        return 0;
+    }
+    for (std::size_t i = 1; i < parsed.events.size(); ++i) {
+        const EventTypeSpec& before = parsed.events[i - 1];
+        const EventTypeSpec& after = parsed.events[i];
+        if (before.schema && after.schema) (void)breaking_changes(before.schema->root(), after.schema->root());
+    }
+    return 0;
+}
