@@ -54,7 +54,7 @@ trap cleanup EXIT
 psql_bench() { as_instance_user psql -X -q -v ON_ERROR_STOP=1 -h "$work" -p "$port" -U postgres -d bench "$@"; }
 scalar() { psql_bench -At -c "$1"; }
 as_instance_user createdb -h "$work" -p "$port" -U postgres bench
-cp "$BENCH_DIR"/setup.sql "$BENCH_DIR"/catalog.json "$work"/
+cp "$BENCH_DIR"/setup.sql "$BENCH_DIR"/diy_events.sql "$BENCH_DIR"/catalog.json "$work"/
 mkdir -p "$work/scripts" "$work/logs"
 for side in plain logevent track track_all; do write_side "$work/scripts" "$side"; done
 [ "$(id -u)" -eq 0 ] && chown -R "$INSTANCE_USER" "$work"

@@ -24,7 +24,7 @@ port=${TELEMETRY_DEMO_PORT:-5499}
 start_instance "$dir" "$port"
 psql=(psql -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres)
 as_instance_user createdb -h "$dir" -p "$port" -U postgres demo
-cp scripts/demo/*.sql catalog/conversation_practice.json "$dir"/
+cp scripts/demo/*.sql bench/diy_events.sql catalog/conversation_practice.json "$dir"/
 [ "$(id -u)" -eq 0 ] && chown "$INSTANCE_USER" "$dir"/*.sql "$dir"/*.json
 
 log "CREATE EXTENSION telemetry"
@@ -52,7 +52,7 @@ log "What the catalog refuses from track() (each is an ERROR to the application,
 as_instance_user psql -X -h "$dir" -p "$port" -U postgres -d demo -f "$dir/refusals.sql" 2>&1 | sed 's/^psql:[^:]*:[0-9]*: //'
 
 log "What track() costs: 3 s of pgbench, each transaction at random a plain INSERT into the design documents' events table or a track() of the same event"
-as_instance_user "${psql[@]}" -d demo -f "$dir/cost_setup.sql"
+as_instance_user "${psql[@]}" -d demo -f "$dir/diy_events.sql"  # the benchmark's plain table
 mkdir -p "$dir/cost" && [ "$(id -u)" -eq 0 ] && chown "$INSTANCE_USER" "$dir/cost"
 (cd "$dir/cost" && PGOPTIONS="-c synchronous_commit=off" as_instance_user pgbench -n -h "$dir" -p "$port" -U postgres -T 3 \
    -l --log-prefix="$dir/cost/run" -f "$dir/cost_plain.sql" -f "$dir/cost_track.sql" demo >/dev/null)
@@ -61,10 +61,10 @@ read -r plain_n plain_us track_n track_us < <(cat "$dir"/cost/run.* | awk '
   { n[$4]++; sum[$4] += $3 } END { printf "%d %.1f %d %.1f\n", n[0], sum[0] / n[0], n[1], sum[1] / n[1] }')
 as_instance_user "${psql[@]}" -d demo -At -c "
   SELECT format('plain INSERT: %s events, %s us each;  track(): %s events, %s us each, validated against the catalog;  track / plain throughput %s',
-                (SELECT count(*) FROM plain_events), $plain_us,
+                (SELECT count(*) FROM bench_diy_events), $plain_us,
                 (SELECT count(*) FROM telemetry.events WHERE tenant_id = '00000000-0000-4000-8000-00000000c057'), $track_us,
                 round($plain_us / $track_us, 2))
-   || CASE WHEN (SELECT count(*) FROM plain_events) = $plain_n
+   || CASE WHEN (SELECT count(*) FROM bench_diy_events) = $plain_n
             AND (SELECT count(*) FROM telemetry.events WHERE tenant_id = '00000000-0000-4000-8000-00000000c057') = $track_n
            THEN ' (every event counted back)' ELSE ' (COUNTS DO NOT MATCH)' END"
 echo "(one short run with synchronous_commit off; bench/run.sh measures it properly: docs/benchmarks.md)"
