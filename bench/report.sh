@@ -217,7 +217,10 @@ cat <<MD
 
 $batches client batches of 1,000 events (~300-byte properties each), one statement and
 transaction per batch, each batch sent as a bind parameter by a libpq client
-([bench/batch_client.c](../bench/batch_client.c)) as an application's ingest endpoint would:
+([bench/batch_client.c](../bench/batch_client.c)) as an application's ingest endpoint would.
+The four ways take turns batch by batch within one run (their order turning at each batch),
+each statement timed on its own, so that all meet the same disk at the same moments; a way's
+rate is its events over the sum of its statements' times, the median of $reps runs. The ways:
 \`track_batch()\` (the text form: parsed once, validated, multi-row inserted), the same with the
 events' client \`event_id\`s (deduplicated through the ledger), COPY of the same rows into the
 plain table, and the design documents' \`INSERT ... SELECT FROM jsonb_array_elements\`.
