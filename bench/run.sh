@@ -101,39 +101,40 @@ run_pgbench() {
     "$measurement" "$side" "$nclients" "$sync" "$rep" "$tps" "$p50" "$p99"
 }
 
-# A paired run: every transaction is a plain INSERT or a track() call, at random half and half,
-# so both sides meet the same machine at the same moments. With synchronous_commit on, a commit
-# waits for an fsync whose time on this class of machine swings twofold from one second to the
-# next, far more than the 5 % to be resolved; runs of one side after the other cannot see past
-# it, a paired run can. The targets are judged on paired runs.
-# Appends one row per side: its p50, p99 and mean latency, and the rate that latency sustains
-# with this many clients (Little's law: clients / mean latency).
+# A paired run: every transaction is, at random half and half, one side or the other (a plain
+# INSERT or a track() call), so both sides meet the same machine at the same moments. With
+# synchronous_commit on, a commit waits for an fsync whose time on this class of machine swings
+# twofold from one second to the next, far more than the 5 % to be resolved; runs of one side
+# after the other cannot see past it, a paired run can. The targets are judged on paired runs.
+# Appends one row per side (measurement MEASUREMENT): its p50, p99 and mean latency, and the
+# rate that latency sustains with this many clients (Little's law: clients / mean latency).
 run_paired() {
-  local nclients=$1 sync=$2 rep=$3 seconds=$4
+  local measurement=$1 side_a=$2 side_b=$3 nclients=$4 sync=$5 rep=$6 seconds=$7
   local prefix="$work/logs/run" out events stored side first last
   reset_tables
   rm -f "$work"/logs/run*
   # shellcheck disable=SC2046
   out=$(cd "$work/logs" && PGOPTIONS="-c synchronous_commit=$sync" as_instance_user pgbench -n -M simple \
         -h "$work" -p "$port" -U postgres -c "$nclients" -j "$nclients" -T "$seconds" \
-        --random-seed=20261121 -l --log-prefix="$prefix" $(side_scripts "$work/scripts" plain) $(side_scripts "$work/scripts" track) bench 2>&1)
+        --random-seed=20261121 -l --log-prefix="$prefix" \
+        $(side_scripts "$work/scripts" "$side_a") $(side_scripts "$work/scripts" "$side_b") bench 2>&1)
   events=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
   stored=$(( $(stored_count plain) + $(stored_count track) ))
   if [ -z "$events" ] || [ "$events" != "$stored" ]; then
     echo "$out" >&2
-    echo "LOSS or failure: pgbench processed '${events:-?}' events, $stored stored (paired)" >&2
+    echo "LOSS or failure: pgbench processed '${events:-?}' events, $stored stored ($measurement)" >&2
     exit 1
   fi
-  for side in plain track; do
-    # pgbench numbers the scripts in -f order: the 20 plain ones, then the 20 track() ones.
-    if [ $side = plain ]; then first=0 last=19; else first=20 last=39; fi
+  for side in "$side_a" "$side_b"; do
+    # pgbench numbers the scripts in -f order: the 20 of the first side, then the 20 of the other.
+    if [ "$side" = "$side_a" ]; then first=0 last=19; else first=20 last=39; fi
     read -r n mean p50 p99 < <(cat "$prefix".* | awk -v a=$first -v b=$last '$4 >= a && $4 <= b {print $3}' | sort -n |
       awk '{v[NR]=$1; sum+=$1} END {i50=int(NR*0.50); if (i50<1) i50=1; i99=int(NR*0.99); if (i99<1) i99=1;
                                    printf "%d %.4f %.3f %.3f\n", NR, sum/NR/1000, v[i50]/1000, v[i99]/1000}')
     rate=$(awk -v c="$nclients" -v m="$mean" 'BEGIN {printf "%.1f", c * 1000 / m}')
-    echo "paired,$side,$nclients,$sync,$rep,$rate,$p50,$p99,,$n,$n" >>"$raw"
+    echo "$measurement,$side,$nclients,$sync,$rep,$rate,$p50,$p99,,$n,$n" >>"$raw"
     printf '  %-14s %-9s clients=%s sync=%-3s rep=%s  %8.0f/s  p50 %6.3f ms  p99 %6.3f ms  (mean %.3f ms, %d events)\n' \
-      paired "$side" "$nclients" "$sync" "$rep" "$rate" "$p50" "$p99" "$mean" "$n"
+      "$measurement" "$side" "$nclients" "$sync" "$rep" "$rate" "$p50" "$p99" "$mean" "$n"
   done
 }
 
@@ -146,9 +147,7 @@ sides_in_order() {  # sides_in_order REP SIDE...: the sides, rotated by repetiti
 
 log "Single-event ingest: plain INSERT, PL/pgSQL logEvent, telemetry.track(); ${reps} x ${duration} s each"
 for sync in on off; do
-  # With synchronous_commit off the CPU is the limit: there, also the call with every argument given.
   sides=(plain logevent track)
-  [ "$sync" = off ] && sides+=(track_all)
   for c in "${clients[@]}"; do
     for rep in $(seq 1 "$reps"); do
       for side in $(sides_in_order "$rep" "${sides[@]}"); do run_pgbench single "$side" "$c" "$sync" "$rep" "" "$duration"; done
@@ -159,8 +158,13 @@ done
 log "Paired runs: plain INSERT and track() mixed in one run; ${reps} x $((duration * 2)) s each"
 for sync in on off; do
   for c in "${paired_clients[@]}"; do
-    for rep in $(seq 1 "$reps"); do run_paired "$c" "$sync" "$rep" $((duration * 2)); done
+    for rep in $(seq 1 "$reps"); do run_paired paired plain track "$c" "$sync" "$rep" $((duration * 2)); done
   done
+done
+
+log "Paired runs: track() with 5 arguments and with all 8, synchronous_commit off; ${reps} x $((duration * 2)) s each"
+for c in 1 4; do
+  for rep in $(seq 1 "$reps"); do run_paired paired_arguments track track_all "$c" off "$rep" $((duration * 2)); done
 done
 
 log "Batch ingest: $batches client batches of 1,000 events, sent as bind parameters by bench/batch_client"
