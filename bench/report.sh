@@ -174,14 +174,15 @@ Profiled with \`perf record -g\` on this machine (1 client, synchronous_commit o
 pointers on; November 2026), per event, backend only: a plain INSERT spends about 34 µs, of which
 parsing and planning the statement 13 (jsonb input 3), executing it 11 (heap 1.7, three index
 inserts 5), commit 3, the protocol the rest. \`track()\` spends about as much parsing and
-planning its statement (3.6 µs of it filling in argument defaults, below), then: decoding the
-properties 0.5 µs, validation, PII and size 1.4, the partition check 0.4, writing the row and
-its two index entries 7.5 (directly, without the executor), id, opt-out and counters under 0.5.
-What is left between the two sides is mostly the argument defaults. Removed on the way: \`SET search_path\` on the function (a GUC save and
-restore per call, about 2 µs; the search path is now pinned in C), a per-call catalog lookup of
-the sequence and a per-call match of column names (cached until the relcache says the partition
-changed), one OpenSSL call per event id (the random bytes now come 100 ids at a time), a string
-built per property for error paths that are almost never needed (now built on error only), and,
+planning its statement, then: decoding the properties 0.5 µs, validation, PII and size 1.4, the
+partition check 0.4, writing the row and its two index entries 7.5 (directly, without the
+executor), id, opt-out and counters under 0.5. Removed on the way: filling in three argument
+defaults (about 3 µs, PostgreSQL's own work; the five-argument call now has a form without
+defaults, below), \`SET search_path\` on the function (a GUC save and restore per call, about
+2 µs; the search path is now pinned in C), a per-call catalog lookup of the sequence and a
+per-call match of column names (cached until the relcache says the partition changed), one
+OpenSSL call per event id (the random bytes now come 100 ids at a time), a string built per
+property for error paths that are almost never needed (now built on error only), and,
 for batches, a resource-owner pin per row (quadratic over 1,000 rows).
 
 The dedup ledger is the one cost left on purpose: a batch with client \`event_id\`s writes each id
@@ -193,21 +194,23 @@ MD
 cat <<MD
 ### The cost of argument defaults
 
-\`track(tenant, name, properties, user, session)\` leaves three arguments to their defaults.
-PostgreSQL fills those in by re-reading the function's stored default expressions, twice for
-every statement it parses (in the parser, and again in the planner), whatever the function does.
-The same call with all eight arguments given, as a client library binding every parameter sends
-it, does not pay that, nor does a prepared statement, parsed once. Paired runs of the two calls
-(synchronous_commit off, where the CPU is the limit; medians of $reps runs of $((duration * 2)) s):
+For each argument left to its default, PostgreSQL re-reads the function's stored default
+expressions, in the parser and again in the planner, for every statement it parses, whatever the
+function does. So \`track()\` comes in two forms ([api.md](api.md#speed)): the five-argument
+call measured above takes a form without defaults; any other call takes the long form, and pays
+for the defaults it leaves. Here a call that also gives \`occurred_at\` (six arguments, two left
+to defaults) against the same call with all eight given, in paired runs (synchronous_commit off,
+where the CPU is the limit; medians of $reps runs of $((duration * 2)) s). A prepared statement,
+parsed once, pays nothing either way.
 
-| clients | track(), 5 arguments events/s | track(), all 8 arguments events/s | 8 / 5 | mean latency the defaults add, µs |
+| clients | 6 arguments events/s | all 8 arguments events/s | 8 / 6 | mean latency the two defaults add, µs |
 | --- | --- | --- | --- | --- |
 MD
 q -F '|' -c "
   SELECT '', f.clients, round(f.rate), round(a.rate), round((a.rate / f.rate)::numeric, 3),
          round(((f.clients / f.rate - a.clients / a.rate) * 1e6)::numeric, 1), ''
   FROM bench_stats f JOIN bench_stats a USING (measurement, clients, sync)
-  WHERE f.measurement = 'paired_arguments' AND f.side = 'track' AND a.side = 'track_all'
+  WHERE f.measurement = 'paired_arguments' AND f.side = 'track_6' AND a.side = 'track_8'
   ORDER BY f.clients" | table_rows
 echo
 

@@ -17,7 +17,8 @@ RESET ROLE;
 
 -- The application role: EXECUTE on track(), USAGE on the schema; still no table access.
 GRANT USAGE ON SCHEMA telemetry TO telemetry_regress_app;
-GRANT EXECUTE ON FUNCTION telemetry.track(text, jsonb, text, text, timestamptz, uuid, timestamptz) TO telemetry_regress_app;
+GRANT EXECUTE ON FUNCTION telemetry.track(text, jsonb, varchar, varchar, timestamptz, uuid, timestamptz),
+                          telemetry.track(text, jsonb, text, text) TO telemetry_regress_app;
 SET ROLE telemetry_regress_app;
 SELECT telemetry.track('app_opened', '{"via": "app role"}') IS NOT NULL AS tracked;
 SELECT telemetry.track('unknown_thing');
@@ -58,6 +59,7 @@ DROP SCHEMA app_schema;
 SELECT properties, user_id FROM telemetry.events WHERE name = 'app_opened';
 
 REVOKE ALL ON SCHEMA telemetry FROM telemetry_regress_app;
-REVOKE ALL ON FUNCTION telemetry.track(text, jsonb, text, text, timestamptz, uuid, timestamptz) FROM telemetry_regress_app;
+REVOKE ALL ON FUNCTION telemetry.track(text, jsonb, varchar, varchar, timestamptz, uuid, timestamptz),
+                       telemetry.track(text, jsonb, text, text) FROM telemetry_regress_app;
 DROP ROLE telemetry_regress_app;
 DROP ROLE telemetry_regress_stranger;

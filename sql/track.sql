@@ -63,3 +63,23 @@ FROM telemetry.events WHERE tenant_id = '11111111-1111-1111-1111-111111111111' A
 SELECT telemetry.track('page_viewed', '{"path": "/two-literals"}') IS NOT NULL;
 SELECT telemetry.track('11111111-1111-1111-1111-111111111111', 'page_viewed', '{}');
 SELECT telemetry.track('11111111-1111-1111-1111-111111111111'::uuid, 'page_viewed', '{}') IS NOT NULL;
+
+-- Which form a call takes (docs/api.md). The short forms have no defaults to fill in, and
+-- take the calls that give exactly tenant, name, properties, user and session (or name,
+-- properties, user and session): EXPLAIN VERBOSE shows five (four) arguments. Everything else
+-- takes a long form, whose defaults the planner writes out as NULLs. None of these runs.
+\set u '''11111111-1111-1111-1111-111111111111'''
+EXPLAIN (VERBOSE, COSTS OFF) SELECT telemetry.track(:u::uuid, 'page_viewed', '{}', 'user-1', 'session-1');
+EXPLAIN (VERBOSE, COSTS OFF) SELECT telemetry.track(:u::uuid, 'page_viewed', '{}', NULL, NULL);
+EXPLAIN (VERBOSE, COSTS OFF) SELECT telemetry.track(:u::uuid, 'page_viewed', '{}'::jsonb, 'user-1'::text, 'session-1'::text);
+EXPLAIN (VERBOSE, COSTS OFF) SELECT telemetry.track(tenant_id => :u, name => 'page_viewed', properties => '{}', user_id => 'user-1', session_id => 'session-1');
+EXPLAIN (VERBOSE, COSTS OFF) SELECT telemetry.track('page_viewed', '{}'::jsonb, 'user-1', 'session-1');
+EXPLAIN (VERBOSE, COSTS OFF) SELECT telemetry.track(:u::uuid, 'page_viewed', '{}', 'user-1');
+EXPLAIN (VERBOSE, COSTS OFF) SELECT telemetry.track(:u::uuid, 'page_viewed', '{}', 'user-1', 'session-1', now());
+EXPLAIN (VERBOSE, COSTS OFF) SELECT telemetry.track(:u::uuid, 'page_viewed', '{}', event_id => :u);
+EXPLAIN (VERBOSE, COSTS OFF) SELECT telemetry.track(:u::uuid, 'page_viewed', '{}', 'user-1'::varchar, 'session-1'::varchar);
+EXPLAIN (VERBOSE, COSTS OFF) SELECT telemetry.track('page_viewed');
+-- Both forms store the same.
+SELECT telemetry.track(:u::uuid, 'page_viewed', '{"path": "/short"}', 'user-s', 'session-s') IS NOT NULL AS short_form,
+       telemetry.track(:u::uuid, 'page_viewed', '{"path": "/long"}', 'user-l'::varchar, 'session-l'::varchar) IS NOT NULL AS long_form;
+SELECT user_id, session_id, properties FROM telemetry.events WHERE user_id IN ('user-s', 'user-l') ORDER BY user_id DESC;

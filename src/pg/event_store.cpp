@@ -146,10 +146,11 @@ void insert_directly(Relation rel, const AttrNumber* attnums, const StoredEvent*
     InitResultRelInfo(info, rel, 1, nullptr, 0);
     ExecOpenIndices(info, false);
     EState* estate = CreateExecutorState();
-    // An unpinned copy of the partition's descriptor for the slots: a slot made on the
-    // relcache's own descriptor registers a pin with the resource owner, whose lookup on release
-    // grows with the number of pins held, quadratic over a batch of 1,000 events.
-    TupleDesc desc = CreateTupleDescCopy(RelationGetDescr(rel));
+    // For a batch, an unpinned copy of the partition's descriptor for the slots: a slot made on
+    // the relcache's own descriptor registers a pin with the resource owner, whose lookup on
+    // release grows with the number of pins held, quadratic over a batch of 1,000 events. A
+    // few pins cost less than the copy.
+    TupleDesc desc = n > 8 ? CreateTupleDescCopy(RelationGetDescr(rel)) : RelationGetDescr(rel);
     const CommandId command = GetCurrentCommandId(true);
 
     TupleTableSlot** slots = static_cast<TupleTableSlot**>(palloc(sizeof(TupleTableSlot*) * n));

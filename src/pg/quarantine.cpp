@@ -12,7 +12,9 @@
 #include "pg/pipeline.hpp"
 
 extern "C" {
+#include "catalog/pg_class.h"
 #include "utils/acl.h"
+#include "utils/syscache.h"
 }
 
 namespace telemetry::pg {
@@ -113,9 +115,11 @@ Oid authorize_replay(const pg_uuid_t& tenant) {
     const Oid quarantine = get_relname_relid("quarantine", get_namespace_oid("telemetry", false));
     if (!OidIsValid(quarantine))
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("telemetry.quarantine is missing")));
-    Relation rel = table_open(quarantine, RowExclusiveLock);  // the lock the replay takes anyway
-    const Oid owner = rel->rd_rel->relowner;
-    table_close(rel, NoLock);
+    // Read from the catalog cache, without a lock: a caller refused below takes none.
+    HeapTuple class_tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(quarantine));
+    if (!HeapTupleIsValid(class_tuple)) elog(ERROR, "telemetry: cache lookup failed for relation %u", quarantine);
+    const Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(class_tuple))->relowner;
+    ReleaseSysCache(class_tuple);
     if (superuser_arg(caller) || pg_class_aclcheck(quarantine, caller, ACL_UPDATE) == ACLCHECK_OK) return owner;
 
     pg_uuid_t t = tenant;

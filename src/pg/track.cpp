@@ -29,13 +29,16 @@ constexpr pg_uuid_t default_tenant{};
 
 std::string_view text_view(const text* t) { return {VARDATA_ANY(t), static_cast<std::size_t>(VARSIZE_ANY_EXHDR(t))}; }
 
+// The short forms of track() have no arguments past session_id: those count as NULL.
+bool given(FunctionCallInfo fcinfo, int position) { return position < PG_NARGS() && !PG_ARGISNULL(position); }
+
 std::optional<std::string_view> optional_text(FunctionCallInfo fcinfo, int position) {
-    if (PG_ARGISNULL(position)) return std::nullopt;
-    return text_view(PG_GETARG_TEXT_PP(position));
+    if (!given(fcinfo, position)) return std::nullopt;
+    return text_view(PG_GETARG_TEXT_PP(position));  // text or varchar: the same representation
 }
 
 std::optional<std::int64_t> optional_time(FunctionCallInfo fcinfo, int position, const char* what) {
-    if (PG_ARGISNULL(position)) return std::nullopt;
+    if (!given(fcinfo, position)) return std::nullopt;
     const TimestampTz t = PG_GETARG_TIMESTAMPTZ(position);
     if (TIMESTAMP_NOT_FINITE(t))
         ereport(ERROR, (errcode(ERRCODE_DATETIME_FIELD_OVERFLOW), errmsg("%s must be a finite timestamp", what)));
@@ -43,7 +46,7 @@ std::optional<std::int64_t> optional_time(FunctionCallInfo fcinfo, int position,
 }
 
 Datum track(FunctionCallInfo fcinfo, const pg_uuid_t& tenant, const TrackArgs& at) {
-    if (PG_ARGISNULL(at.properties))
+    if (!given(fcinfo, at.properties))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("properties must not be NULL"),
                         errhint("Pass '{}' for an event without properties.")));
     Jsonb* properties = PG_GETARG_JSONB_P(at.properties);
@@ -63,7 +66,7 @@ Datum track(FunctionCallInfo fcinfo, const pg_uuid_t& tenant, const TrackArgs& a
     in.sent_at_us = optional_time(fcinfo, at.sent_at, "sent_at");
     const TimestampTz now = GetCurrentTimestamp();
     pg_uuid_t event_id;
-    if (PG_ARGISNULL(at.event_id)) {
+    if (!given(fcinfo, at.event_id)) {
         event_id = new_event_id(now);
     } else {
         event_id = *PG_GETARG_UUID_P(at.event_id);
@@ -118,14 +121,14 @@ Datum track(FunctionCallInfo fcinfo, const pg_uuid_t& tenant, const TrackArgs& a
 
 }  // namespace telemetry::pg
 
-// track(tenant_id, name, properties, user_id, session_id, occurred_at, event_id, sent_at)
+// track(tenant_id, name, properties, user_id, session_id[, occurred_at, event_id, sent_at])
 TELEMETRY_PINNED_FUNCTION(telemetry_track) {
     if (PG_ARGISNULL(0))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("tenant_id must not be NULL")));
     return telemetry::pg::track(fcinfo, *PG_GETARG_UUID_P(0), telemetry::pg::multi_tenant_args);
 }
 
-// track(name, properties, user_id, session_id, occurred_at, event_id, sent_at)
+// track(name, properties, user_id, session_id[, occurred_at, event_id, sent_at])
 TELEMETRY_PINNED_FUNCTION(telemetry_track_default_tenant) {
     return telemetry::pg::track(fcinfo, telemetry::pg::default_tenant, telemetry::pg::single_tenant_args);
 }

@@ -6,15 +6,37 @@
 -- (no pg_temp) inside the C code for the whole call (src/pg/guard.hpp, pin_search_path), not with
 -- SET search_path here: that option costs a GUC save and restore on every event.
 
--- properties has no default here, unlike in the single-tenant form: with one, PostgreSQL could
--- not choose between the two forms for track('page_viewed', '{}') written with untyped
--- literals (each argument position prefers a different form). docs/api.md has the rules.
+-- Each form of track() comes twice. The short one takes exactly the arguments most calls give
+-- (tenant, name, properties, user, session), with no defaults: PostgreSQL fills a default in by
+-- re-reading the function's stored default expressions, in the parser and again in the planner,
+-- on every statement it parses, about 1 µs per default, 3 µs for the last three arguments of the
+-- long form; a twentieth of a whole track() call (docs/benchmarks.md). The long form takes every
+-- argument, by position or by name (event_id => ...), with defaults.
+--
+-- In the long forms user_id and session_id are varchar, not text, and that is what makes the
+-- pair work: with the same types PostgreSQL could not choose between them for a call that fits
+-- both ("function is not unique"); with these, it takes the short form for text and untyped
+-- arguments, and the long form for varchar ones. Both store the same. docs/api.md has the rules.
+--
+-- The multi-tenant long form has no default for properties, unlike the single-tenant one: with
+-- one, PostgreSQL could not choose between the two forms for track('page_viewed', '{}') written
+-- with untyped literals (each argument position prefers a different form).
 CREATE FUNCTION telemetry.track(
     tenant_id   uuid,
     name        text,
     properties  jsonb,
-    user_id     text        DEFAULT NULL,
-    session_id  text        DEFAULT NULL,
+    user_id     text,
+    session_id  text)
+RETURNS uuid
+LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+AS 'MODULE_PATHNAME', 'telemetry_track';
+
+CREATE FUNCTION telemetry.track(
+    tenant_id   uuid,
+    name        text,
+    properties  jsonb,
+    user_id     varchar     DEFAULT NULL,
+    session_id  varchar     DEFAULT NULL,
     occurred_at timestamptz DEFAULT NULL,
     event_id    uuid        DEFAULT NULL,
     sent_at     timestamptz DEFAULT NULL)
@@ -22,15 +44,26 @@ RETURNS uuid
 LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 AS 'MODULE_PATHNAME', 'telemetry_track';
 
-COMMENT ON FUNCTION telemetry.track(uuid, text, jsonb, text, text, timestamptz, uuid, timestamptz) IS
+COMMENT ON FUNCTION telemetry.track(uuid, text, jsonb, text, text) IS
+    'Records one event of a tenant and returns its event_id (NULL when it was not stored: opted out, sampled out, quarantined). Raises an error naming the broken rule when the event is refused.';
+COMMENT ON FUNCTION telemetry.track(uuid, text, jsonb, varchar, varchar, timestamptz, uuid, timestamptz) IS
     'Records one event of a tenant and returns its event_id (NULL when it was not stored: opted out, sampled out, quarantined). Raises an error naming the broken rule when the event is refused.';
 
--- The single-tenant form: events go to the nil-UUID tenant.
+-- The single-tenant forms: events go to the nil-UUID tenant.
+CREATE FUNCTION telemetry.track(
+    name        text,
+    properties  jsonb,
+    user_id     text,
+    session_id  text)
+RETURNS uuid
+LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+AS 'MODULE_PATHNAME', 'telemetry_track_default_tenant';
+
 CREATE FUNCTION telemetry.track(
     name        text,
     properties  jsonb       DEFAULT '{}',
-    user_id     text        DEFAULT NULL,
-    session_id  text        DEFAULT NULL,
+    user_id     varchar     DEFAULT NULL,
+    session_id  varchar     DEFAULT NULL,
     occurred_at timestamptz DEFAULT NULL,
     event_id    uuid        DEFAULT NULL,
     sent_at     timestamptz DEFAULT NULL)
@@ -38,7 +71,9 @@ RETURNS uuid
 LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 AS 'MODULE_PATHNAME', 'telemetry_track_default_tenant';
 
-COMMENT ON FUNCTION telemetry.track(text, jsonb, text, text, timestamptz, uuid, timestamptz) IS
+COMMENT ON FUNCTION telemetry.track(text, jsonb, text, text) IS
+    'Records one event for single-tenant applications (tenant 00000000-0000-0000-0000-000000000000).';
+COMMENT ON FUNCTION telemetry.track(text, jsonb, varchar, varchar, timestamptz, uuid, timestamptz) IS
     'Records one event for single-tenant applications (tenant 00000000-0000-0000-0000-000000000000).';
 
 -- A client's batch: a JSON array of events. One row per event, in order; the statuses always
