@@ -9,9 +9,9 @@
 -- Each form of track() comes twice. The short one takes exactly the arguments most calls give
 -- (tenant, name, properties, user, session), with no defaults: PostgreSQL fills a default in by
 -- re-reading the function's stored default expressions, in the parser and again in the planner,
--- on every statement it parses, about 1 µs per default, 3 µs for the last three arguments of the
--- long form; a twentieth of a whole track() call (docs/benchmarks.md). The long form takes every
--- argument, by position or by name (event_id => ...), with defaults.
+-- on every statement it parses: one to two µs per default, measured, and the last three
+-- arguments of the long form would cost a twentieth of a whole track() call (docs/benchmarks.md).
+-- The long form takes every argument, by position or by name (event_id => ...), with defaults.
 --
 -- In the long forms user_id and session_id are varchar, not text, and that is what makes the
 -- pair work: with the same types PostgreSQL could not choose between them for a call that fits
