@@ -70,9 +70,10 @@ cat <<MD
 
 What telemetry costs, measured against plain PostgreSQL doing the same work in the same run:
 the design documents' own events table and INSERT, and their PL/pgSQL \`logEvent\`. Every number
-is a median of $reps runs (min and max given where they matter), the sides alternating run by
-run, each run on freshly truncated tables after a checkpoint. Every event a run reports is
-counted back in the table afterwards; a run that lost one would have stopped the benchmark.
+is a median of $reps runs (min and max given where they matter), the sides mixed within each run
+(paired runs, below) or alternating run by run, each run on freshly truncated tables after a
+checkpoint. Every event a run reports is counted back in the table afterwards; a run that lost
+one would have stopped the benchmark.
 
 Regenerate with \`bench/run.sh\` (this report: \`bench/run.sh${size:+ $size}\`, measured in ${elapsed} s;
 \`--large\` runs longer; \`--quick\` is a smoke run). The raw numbers of every run are in
