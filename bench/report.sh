@@ -187,7 +187,7 @@ property for error paths that are almost never needed (now built on error only),
 for batches, a resource-owner pin per row (quadratic over 1,000 rows).
 
 The dedup ledger is the one cost left on purpose: a batch with client \`event_id\`s writes each id
-to a unique index with INSERT ... ON CONFLICT, about 4 µs and 260 bytes of WAL per event, and that
+to a unique index with INSERT ... ON CONFLICT, about 4 µs and 270 bytes of WAL per event, and that
 is what exact deduplication costs in PostgreSQL. A batch without ids skips it.
 
 MD
