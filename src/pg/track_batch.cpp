@@ -141,6 +141,25 @@ void require_arguments(FunctionCallInfo fcinfo) {
         ereport(ERROR, (errcode(ERRCODE_DATETIME_FIELD_OVERFLOW), errmsg("sent_at must be a finite timestamp")));
 }
 
+// What both forms do before reading the batch: check the arguments, refuse an oversized batch
+// before detoasting or parsing anything, and switch to the call's own memory (freed at the end
+// of ingest_batch()), where the batch is then detoasted.
+struct BatchMemory {
+    MemoryContext caller;
+    MemoryContext call;
+};
+
+BatchMemory begin_batch(FunctionCallInfo fcinfo) {
+    require_arguments(fcinfo);
+    const std::size_t raw_bytes = toast_raw_datum_size(PG_GETARG_DATUM(1)) - VARHDRSZ;
+    if (raw_bytes > max_batch_bytes) refuse_oversized(raw_bytes);
+    BatchMemory memory;
+    memory.caller = CurrentMemoryContext;
+    memory.call = AllocSetContextCreate(memory.caller, "telemetry.track_batch", ALLOCSET_DEFAULT_SIZES);
+    MemoryContextSwitchTo(memory.call);
+    return memory;
+}
+
 }  // namespace
 
 }  // namespace telemetry::pg
@@ -148,38 +167,25 @@ void require_arguments(FunctionCallInfo fcinfo) {
 // track_batch(tenant_id uuid, events text, sent_at timestamptz): parsed here, once.
 TELEMETRY_PINNED_FUNCTION(telemetry_track_batch_text) {
     using namespace telemetry::pg;
-    require_arguments(fcinfo);
-    // Before detoasting or parsing anything.
-    const std::size_t raw_bytes = toast_raw_datum_size(PG_GETARG_DATUM(1)) - VARHDRSZ;
-    if (raw_bytes > telemetry::max_batch_bytes) refuse_oversized(raw_bytes);
+    const BatchMemory memory = begin_batch(fcinfo);
     text* events = PG_GETARG_TEXT_PP(1);
-
-    MemoryContext caller = CurrentMemoryContext;
-    MemoryContext call_memory = AllocSetContextCreate(caller, "telemetry.track_batch", ALLOCSET_DEFAULT_SIZES);
-    MemoryContextSwitchTo(call_memory);
-    telemetry::Arena arena(chunks_from(call_memory));
+    telemetry::Arena arena(chunks_from(memory.call));
     telemetry::JsonValue root;
     telemetry::ElementProblem* problems = nullptr;
     PendingError pending;
     const std::string_view text(VARDATA_ANY(events), VARSIZE_ANY_EXHDR(events));
     if (!parse_text(text, arena, root, problems, pending)) pending.raise();
-    return ingest_batch(fcinfo, *PG_GETARG_UUID_P(0), root, problems, arena, caller, call_memory);
+    return ingest_batch(fcinfo, *PG_GETARG_UUID_P(0), root, problems, arena, memory.caller, memory.call);
 }
 
 // track_batch(tenant_id uuid, events jsonb, sent_at timestamptz): already parsed by PostgreSQL.
 TELEMETRY_PINNED_FUNCTION(telemetry_track_batch_jsonb) {
     using namespace telemetry::pg;
-    require_arguments(fcinfo);
-    const std::size_t raw_bytes = toast_raw_datum_size(PG_GETARG_DATUM(1)) - VARHDRSZ;
-    if (raw_bytes > telemetry::max_batch_bytes) refuse_oversized(raw_bytes);
+    const BatchMemory memory = begin_batch(fcinfo);
     Jsonb* events = PG_GETARG_JSONB_P(1);
-
-    MemoryContext caller = CurrentMemoryContext;
-    MemoryContext call_memory = AllocSetContextCreate(caller, "telemetry.track_batch", ALLOCSET_DEFAULT_SIZES);
-    MemoryContextSwitchTo(call_memory);
-    telemetry::Arena arena(chunks_from(call_memory));
+    telemetry::Arena arena(chunks_from(memory.call));
     telemetry::JsonValue root;
     PendingError pending;
     if (!decode(events, arena, root, pending)) pending.raise();
-    return ingest_batch(fcinfo, *PG_GETARG_UUID_P(0), root, nullptr, arena, caller, call_memory);
+    return ingest_batch(fcinfo, *PG_GETARG_UUID_P(0), root, nullptr, arena, memory.caller, memory.call);
 }
