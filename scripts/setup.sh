@@ -13,6 +13,8 @@ packages=(
   libipc-run-perl            # TAP tests (PostgreSQL::Test::Cluster)
   binutils                   # nm, for the exported-symbol test
   clang                      # libFuzzer and the sanitizers (test/fuzz)
+  libclang-rt-14-dev         # their runtimes (libclang_rt.fuzzer, asan, ubsan): clang does not pull them in
+  python3-psycopg            # the client layer: psycopg 3 calls every public function (test/client)
   sudo                       # root runs the throwaway instance as an unprivileged user
 )
 
@@ -22,6 +24,13 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+
+# The client layer also calls every public function through node-postgres (npm's `pg`), with
+# Node.js and npm. Any Node.js 18 or later will do: Debian's packages are installed only when no
+# `node` and `npm` are on the PATH (a machine may have its own, e.g. from NodeSource, which
+# Debian's npm package would conflict with).
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages present"
