@@ -1,0 +1,90 @@
+# Memory is bounded before work, not after: each entry point, given the largest input it accepts
+# (or a larger one, which it refuses), peaks below the bound docs/ingest.md states. Measured as
+# the growth of the backend's peak resident set (VmHWM) over the same statement without our call,
+# so what PostgreSQL itself needs to build the input does not count.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('memory');
+$node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'telemetry'
+shared_buffers = 16MB
+});
+$node->start;
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION telemetry;
+	SELECT telemetry.load_catalog('{"events": [{"name": "x"}, {"name": "big", "max_bytes": 65536},
+	    {"name": "tagged", "schema": {"properties": {"email": {"type": "string", "x-pii": "hash"}}}}]}');
+	CREATE TABLE inputs (name text PRIMARY KEY, body text);
+	-- 16 MiB of tiny events: far over the 10,000-event limit, refused.
+	INSERT INTO inputs SELECT 'tiny_events', '[' || repeat('{"name":"x"},', 1290000) || '{"name":"x"}]';
+	-- 10,000 events of ~1.6 KB of tiny numbers each (16 MiB): the most values a batch can hold.
+	INSERT INTO inputs SELECT 'many_values', '[' || string_agg('{"name":"big","properties":{"a":[' || repeat('1,', 830) || '1]}}', ',') || ']'
+	    FROM generate_series(1, 10000);
+	-- One element of 16 MiB: a single event far over any event type's size limit.
+	INSERT INTO inputs SELECT 'one_huge_event', '[{"name":"big","properties":{"a":[' || repeat('1,', 8300000) || '1]}}]';
+	-- 10,000 events of 1.6 KB strings.
+	INSERT INTO inputs SELECT 'long_strings', '[' || string_agg('{"name":"x","user_id":"u' || g || '","properties":{"s":"' || repeat('w', 1600) || '"}}', ',') || ']'
+	    FROM generate_series(1, 10000) AS g;
+});
+
+# The growth of the backend's peak RSS, in MB, while running $sql in a fresh session; $sql may fail.
+sub peak_growth
+{
+	my ($sql) = @_;
+	my $hwm = q{(regexp_match(pg_read_file('/proc/self/status'), 'VmHWM:\s+(\d+) kB'))[1]::bigint};
+	my ($rc, $out, $err) = $node->psql('postgres', qq{
+		SELECT $hwm AS before \\gset
+		$sql;
+		SELECT round(($hwm - :before) / 1024.0);
+	}, on_error_stop => 0);
+	my @lines = split /\n/, $out;
+	return ($lines[-1], $err);
+}
+
+# Each input through both forms, against the same statement without telemetry.
+for my $input ('tiny_events', 'many_values', 'one_huge_event', 'long_strings')
+{
+	my ($base) = peak_growth("SELECT length(body) FROM inputs WHERE name = '$input'");
+	for my $form ('text', 'jsonb')
+	{
+		my $arg = $form eq 'text' ? 'body' : 'body::jsonb';
+		my ($base_form) = $form eq 'text' ? ($base) : peak_growth("SELECT length($arg::text) FROM inputs WHERE name = '$input'");
+		my ($peak, $err) = peak_growth(
+			"SELECT count(*), string_agg(DISTINCT status, ',') FROM inputs, telemetry.track_batch('00000000-0000-0000-0000-0000000000aa', $arg) WHERE name = '$input'");
+		my $ours = $peak - $base_form;
+		diag("track_batch($form) of $input: +$ours MB" . ($err =~ /ERROR:\s+(.*)/ ? " (refused: $1)" : ''));
+		cmp_ok($ours, '<=', 160, "track_batch($form) of $input stays within 160 MB");
+	}
+}
+
+# track(): properties of 1 MB (the largest it reads) made of tiny values.
+{
+	my $sql = q{SELECT telemetry.track('big', ('{"a":[' || repeat('1,', 500000) || '1]}')::jsonb)};
+	my ($base) = peak_growth(q{SELECT length(('{"a":[' || repeat('1,', 500000) || '1]}')::jsonb::text)});
+	my ($peak, $err) = peak_growth($sql);
+	diag("track() of 1 MB of tiny values: +" . ($peak - $base) . " MB");
+	cmp_ok($peak - $base, '<=', 64, 'track() of 1 MB properties stays within 64 MB');
+}
+
+# Opt-outs: a backend does not load the whole table, however many there are.
+$node->safe_psql('postgres', q{
+	INSERT INTO telemetry.opt_outs (tenant_id, user_id)
+	SELECT '00000000-0000-0000-0000-0000000000aa', 'opted-out-' || g FROM generate_series(1, 200000) AS g;
+	SELECT telemetry.opt_out('00000000-0000-0000-0000-0000000000aa', 'one-more');
+});
+{
+	my ($base) = peak_growth(q{SELECT telemetry.track('x')});
+	my ($peak) = peak_growth(q{SELECT count(telemetry.track('00000000-0000-0000-0000-0000000000aa'::uuid, 'x', '{}', 'user-' || g, NULL)) FROM generate_series(1, 100) AS g});
+	diag("100 events of 100 users with 200,000 opt-outs: +" . ($peak - $base) . " MB");
+	cmp_ok($peak - $base, '<=', 8, 'checking 100 users against 200,000 opt-outs costs under 8 MB');
+	is($node->safe_psql('postgres', q{SELECT telemetry.track('00000000-0000-0000-0000-0000000000aa'::uuid, 'x', '{}', 'opted-out-4242', NULL) IS NULL}),
+		't', 'and an opted-out user is still found');
+}
+
+$node->stop;
+done_testing();
