@@ -40,6 +40,14 @@ SELECT telemetry.self_test('postgres_error_under_cpp');
 SELECT telemetry.self_test('postgres_error_under_cpp');
 \set VERBOSITY default
 SELECT telemetry.self_test('unwound') AS destroyed_after;
+-- An exception thrown inside PG_TRY, or across a frame that pushed an error context callback,
+-- leaves PostgreSQL's error stacks pointing into dead frames; the guard puts them back before it
+-- raises, so the errors that follow (inside a plpgsql handler, and at top level) land safely.
+SELECT pg_temp.diagnostics('exception_inside_pg_try');
+SELECT telemetry.self_test('exception_inside_pg_try');
+SELECT pg_temp.diagnostics('exception_under_error_context');
+SELECT telemetry.self_test('exception_under_error_context');
+SELECT telemetry.self_test('postgres_error_under_cpp');
 -- A plain PostgreSQL error from glue code.
 SELECT telemetry.self_test('postgres_error');
 SELECT telemetry.self_test('no such kind');

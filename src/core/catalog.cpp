@@ -2,6 +2,9 @@
 
 #include <charconv>
 
+#include "core/error.hpp"
+#include "core/schema.hpp"
+
 namespace telemetry {
 
 std::optional<EventStatus> parse_event_status(std::string_view text) noexcept {
@@ -59,9 +62,26 @@ std::optional<SchemaVer> parse_schema_ver(std::string_view text) noexcept {
     return SchemaVer{parts[0], parts[1], parts[2]};
 }
 
-Catalog::Catalog(std::vector<EventTypeSpec> types) : types_(std::move(types)) {
+Catalog::Catalog(std::vector<EventTypeSpec> types) : types_(std::move(types)), compiled_(types_.size()) {
     by_name_.reserve(types_.size());
     for (const EventTypeSpec& t : types_) by_name_.emplace(t.name, &t);
+}
+
+const CompiledSchema* Catalog::schema(const EventTypeSpec& type) const {
+    Compiled& entry = compiled_.at(static_cast<std::size_t>(&type - types_.data()));
+    if (!entry.tried) {
+        if (type.schema) {
+            entry.schema = type.schema;
+        } else {
+            try {
+                entry.schema = compile_schema(type.schema_json, "$.schema");
+            } catch (const DomainError&) {
+                entry.schema = nullptr;  // the type refuses its events with a clear reason (ingest.cpp)
+            }
+        }
+        entry.tried = true;
+    }
+    return entry.schema.get();
 }
 
 const EventTypeSpec* Catalog::find(std::string_view name) const noexcept {

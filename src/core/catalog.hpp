@@ -61,10 +61,15 @@ struct EventTypeSpec {
     std::int32_t max_bytes = default_max_bytes;
     ViolationPolicy on_violation = ViolationPolicy::reject;
     std::string schema_json = R"({"type":"object"})";  // the property schema, as JSON text
-    std::shared_ptr<const CompiledSchema> schema;        // compiled once, shared by catalog copies
+    // Compiled when a catalog document is parsed (which checks it); a Catalog built from stored
+    // rows leaves it empty and compiles it on first use (Catalog::schema).
+    std::shared_ptr<const CompiledSchema> schema;
 };
 
-// The per-backend lookup structure. Immutable once built; a catalog change builds a new one.
+// The per-backend lookup structure. Its types are immutable once built; a catalog change builds
+// a new one. Property schemas are compiled the first time an event of their type arrives, so a
+// backend pays (in time and memory: RE2 programs) only for the types it actually sees, however
+// large the catalog.
 class Catalog {
 public:
     explicit Catalog(std::vector<EventTypeSpec> types);
@@ -72,9 +77,19 @@ public:
     const EventTypeSpec* find(std::string_view name) const noexcept;
     std::size_t size() const noexcept { return types_.size(); }
 
+    // The compiled schema of `type` (one of this catalog's), compiled on first use; nullptr when
+    // it does not compile (the catalog's checks refuse such schemas, so only a row edited with
+    // every trigger disabled can have one). Throws only std::bad_alloc.
+    const CompiledSchema* schema(const EventTypeSpec& type) const;
+
 private:
+    struct Compiled {
+        std::shared_ptr<const CompiledSchema> schema;
+        bool tried = false;
+    };
     std::vector<EventTypeSpec> types_;
     std::unordered_map<std::string_view, const EventTypeSpec*> by_name_;
+    mutable std::vector<Compiled> compiled_;  // one per type, filled on first use
 };
 
 }  // namespace telemetry

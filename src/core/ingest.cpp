@@ -90,7 +90,9 @@ struct Decider {
             if (type->status == EventStatus::planned) out.hint = "Set its status to active in the catalog to start recording it.";
             return reject("55000", quoted_type() + " is " + to_string(type->status) + ": it does not accept events");
         }
-        if (!type->schema) return reject("55000", quoted_type() + " has a schema that does not compile; fix it with load_catalog()");
+        const CompiledSchema* const compiled = catalog.schema(*type);
+        if (compiled == nullptr)
+            return reject("55000", quoted_type() + " has a schema that does not compile; fix it with load_catalog()");
         out.type = type;
         if (type->status == EventStatus::deprecated) out.reason = "event type is deprecated";
 
@@ -143,7 +145,7 @@ struct Decider {
         const JsonValue& properties = in.properties ? *in.properties : empty_object;
         if (properties.kind != JsonKind::object)
             return reject("22023", std::string("properties must be a JSON object, found ") + describe_kind(properties));
-        const CompiledSchema& schema = *type->schema;
+        const CompiledSchema& schema = *compiled;
         std::vector<Violation> violations = validate(schema, properties);
         std::vector<std::string> omit;
         if (!violations.empty()) {

@@ -5,7 +5,13 @@
 #include "core/schema.hpp"
 #include "pg/catalog_cache.hpp"
 #include "pg/guard.hpp"
+#include "pg/search_path.hpp"
 #include "pg/table_watch.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "storage/proc.h"
+}
 
 namespace telemetry::pg {
 
@@ -25,9 +31,30 @@ struct RawEventType {
 
 Catalog* cached_catalog = nullptr;  // C++ heap; replaced whole when the table changes
 TableWatch event_types_watch("event_types");
-TimestampTz pinned_statement = 0;  // the statement the cached version is pinned to
+// The statement the cached version is pinned to: its start, within one transaction (a CALL
+// that commits runs one statement over many transactions, each of which takes in changes).
+TimestampTz pinned_statement = 0;
+LocalTransactionId pinned_transaction = InvalidLocalTransactionId;
 bool own_change_pending = false;   // this session changed the catalog since the last rebuild
+SubTransactionId own_change_subtransaction = InvalidSubTransactionId;  // the latest that did
 std::unordered_set<std::string>* deprecation_noticed = nullptr;
+bool callbacks_registered = false;
+
+// A (sub)transaction that changed the catalog rolled back: the change is gone, and with it the
+// pinned version (PostgreSQL replays the rolled-back invalidations locally, so the watch is
+// stale too).
+void on_subtransaction_event(SubXactEvent event, SubTransactionId subid, SubTransactionId, void*) {
+    if (event == SUBXACT_EVENT_ABORT_SUB && own_change_subtransaction != InvalidSubTransactionId &&
+        own_change_subtransaction >= subid)
+        own_change_pending = true;
+}
+
+void on_transaction_event(XactEvent event, void*) {
+    if (event == XACT_EVENT_ABORT && own_change_subtransaction != InvalidSubTransactionId) own_change_pending = true;
+    if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT || event == XACT_EVENT_PREPARE ||
+        event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PARALLEL_COMMIT)
+        own_change_subtransaction = InvalidSubTransactionId;
+}
 
 const char* text_column(HeapTuple tuple, TupleDesc desc, int column) {
     bool isnull;
@@ -37,8 +64,8 @@ const char* text_column(HeapTuple tuple, TupleDesc desc, int column) {
 
 // Glue phase: read the table with SPI into palloc'd rows. No C++ object is alive here.
 int load_rows(RawEventType** rows_out) {
-    event_types_watch.reading();
     MemoryContext caller = CurrentMemoryContext;
+    use_safe_search_path();
     SPI_connect();
     PushActiveSnapshot(GetLatestSnapshot());
     SPI_execute(
@@ -68,7 +95,8 @@ int load_rows(RawEventType** rows_out) {
     return n;
 }
 
-// Core phase: build the lookup structure. No PostgreSQL call in here.
+// Core phase: build the lookup structure. No PostgreSQL call in here. Schemas are not compiled
+// here but on first use (Catalog::schema), so a large catalog costs a backend little.
 Catalog* build_catalog(const RawEventType* rows, int n, PendingError& pending) noexcept {
     try {
         std::vector<EventTypeSpec> specs;
@@ -88,13 +116,6 @@ Catalog* build_catalog(const RawEventType* rows, int n, PendingError& pending) n
             spec.sample_rate = rows[i].sample_rate;
             spec.max_bytes = rows[i].max_bytes;
             spec.schema_json = rows[i].schema;
-            // The trigger on the table checks schemas, so this compiles; if it does not, the
-            // type refuses its events with a clear reason instead of taking the catalog down.
-            try {
-                spec.schema = compile_schema(spec.schema_json, "$.schema");
-            } catch (const DomainError&) {
-                spec.schema = nullptr;
-            }
             specs.push_back(std::move(spec));
         }
         return new Catalog(std::move(specs));
@@ -108,24 +129,44 @@ Catalog* build_catalog(const RawEventType* rows, int n, PendingError& pending) n
 
 const Catalog& current_catalog() {
     const TimestampTz statement = GetCurrentStatementStartTimestamp();
-    if (cached_catalog != nullptr && statement == pinned_statement && !own_change_pending)
+    const LocalTransactionId transaction = MyProc->lxid;
+    if (cached_catalog != nullptr && statement == pinned_statement && transaction == pinned_transaction &&
+        !own_change_pending)
         return *cached_catalog;  // same statement: same version, even if the table changed meanwhile
-    pinned_statement = statement;
-    if (cached_catalog != nullptr && !own_change_pending && !event_types_watch.stale()) return *cached_catalog;
 
-    RawEventType* rows = nullptr;
-    const int n = load_rows(&rows);
-    PendingError pending;
-    Catalog* fresh = build_catalog(rows, n, pending);
-    if (!fresh) pending.raise();
-    delete cached_catalog;
-    cached_catalog = fresh;
-    own_change_pending = false;
-    if (deprecation_noticed) deprecation_noticed->clear();
+    if (cached_catalog == nullptr || own_change_pending || event_types_watch.stale()) {
+        const TableWatch::Reading reading = event_types_watch.begin_reading();
+        RawEventType* rows = nullptr;
+        const int n = load_rows(&rows);
+        PendingError pending;
+        Catalog* fresh = build_catalog(rows, n, pending);
+        if (!fresh) pending.raise();
+        delete cached_catalog;
+        cached_catalog = fresh;
+        own_change_pending = false;
+        if (deprecation_noticed) deprecation_noticed->clear();
+        event_types_watch.finished(reading);
+    }
+    // Pinned only once this version is known good: a reload that failed half way leaves
+    // nothing pinned, and the next call of the statement tries again.
+    pinned_statement = statement;
+    pinned_transaction = transaction;
     return *cached_catalog;
 }
 
-void note_own_catalog_change() { own_change_pending = true; }
+void note_own_catalog_change() {
+    own_change_pending = true;
+    const SubTransactionId current = GetCurrentSubTransactionId();
+    if (own_change_subtransaction == InvalidSubTransactionId || current > own_change_subtransaction)
+        own_change_subtransaction = current;
+}
+
+void register_catalog_callbacks() {
+    if (callbacks_registered) return;
+    RegisterSubXactCallback(on_subtransaction_event, nullptr);
+    RegisterXactCallback(on_transaction_event, nullptr);
+    callbacks_registered = true;
+}
 
 bool first_deprecation_notice(const EventTypeSpec& type) {
     if (!deprecation_noticed) deprecation_noticed = new std::unordered_set<std::string>();

@@ -3,12 +3,15 @@
 // Built from telemetry.event_types on first use and rebuilt after any change to it. A statement
 // trigger on the table (telemetry.catalog_changed) sends a relcache invalidation; no polling.
 //
-// Versions: one top-level statement validates against one catalog version. Invalidations
-// from other sessions are taken in when a new statement starts, so a change committed
-// elsewhere applies from the next statement on, even inside an open transaction. A change made
-// by this session applies at once (a DO block may define an event type and then track it).
-// The table is read with the latest snapshot, as PostgreSQL reads its own catalogs, so a
-// REPEATABLE READ transaction never caches an outdated catalog.
+// Versions: one top-level statement validates against one catalog version, within one
+// transaction. Invalidations from other sessions are taken in when a new statement (or, in a
+// procedure that commits, a new transaction) starts, so a change committed elsewhere applies
+// from the next statement on, even inside an open transaction. A change made by this session
+// applies at once (a DO block may define an event type and then track it), and so does the
+// rollback of one (a subtransaction that defined a type and failed). The table is read with the
+// latest snapshot, as PostgreSQL reads its own catalogs, so a REPEATABLE READ transaction never
+// caches an outdated catalog. A reload that fails half way (lock_timeout, cancel) is tried again
+// by the next call (table_watch.hpp).
 #pragma once
 
 #include <string_view>
@@ -29,5 +32,8 @@ bool first_deprecation_notice(const EventTypeSpec& type);
 
 // Called by the catalog_changed trigger: this session changed the catalog.
 void note_own_catalog_change();
+
+// Registers the (sub)transaction callbacks that notice a rolled-back change. From _PG_init.
+void register_catalog_callbacks();
 
 }  // namespace telemetry::pg

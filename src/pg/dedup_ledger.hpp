@@ -1,7 +1,10 @@
 // The dedup ledger (telemetry.event_ids): exact deduplication of client-supplied event_ids
 // within telemetry.dedup_window_days, inside the caller's transaction. A second session that
 // sends the same id at the same time waits for the first to commit or roll back (the primary
-// key's uniqueness check), so the id is stored once however the two interleave.
+// key's uniqueness check), so the id is stored once however the two interleave. Under
+// REPEATABLE READ and SERIALIZABLE the ledger is read with the latest snapshot, so an id
+// committed after the transaction began is a duplicate like any other, never a serialization
+// failure that costs the whole batch.
 #pragma once
 
 #include "pg/pg_headers.hpp"

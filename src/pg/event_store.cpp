@@ -2,14 +2,21 @@
 
 #include "core/uuid.hpp"
 #include "pg/event_store.hpp"
+#include "pg/search_path.hpp"
 #include "pg/table_watch.hpp"
 
 extern "C" {
 #include "access/heapam.h"
+#include "access/relation.h"
 #include "access/tableam.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
 #include "commands/sequence.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
+#include "rewrite/prs2lock.h"
+#include "utils/rls.h"
+#include "utils/syscache.h"
 }
 
 namespace telemetry::pg {
@@ -23,10 +30,14 @@ SPIPlanPtr insert_plan = nullptr;
 
 Oid events_relid() {
     if (events_watch.stale() || !OidIsValid(events_oid)) {
-        events_oid = events_watch.reading();
-        events_sequence_oid = get_relname_relid("events_id_seq", get_rel_namespace(events_oid));
-        if (!OidIsValid(events_sequence_oid))
+        const TableWatch::Reading reading = events_watch.begin_reading();
+        events_oid = InvalidOid;
+        const Oid sequence = get_relname_relid("events_id_seq", get_rel_namespace(reading.relid));
+        if (!OidIsValid(sequence))
             ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("telemetry.events_id_seq is missing")));
+        events_sequence_oid = sequence;
+        events_oid = reading.relid;
+        events_watch.finished(reading);
     }
     return events_oid;
 }
@@ -40,10 +51,13 @@ constexpr int column_count = sizeof(column_names) / sizeof(column_names[0]);
 enum Column { c_id, c_occurred_at, c_received_at, c_tenant_id, c_event_id, c_sample_weight, c_flags, c_name, c_user_id,
               c_session_id, c_schema_version, c_source, c_properties };
 
+// The executor's way in: one INSERT for all the rows of a call, column by column as arrays.
 constexpr const char* insert_sql =
     "INSERT INTO telemetry.events (tenant_id, event_id, name, properties, user_id, session_id, "
     "occurred_at, received_at, sample_weight, flags, source, schema_version) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    "SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
+    "pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), "
+    "pg_catalog.unnest($9), pg_catalog.unnest($10), pg_catalog.unnest($11), pg_catalog.unnest($12))";
 constexpr int insert_nargs = 12;
 
 int partition_index(Relation parent, PartitionDesc desc, TimestampTz t) {
@@ -58,9 +72,29 @@ int partition_index(Relation parent, PartitionDesc desc, TimestampTz t) {
     return bounds->indexes[offset + 1];
 }
 
-// Attribute numbers of our columns in a partition, or false when the direct path would not
-// do exactly what INSERT does there.
+// Whether an index runs anything beyond comparing our column values: an expression or a
+// predicate (which may call a DBA's functions), or an exclusion constraint. Read from the
+// catalog cache, without locking the index.
+bool index_runs_code(Oid index_oid) {
+    HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index_oid));
+    if (!HeapTupleIsValid(tuple)) return true;  // gone meanwhile: let the executor sort it out
+    const auto* index = reinterpret_cast<Form_pg_index>(GETSTRUCT(tuple));
+    const bool runs_code = index->indisexclusion || !heap_attisnull(tuple, Anum_pg_index_indexprs, nullptr) ||
+                           !heap_attisnull(tuple, Anum_pg_index_indpred, nullptr);
+    ReleaseSysCache(tuple);
+    return runs_code;
+}
+
+// Attribute numbers of our columns in a partition, or false when the direct path would not do
+// exactly what an INSERT does there. The direct path was written for one thing: a plain heap
+// table whose columns are exactly ours, with nothing to run but its indexes. Anything else goes
+// through the executor: a partition that is itself partitioned or a foreign table (it has no
+// table access method of its own to call), another access method, triggers (which also carry
+// foreign keys and deferred unique checks), CHECK constraints, NOT NULL on a column we may leave
+// NULL, generated or extra columns, and indexes with expressions, predicates or exclusion.
 bool find_direct_path_attnums(Relation rel, AttrNumber* attnums) {
+    if (rel->rd_rel->relkind != RELKIND_RELATION) return false;
+    if (rel->rd_tableam != GetHeapamTableAmRoutine()) return false;
     if (rel->trigdesc != nullptr) return false;
     TupleDesc desc = RelationGetDescr(rel);
     if (desc->constr != nullptr && desc->constr->num_check > 0) return false;
@@ -73,9 +107,35 @@ bool find_direct_path_attnums(Relation rel, AttrNumber* attnums) {
         for (int c = 0; c < column_count; ++c)
             if (std::strcmp(NameStr(att->attname), column_names[c]) == 0) which = c;
         if (which < 0 || att->attgenerated) return false;
+        if (att->attnotnull && (which == c_user_id || which == c_session_id)) return false;
         attnums[which] = att->attnum;
     }
-    return live == column_count;
+    if (live != column_count) return false;
+    List* indexes = RelationGetIndexList(rel);
+    bool plain_indexes = true;
+    ListCell* cell;
+    foreach (cell, indexes)
+        if (index_runs_code(lfirst_oid(cell))) plain_indexes = false;
+    list_free(indexes);
+    return plain_indexes;
+}
+
+// Whether an INSERT into the parent would run something for the statement as a whole that the
+// direct path skips: statement triggers (with or without transition tables), INSERT rules, or
+// row-level security that applies to us (FORCE ROW LEVEL SECURITY: we write as the owner). Row
+// triggers on the parent are cloned onto each partition and seen there. Cheap: it reads the
+// parent's relcache entry, which the caller has open.
+bool parent_allows_direct_path(Relation parent) {
+    const TriggerDesc* triggers = parent->trigdesc;
+    if (triggers != nullptr && (triggers->trig_insert_before_statement || triggers->trig_insert_after_statement ||
+                                triggers->trig_insert_new_table))
+        return false;
+    if (parent->rd_rules != nullptr)
+        for (int i = 0; i < parent->rd_rules->numLocks; ++i)
+            if (parent->rd_rules->rules[i]->event == CMD_INSERT) return false;
+    if (parent->rd_rel->relrowsecurity && check_enable_rls(RelationGetRelid(parent), InvalidOid, false) == RLS_ENABLED)
+        return false;
+    return true;
 }
 
 // What find_direct_path_attnums() found for the partitions written recently, so an event does not
@@ -114,28 +174,65 @@ const PartitionLayout& partition_layout(Relation rel) {
     return slot;
 }
 
-void insert_through_spi(const StoredEvent& e) {
+// Builds a one-dimensional array of n datums (nulls where isnull[i]) of a built-in type.
+ArrayType* column_array(const Datum* values, const bool* isnull, int n, Oid type) {
+    int16 length;
+    bool by_value;
+    char align;
+    get_typlenbyvalalign(type, &length, &by_value, &align);
+    int dims[1] = {n};
+    int lower_bounds[1] = {1};
+    return construct_md_array(const_cast<Datum*>(values), const_cast<bool*>(isnull), 1, dims, lower_bounds, type, length,
+                              by_value, align);
+}
+
+// The events events[which[0..n)] as one INSERT through the executor, which routes each row and
+// runs whatever the event store has: triggers (a statement trigger fires once for the call, as
+// for a multi-row INSERT), rules, constraints, sub-partitions, foreign tables.
+void insert_through_executor(const StoredEvent* events, const int* which, int n) {
+    if (n == 0) return;
+    Datum* values[insert_nargs];
+    bool* nulls[insert_nargs];
+    for (int c = 0; c < insert_nargs; ++c) {
+        values[c] = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+        nulls[c] = static_cast<bool*>(palloc0(sizeof(bool) * n));
+    }
+    for (int k = 0; k < n; ++k) {
+        const StoredEvent& e = events[which[k]];
+        values[0][k] = UUIDPGetDatum(&e.tenant_id);
+        values[1][k] = UUIDPGetDatum(&e.event_id);
+        values[2][k] = PointerGetDatum(e.name);
+        values[3][k] = JsonbPGetDatum(e.properties);
+        values[4][k] = PointerGetDatum(e.user_id);
+        nulls[4][k] = e.user_id == nullptr;
+        values[5][k] = PointerGetDatum(e.session_id);
+        nulls[5][k] = e.session_id == nullptr;
+        values[6][k] = TimestampTzGetDatum(e.occurred_at);
+        values[7][k] = TimestampTzGetDatum(e.received_at);
+        values[8][k] = Float4GetDatum(e.sample_weight);
+        values[9][k] = Int16GetDatum(e.flags);
+        values[10][k] = PointerGetDatum(e.source);
+        values[11][k] = PointerGetDatum(e.schema_version);
+    }
+    constexpr Oid element_types[insert_nargs] = {UUIDOID,        UUIDOID,        TEXTOID,   JSONBOID, TEXTOID, TEXTOID,
+                                                 TIMESTAMPTZOID, TIMESTAMPTZOID, FLOAT4OID, INT2OID,  TEXTOID, TEXTOID};
+    Datum arrays[insert_nargs];
+    for (int c = 0; c < insert_nargs; ++c)
+        arrays[c] = PointerGetDatum(column_array(values[c], nulls[c], n, element_types[c]));
+
+    use_safe_search_path();
     SPI_connect();
     if (insert_plan == nullptr) {
-        Oid types[insert_nargs] = {UUIDOID,        UUIDOID,        TEXTOID,   JSONBOID, TEXTOID, TEXTOID,
-                                   TIMESTAMPTZOID, TIMESTAMPTZOID, FLOAT4OID, INT2OID,  TEXTOID, TEXTOID};
+        Oid types[insert_nargs];
+        for (int c = 0; c < insert_nargs; ++c) types[c] = get_array_type(element_types[c]);
         SPIPlanPtr plan = SPI_prepare(insert_sql, insert_nargs, types);
         if (plan == nullptr) elog(ERROR, "telemetry: preparing the event insert failed: %s", SPI_result_code_string(SPI_result));
         SPI_keepplan(plan);
         insert_plan = plan;
     }
-    Datum values[insert_nargs] = {
-        UUIDPGetDatum(&e.tenant_id),        UUIDPGetDatum(&e.event_id),         PointerGetDatum(e.name),
-        JsonbPGetDatum(e.properties),       PointerGetDatum(e.user_id),         PointerGetDatum(e.session_id),
-        TimestampTzGetDatum(e.occurred_at), TimestampTzGetDatum(e.received_at), Float4GetDatum(e.sample_weight),
-        Int16GetDatum(e.flags),             PointerGetDatum(e.source),          PointerGetDatum(e.schema_version),
-    };
-    char nulls[insert_nargs];
-    std::memset(nulls, ' ', sizeof nulls);
-    if (e.user_id == nullptr) nulls[4] = 'n';
-    if (e.session_id == nullptr) nulls[5] = 'n';
-    const int rc = SPI_execute_plan(insert_plan, values, nulls, false, 0);
-    if (rc != SPI_OK_INSERT) elog(ERROR, "telemetry: event insert failed: %s", SPI_result_code_string(rc));
+    const int rc = SPI_execute_plan(insert_plan, arrays, nullptr, false, 0);
+    if (rc != SPI_OK_INSERT && rc != SPI_OK_INSERT_RETURNING)
+        elog(ERROR, "telemetry: event insert failed: %s", SPI_result_code_string(rc));
     SPI_finish();
 }
 
@@ -220,27 +317,36 @@ void write_events(const StoredEvent* events, int n) {
         partition[i] = partition_index(parent, desc, events[i].occurred_at);
         if (partition[i] < 0) elog(ERROR, "telemetry: no partition for an accepted event (checked before writing)");
     }
-    // One partition at a time, in the order the partitions first appear (usually one).
-    int* which = static_cast<int*>(palloc(sizeof(int) * n));
-    bool* done = static_cast<bool*>(palloc0(sizeof(bool) * n));
-    for (int i = 0; i < n; ++i) {
-        if (done[i]) continue;
-        int count = 0;
-        for (int j = i; j < n; ++j)
-            if (!done[j] && partition[j] == partition[i]) {
-                which[count++] = j;
-                done[j] = true;
+    // The rows the executor must write, in their input order.
+    int* through_executor = static_cast<int*>(palloc(sizeof(int) * n));
+    int executor_rows = 0;
+    if (!parent_allows_direct_path(parent)) {
+        for (int i = 0; i < n; ++i) through_executor[executor_rows++] = i;
+    } else {
+        // One partition at a time, in the order the partitions first appear (usually one).
+        int* which = static_cast<int*>(palloc(sizeof(int) * n));
+        bool* done = static_cast<bool*>(palloc0(sizeof(bool) * n));
+        for (int i = 0; i < n; ++i) {
+            if (done[i]) continue;
+            int count = 0;
+            for (int j = i; j < n; ++j)
+                if (!done[j] && partition[j] == partition[i]) {
+                    which[count++] = j;
+                    done[j] = true;
+                }
+            // relation_open: the partition may be a partitioned or a foreign table.
+            Relation rel = relation_open(desc->oids[partition[i]], RowExclusiveLock);
+            const PartitionLayout& layout = partition_layout(rel);
+            if (layout.direct) {
+                insert_directly(rel, layout.attnums, events, which, count, sequence);
+            } else {
+                for (int k = 0; k < count; ++k) through_executor[executor_rows++] = which[k];
             }
-        Relation rel = table_open(desc->oids[partition[i]], RowExclusiveLock);
-        const PartitionLayout& layout = partition_layout(rel);
-        if (layout.direct) {
-            insert_directly(rel, layout.attnums, events, which, count, sequence);
-        } else {
-            for (int k = 0; k < count; ++k) insert_through_spi(events[which[k]]);
+            relation_close(rel, NoLock);
+            CHECK_FOR_INTERRUPTS();
         }
-        table_close(rel, NoLock);
-        CHECK_FOR_INTERRUPTS();
     }
+    insert_through_executor(events, through_executor, executor_rows);
     table_close(parent, NoLock);
 }
 

@@ -26,9 +26,11 @@ struct StoredEvent {
 bool partition_accepts(TimestampTz t);
 
 // Inserts events the way COPY does: routed to their partitions here, one multi-insert per
-// partition, then their index entries. A partition the direct path cannot serve exactly as
-// INSERT would (a trigger, a CHECK constraint, a column we do not fill) gets plain INSERTs.
-// Every event must have a partition (partition_accepts). Call with no C++ object alive.
+// partition, then their index entries. Where that would not do exactly what an INSERT does (a
+// partition that is partitioned or foreign, a trigger, rule, constraint or expression index, a
+// statement trigger or forced row-level security on the parent: event_store.cpp has the list),
+// the events go through the executor as plain INSERTs. Every event must have a partition
+// (partition_accepts). Call with no C++ object alive.
 void write_events(const StoredEvent* events, int n);
 
 // A fresh UUIDv7 for an event recorded at `now`.

@@ -74,6 +74,11 @@ char* pstrdup_or_throw(std::string_view text) {
 namespace {
 // Runs body; returns normally with its result, or raises what it threw once no C++ frame that
 // threw is left. Shared by both guarded_call overloads.
+//
+// Whatever way the body left, PostgreSQL's error stacks are put back as they were at entry
+// before anything else is raised: an exception thrown inside a PG_TRY block, or across a frame
+// that pushed an error context callback, leaves them pointing into frames that no longer
+// exist, and the next ereport would jump into one.
 template <typename Body>
 auto run_guarded(Body&& body) noexcept -> decltype(body()) {
     sigjmp_buf* const entry_exception_stack = PG_exception_stack;
@@ -83,21 +88,20 @@ auto run_guarded(Body&& body) noexcept -> decltype(body()) {
     try {
         if constexpr (std::is_void_v<decltype(body())>) {
             body();
-            if (PG_exception_stack == entry_exception_stack) return;
+            if (PG_exception_stack == entry_exception_stack && error_context_stack == entry_context_stack) return;
         } else {
             const auto result = body();
-            if (PG_exception_stack == entry_exception_stack) return result;
+            if (PG_exception_stack == entry_exception_stack && error_context_stack == entry_context_stack) return result;
         }
-        // Something returned from inside a PG_TRY block: repair the chain before any error
-        // can longjmp into a stale frame.
-        PG_exception_stack = entry_exception_stack;
-        error_context_stack = entry_context_stack;
-        pending.capture(sqlstate::internal_error, "telemetry: PG_exception_stack was left changed");
+        // Something returned from inside a PG_TRY block, or without popping its error context.
+        pending.capture(sqlstate::internal_error, "telemetry: PostgreSQL's error stack was left changed");
     } catch (const PgError& e) {
         pg_error = e.data();
     } catch (...) {
         pending.capture(current_exception_error());
     }
+    PG_exception_stack = entry_exception_stack;
+    error_context_stack = entry_context_stack;
     // The catch block has ended: the exception object is gone and nothing here has a
     // destructor, so raising now skips nothing.
     if (pg_error) ReThrowError(pg_error);
@@ -110,13 +114,5 @@ void guarded_call(void (*body)()) noexcept { run_guarded([body] { body(); }); }
 Datum guarded_call(FunctionBody body, FunctionCallInfo fcinfo) noexcept {
     return run_guarded([body, fcinfo] { return body(fcinfo); });
 }
-
-void pin_search_path() {
-    // No schemas of our own (every name we use is qualified), pg_catalog first, no pg_temp.
-    static OverrideSearchPath catalog_only = {NIL, true, false, 0};
-    PushOverrideSearchPath(&catalog_only);
-}
-
-void unpin_search_path() { PopOverrideSearchPath(); }
 
 }  // namespace telemetry::pg

@@ -21,6 +21,7 @@
 
 #include "core/error.hpp"
 #include "pg/pg_headers.hpp"
+#include "pg/search_path.hpp"
 
 namespace telemetry::pg {
 
@@ -61,11 +62,14 @@ ErrorData* capture_pg_error(MemoryContext context) noexcept;
 }
 
 // Runs f, a call into PostgreSQL that may raise, from code where C++ objects are alive. f must
-// itself hold nothing with a destructor and must return void or a trivially copyable value.
+// itself hold nothing with a destructor and must return void or a trivially copyable value. f
+// must be noexcept: an exception thrown between PG_TRY and PG_END_TRY would leave
+// PG_exception_stack pointing into this dead frame, and the next ereport would jump there.
 template <typename F>
 auto pg_call(F&& f) -> decltype(f()) {
     using Result = decltype(f());
     static_assert(std::is_void_v<Result> || std::is_trivially_copyable_v<Result>);
+    static_assert(noexcept(f()), "pg_call's callable must be noexcept: declare it []() noexcept { ... }");
     MemoryContext context = CurrentMemoryContext;
     ErrorData* volatile error = nullptr;
     if constexpr (std::is_void_v<Result>) {
@@ -100,15 +104,6 @@ Datum guarded_call(FunctionBody body, FunctionCallInfo fcinfo) noexcept;
 // The same guard for entry points without fmgr arguments: _PG_init, background worker main.
 void guarded_call(void (*body)()) noexcept;
 
-// The search path of SECURITY DEFINER entry points on the ingest path: pg_catalog only, no
-// temporary schema, whatever the caller's search_path. Same protection as the function option
-// SET search_path = pg_catalog (DESIGN.md §5), without its cost: that option saves, sets and
-// restores a GUC on every call, about 2 µs or 5 % of a track() call. The pin is pushed and
-// popped around the guarded body by TELEMETRY_PINNED_FUNCTION; when an error skips the pop,
-// transaction or subtransaction abort removes it.
-void pin_search_path();
-void unpin_search_path();
-
 }  // namespace telemetry::pg
 
 // Declares the SQL-callable C function `name` (unmangled, with its fmgr info record) whose body
@@ -121,15 +116,16 @@ void unpin_search_path();
     }                                                                              \
     static Datum name##_body(FunctionCallInfo fcinfo)
 
-// TELEMETRY_FUNCTION whose body runs with the pinned search path (pin_search_path()).
-#define TELEMETRY_PINNED_FUNCTION(name)                                            \
+// TELEMETRY_FUNCTION for SECURITY DEFINER entry points: the body runs in a search path scope
+// (search_path.hpp), so whatever SQL or executor code it runs resolves names in pg_catalog.
+#define TELEMETRY_DEFINER_FUNCTION(name)                                           \
     static Datum name##_body(FunctionCallInfo fcinfo);                             \
     extern "C" {                                                                   \
     PG_FUNCTION_INFO_V1(name);                                                     \
     Datum name(PG_FUNCTION_ARGS) {                                                 \
-        ::telemetry::pg::pin_search_path();                                        \
+        ::telemetry::pg::begin_search_path_scope();                                \
         Datum result = ::telemetry::pg::guarded_call(name##_body, fcinfo);         \
-        ::telemetry::pg::unpin_search_path();                                      \
+        ::telemetry::pg::end_search_path_scope();                                  \
         return result;                                                             \
     }                                                                              \
     }                                                                              \

@@ -1,11 +1,19 @@
+#include <cstddef>
+#include <cstring>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 
+#include "core/sha256.hpp"
 #include "pg/guard.hpp"
 #include "pg/ingest_context.hpp"
+#include "pg/search_path.hpp"
 #include "pg/settings.hpp"
 #include "pg/table_watch.hpp"
+
+extern "C" {
+#include "lib/ilist.h"
+#include "utils/hsearch.h"
+}
 
 namespace telemetry::pg {
 
@@ -16,38 +24,33 @@ TableWatch opt_outs_watch("opt_outs");
 TableWatch secrets_watch("secrets");
 
 std::unordered_map<std::string, int>* retention_by_tenant = nullptr;
-std::unordered_set<std::string>* opted_out_users = nullptr;  // tenant bytes + user_id
-bool opt_outs_cached = false;                                // false: too many to cache, ask
-SPIPlanPtr opt_out_lookup = nullptr;
-char* database_key = nullptr;                                // TopMemoryContext
+char* database_key = nullptr;  // TopMemoryContext
 
 std::string tenant_key(const pg_uuid_t& tenant) { return std::string(reinterpret_cast<const char*>(tenant.data), UUID_LEN); }
 
 // Rows copied out of SPI, so the C++ containers are filled after SPI_finish.
-struct KeyValue {
+struct TenantDays {
     pg_uuid_t tenant;
-    char* text;
-    int number;
+    int days;
 };
 
-// Runs a read-only query with the latest snapshot (as PostgreSQL reads its own catalogs) and
-// copies (uuid, text|int) rows into the caller's memory context.
-int load(const char* sql, bool second_is_text, KeyValue** out) {
+// Reads every tenant's own retention with the latest snapshot (as PostgreSQL reads its own
+// catalogs) into the caller's memory context.
+int load_retention(TenantDays** out) {
     MemoryContext caller = CurrentMemoryContext;
+    use_safe_search_path();
     SPI_connect();
     PushActiveSnapshot(GetLatestSnapshot());
-    SPI_execute(sql, true, 0);
+    SPI_execute("SELECT tenant_id, retention_days FROM telemetry.tenant_settings WHERE retention_days IS NOT NULL", true, 0);
     PopActiveSnapshot();
     const int n = static_cast<int>(SPI_processed);
     MemoryContext spi = MemoryContextSwitchTo(caller);
-    auto* rows = static_cast<KeyValue*>(palloc0(sizeof(KeyValue) * (n > 0 ? n : 1)));
+    auto* rows = static_cast<TenantDays*>(palloc0(sizeof(TenantDays) * (n > 0 ? n : 1)));
     for (int i = 0; i < n; ++i) {
         bool isnull;
         HeapTuple tuple = SPI_tuptable->vals[i];
         rows[i].tenant = *DatumGetUUIDP(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 1, &isnull));
-        const Datum second = SPI_getbinval(tuple, SPI_tuptable->tupdesc, 2, &isnull);
-        if (second_is_text) rows[i].text = TextDatumGetCString(second);
-        else rows[i].number = DatumGetInt32(second);
+        rows[i].days = DatumGetInt32(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 2, &isnull));
     }
     MemoryContextSwitchTo(spi);
     SPI_finish();
@@ -55,24 +58,88 @@ int load(const char* sql, bool second_is_text, KeyValue** out) {
     return n;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Opt-out answers: a dynahash in a memory context of its own (visible in
+// pg_backend_memory_contexts), keyed by SHA-256(tenant id || user id) so every key has one size
+// whatever the length of the user id, with a least-recently-used list through the entries.
+
+struct OptOutAnswer {
+    unsigned char key[32];  // must come first: dynahash's key
+    bool opted_out;
+    dlist_node lru;         // most recently used at the head
+};
+
+HTAB* answers = nullptr;
+MemoryContext answers_memory = nullptr;
+dlist_head answers_lru;
+long answer_count = 0;
+SPIPlanPtr opt_out_probe = nullptr;
+
+void forget_answers() {
+    if (answers_memory == nullptr) {
+        answers_memory = AllocSetContextCreate(TopMemoryContext, "telemetry opt-out answers", ALLOCSET_DEFAULT_SIZES);
+    } else {
+        MemoryContextReset(answers_memory);
+    }
+    answers = nullptr;
+    dlist_init(&answers_lru);
+    answer_count = 0;
+    HASHCTL control;
+    control.keysize = sizeof(OptOutAnswer::key);
+    control.entrysize = sizeof(OptOutAnswer);
+    control.hcxt = answers_memory;
+    answers = hash_create("telemetry opt-out answers", 1024, &control, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+// Core phase: the key of (tenant, user). No PostgreSQL call in here.
+void answer_key(const pg_uuid_t& tenant, std::string_view user_id, unsigned char* key) noexcept {
+    Sha256 h;
+    h.update(tenant.data, UUID_LEN);
+    h.update(user_id.data(), user_id.size());
+    const Sha256Digest digest = h.finish();
+    std::memcpy(key, digest.data(), 32);
+}
+
+// Asks the table, through its primary key.
+bool probe_opt_out(const pg_uuid_t& tenant, std::string_view user_id) {
+    use_safe_search_path();
+    SPI_connect();
+    if (opt_out_probe == nullptr) {
+        Oid types[2] = {UUIDOID, TEXTOID};
+        SPIPlanPtr plan = SPI_prepare(
+            "SELECT FROM telemetry.opt_outs WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2",
+            2, types);
+        if (plan == nullptr) elog(ERROR, "telemetry: preparing the opt-out probe failed: %s", SPI_result_code_string(SPI_result));
+        SPI_keepplan(plan);
+        opt_out_probe = plan;
+    }
+    pg_uuid_t t = tenant;
+    Datum values[2] = {UUIDPGetDatum(&t), PointerGetDatum(cstring_to_text_with_len(user_id.data(), static_cast<int>(user_id.size())))};
+    PushActiveSnapshot(GetLatestSnapshot());
+    SPI_execute_plan(opt_out_probe, values, nullptr, true, 1);
+    PopActiveSnapshot();
+    const bool found = SPI_processed > 0;
+    SPI_finish();
+    return found;
+}
+
 }  // namespace
 
 int tenant_retention_days(const pg_uuid_t& tenant) {
     if (tenant_settings_watch.stale()) {
-        tenant_settings_watch.reading();
-        KeyValue* rows;
-        const int n = load("SELECT tenant_id, retention_days FROM telemetry.tenant_settings WHERE retention_days IS NOT NULL",
-                           false, &rows);
+        const TableWatch::Reading reading = tenant_settings_watch.begin_reading();
+        TenantDays* rows;
+        const int n = load_retention(&rows);
         PendingError pending;
         try {
             if (retention_by_tenant == nullptr) retention_by_tenant = new std::unordered_map<std::string, int>();
             retention_by_tenant->clear();
-            for (int i = 0; i < n; ++i) (*retention_by_tenant)[tenant_key(rows[i].tenant)] = rows[i].number;
+            for (int i = 0; i < n; ++i) (*retention_by_tenant)[tenant_key(rows[i].tenant)] = rows[i].days;
         } catch (...) {
-            tenant_settings_watch.invalidate();
             pending.capture(current_exception_error());
         }
-        if (pending.set) pending.raise();
+        if (pending.set) pending.raise();  // the watch stays stale: the next call reloads
+        tenant_settings_watch.finished(reading);
     }
     // No PostgreSQL call below: a std::bad_alloc from the key goes to the entry point's guard.
     const auto it = retention_by_tenant->find(tenant_key(tenant));
@@ -80,58 +147,48 @@ int tenant_retention_days(const pg_uuid_t& tenant) {
 }
 
 bool is_opted_out(const pg_uuid_t& tenant, std::string_view user_id) {
-    if (opt_outs_watch.stale()) {
-        opt_outs_watch.reading();
-        KeyValue* rows;
-        char limit_sql[200];
-        snprintf(limit_sql, sizeof limit_sql, "SELECT tenant_id, user_id FROM telemetry.opt_outs LIMIT %ld", opt_out_cache_limit + 1);
-        const int n = load(limit_sql, true, &rows);
-        PendingError pending;
-        try {
-            if (opted_out_users == nullptr) opted_out_users = new std::unordered_set<std::string>();
-            opted_out_users->clear();
-            opt_outs_cached = n <= opt_out_cache_limit;
-            if (opt_outs_cached)
-                for (int i = 0; i < n; ++i) opted_out_users->insert(tenant_key(rows[i].tenant) + rows[i].text);
-        } catch (...) {
-            opt_outs_watch.invalidate();
-            pending.capture(current_exception_error());
-        }
-        if (pending.set) pending.raise();
+    if (answers == nullptr || opt_outs_watch.stale()) {
+        const TableWatch::Reading reading = opt_outs_watch.begin_reading();
+        forget_answers();
+        opt_outs_watch.finished(reading);
     }
-    if (opt_outs_cached) {
-        bool found = false;
-        {
-            std::string key = tenant_key(tenant);
-            key.append(user_id);
-            found = opted_out_users->count(key) > 0;
-        }
-        return found;
+    unsigned char key[32];
+    answer_key(tenant, user_id, key);
+    bool found;
+    auto* answer = static_cast<OptOutAnswer*>(hash_search(answers, key, HASH_FIND, &found));
+    if (found) {
+        dlist_move_head(&answers_lru, &answer->lru);
+        return answer->opted_out;
     }
-    // Too many opt-outs to keep in every backend: ask.
-    SPI_connect();
-    if (opt_out_lookup == nullptr) {
-        Oid types[2] = {UUIDOID, TEXTOID};
-        SPIPlanPtr plan =
-            SPI_prepare("SELECT 1 FROM telemetry.opt_outs WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2",
-                        2, types);
-        SPI_keepplan(plan);
-        opt_out_lookup = plan;
+
+    const TableWatch::Reading reading = opt_outs_watch.begin_reading();
+    const bool opted_out = probe_opt_out(tenant, user_id);
+    // Remember the answer only if no change arrived while asking: it might predate it.
+    if (!opt_outs_watch.unchanged_since(reading)) return opted_out;
+    if (answer_count >= opt_out_cache_entries) {
+        // dlist_container() is C only (it type-checks with a GCC builtin C++ lacks).
+        auto* oldest = reinterpret_cast<OptOutAnswer*>(reinterpret_cast<char*>(dlist_tail_node(&answers_lru)) -
+                                                       offsetof(OptOutAnswer, lru));
+        dlist_delete(&oldest->lru);
+        hash_search(answers, oldest->key, HASH_REMOVE, nullptr);
+        --answer_count;
     }
-    pg_uuid_t t = tenant;
-    Datum values[2] = {UUIDPGetDatum(&t), PointerGetDatum(cstring_to_text_with_len(user_id.data(), static_cast<int>(user_id.size())))};
-    SPI_execute_plan(opt_out_lookup, values, nullptr, true, 1);
-    const bool found = SPI_processed > 0;
-    SPI_finish();
-    return found;
+    answer = static_cast<OptOutAnswer*>(hash_search(answers, key, HASH_ENTER, &found));
+    answer->opted_out = opted_out;
+    dlist_push_head(&answers_lru, &answer->lru);
+    ++answer_count;
+    return opted_out;
 }
 
 std::string_view pii_master_key() {
     if (pii_hash_key != nullptr && pii_hash_key[0] != '\0') return pii_hash_key;
     if (secrets_watch.stale() || database_key == nullptr) {
-        secrets_watch.reading();
+        const TableWatch::Reading reading = secrets_watch.begin_reading();
+        use_safe_search_path();
         SPI_connect();
+        PushActiveSnapshot(GetLatestSnapshot());
         SPI_execute("SELECT value FROM telemetry.secrets WHERE name OPERATOR(pg_catalog.=) 'pii_hash_key'", true, 1);
+        PopActiveSnapshot();
         if (SPI_processed != 1)
             ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("telemetry.secrets has no pii_hash_key"),
                             errhint("Set telemetry.pii_hash_key, or reinstall the extension.")));
@@ -140,6 +197,7 @@ std::string_view pii_master_key() {
         SPI_finish();
         if (database_key != nullptr) pfree(database_key);
         database_key = kept;
+        secrets_watch.finished(reading);
     }
     return database_key;
 }

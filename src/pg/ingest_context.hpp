@@ -1,5 +1,5 @@
 // What the ingest pipeline needs to know besides the catalog: a tenant's retention, who opted
-// out, and the key behind x-pii "hash". Each is cached per backend and rebuilt when its table
+// out, and the key behind x-pii "hash". Each is cached per backend and forgotten when its table
 // changes (TableWatch).
 #pragma once
 
@@ -12,10 +12,13 @@ namespace telemetry::pg {
 // The tenant's retention_days, or telemetry.retention_days when it has none.
 int tenant_retention_days(const pg_uuid_t& tenant);
 
-// Whether (tenant, user) is in telemetry.opt_outs. Above opt_out_cache_limit rows the set is
-// not cached and each question is a query.
+// Whether (tenant, user) is in telemetry.opt_outs, as of now (the latest snapshot, so an
+// opt-out committed after a REPEATABLE READ transaction began still counts). Asked of the
+// table's primary key and remembered: up to opt_out_cache_entries answers per backend, least
+// recently used first out, all forgotten when the table changes. A backend never loads the
+// table, however many users opted out.
 bool is_opted_out(const pg_uuid_t& tenant, std::string_view user_id);
-inline constexpr long opt_out_cache_limit = 200000;
+inline constexpr long opt_out_cache_entries = 16384;
 
 // telemetry.pii_hash_key if set, else this database's own key (telemetry.secrets).
 std::string_view pii_master_key();

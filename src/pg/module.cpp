@@ -1,6 +1,8 @@
 // The shared library's entry: magic block and _PG_init.
+#include "pg/catalog_cache.hpp"
 #include "pg/counters.hpp"
 #include "pg/guard.hpp"
+#include "pg/search_path.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {
@@ -47,6 +49,8 @@ void define_settings() {
 
 static void init_module() {
     telemetry::pg::define_settings();
+    telemetry::pg::register_search_path_callbacks();
+    telemetry::pg::register_catalog_callbacks();
     if (process_shared_preload_libraries_in_progress) telemetry::pg::request_shared_counters();
 }
 

@@ -11,6 +11,7 @@
 #include "pg/guard.hpp"
 #include "pg/ingest_context.hpp"
 #include "pg/pipeline.hpp"
+#include "pg/search_path.hpp"
 #include "pg/settings.hpp"
 
 namespace telemetry::pg {
@@ -129,6 +130,7 @@ void write_accepted(PipelineCall& call) {
 SPIPlanPtr quarantine_plan = nullptr;
 
 void write_quarantined(const PipelineCall& call, const PipelineItem& item) {
+    use_safe_search_path();
     SPI_connect();
     if (quarantine_plan == nullptr) {
         Oid types[16] = {UUIDOID,   UUIDOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID,

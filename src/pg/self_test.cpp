@@ -31,7 +31,30 @@ struct CountsItsDestruction {
 void postgres_error_under_cpp() {
     CountsItsDestruction alive;
     std::vector<std::string> more(8, alive.payload);
-    pg_call([] { (void)DirectFunctionCall1(int4in, CStringGetDatum("not a number")); });
+    pg_call([]() noexcept { (void)DirectFunctionCall1(int4in, CStringGetDatum("not a number")); });
+}
+
+// The two ways C++ code can leave PostgreSQL's error stacks pointing into a dead frame, which
+// the guard must repair before it raises: an exception thrown between PG_TRY and PG_END_TRY
+// (pg_call forbids it at compile time, so this is done by hand here), and an exception thrown
+// across a frame that pushed an error context callback.
+void exception_inside_pg_try() {
+    PG_TRY();
+    { throw std::runtime_error("self_test: an exception thrown inside PG_TRY"); }
+    PG_CATCH();
+    { PG_RE_THROW(); }
+    PG_END_TRY();
+}
+
+void describe_nothing(void*) {}
+
+void exception_under_error_context() {
+    ErrorContextCallback callback;
+    callback.callback = describe_nothing;
+    callback.arg = nullptr;
+    callback.previous = error_context_stack;
+    error_context_stack = &callback;
+    throw std::runtime_error("self_test: an exception thrown under an error context callback");
 }
 
 }  // namespace
@@ -56,11 +79,13 @@ TELEMETRY_FUNCTION(telemetry_self_test) {
     if (kind == "bad_alloc") throw std::bad_alloc();
     if (kind == "unknown_exception") throw 42;
     if (kind == "postgres_error_under_cpp") pg::postgres_error_under_cpp();
+    if (kind == "exception_inside_pg_try") pg::exception_inside_pg_try();
+    if (kind == "exception_under_error_context") pg::exception_under_error_context();
     if (kind == "postgres_error")
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("self_test: a PostgreSQL error from glue")));
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown self_test kind"),
                     errhint("Kinds: ok, domain_error, cpp_exception, bad_alloc, unknown_exception, postgres_error, "
-                            "postgres_error_under_cpp, unwound.")));
+                            "postgres_error_under_cpp, exception_inside_pg_try, exception_under_error_context, unwound.")));
     PG_RETURN_NULL();
 }
 

@@ -1,5 +1,7 @@
 #include "pg/table_watch.hpp"
 
+#include "pg/guard.hpp"
+
 namespace telemetry::pg {
 
 namespace {
@@ -7,12 +9,22 @@ constexpr int max_watches = 8;
 TableWatch* watches[max_watches];
 int watch_count = 0;
 bool callback_registered = false;
+
+Oid telemetry_relid(const char* relname, bool missing_ok) {
+    const Oid namespace_oid = get_namespace_oid("telemetry", missing_ok);
+    const Oid relid = OidIsValid(namespace_oid) ? get_relname_relid(relname, namespace_oid) : InvalidOid;
+    if (!OidIsValid(relid) && !missing_ok)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("telemetry.%s is missing", relname),
+                        errhint("Is the extension installed in this database?")));
+    return relid;
+}
 }  // namespace
 
 void TableWatch::on_relcache_invalidation(Datum, Oid relid) {
-    // Relcache callbacks must not fail or touch catalogs: compare and flag only.
+    // Relcache callbacks must not fail or touch catalogs: compare and count only. InvalidOid
+    // means "everything" (a relcache reset after the invalidation queue overflowed).
     for (int i = 0; i < watch_count; ++i)
-        if (relid == InvalidOid || relid == watches[i]->relid_) watches[i]->valid_ = false;
+        if (relid == InvalidOid || relid == watches[i]->relid_) ++watches[i]->generation_;
 }
 
 void TableWatch::enroll() {
@@ -29,18 +41,27 @@ void TableWatch::enroll() {
 bool TableWatch::stale() {
     enroll();
     AcceptInvalidationMessages();
-    return !valid_;
+    return built_generation_ != generation_;
 }
 
-Oid TableWatch::reading() {
+TableWatch::Reading TableWatch::begin_reading() {
     enroll();
-    const Oid namespace_oid = get_namespace_oid("telemetry", false);
-    relid_ = get_relname_relid(relname_, namespace_oid);
-    if (!OidIsValid(relid_))
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("telemetry.%s is missing", relname_),
-                        errhint("Is the extension installed in this database?")));
-    valid_ = true;
-    return relid_;
+    const Oid relid = telemetry_relid(relname_, false);
+    if (relid != relid_) {
+        relid_ = relid;  // the extension was dropped and made again: a different table
+        ++generation_;
+    }
+    return Reading{relid_, generation_};
 }
+
+void broadcast_table_change(const char* relname) { CacheInvalidateRelcacheByRelid(telemetry_relid(relname, false)); }
 
 }  // namespace telemetry::pg
+
+// invalidate_caches() RETURNS void: every backend rebuilds its caches of the catalog, opt-outs,
+// tenant settings and secrets at its next call, as if each table had changed.
+TELEMETRY_FUNCTION(telemetry_invalidate_caches) {
+    for (const char* relname : {"event_types", "opt_outs", "tenant_settings", "secrets"})
+        telemetry::pg::broadcast_table_change(relname);
+    PG_RETURN_VOID();
+}

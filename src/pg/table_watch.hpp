@@ -1,10 +1,20 @@
 // Knowing when a table of ours changed, so a backend's cache of it can be rebuilt.
 //
-// A statement trigger on the table (telemetry.table_changed / catalog_changed) sends a relcache
-// invalidation for it; every backend processes those at its next transaction, lock, or
-// AcceptInvalidationMessages() call, and one relcache callback marks the matching watch stale.
-// No polling, and a session sees its own changes from its next statement.
+// A statement trigger on the table (telemetry.table_changed / catalog_changed, enabled ALWAYS so
+// that it fires under session_replication_role = replica too) sends a relcache invalidation for
+// it; every backend processes those at its next transaction, lock, or AcceptInvalidationMessages()
+// call, and one relcache callback counts a change of the matching watch. No polling, and a session
+// sees its own changes from its next command, or at once when a subtransaction that made them
+// rolls back (PostgreSQL replays its invalidations locally then). Changes that fire no trigger at
+// all (ALTER TABLE ... DISABLE TRIGGER, pg_restore --disable-triggers) reach the caches through
+// telemetry.invalidate_caches().
+//
+// Validity follows the read: a cache is fresh only when a rebuild that began after the last
+// change completed. A reload that fails half way (lock_timeout, cancel, out of memory) leaves the
+// cache stale, so the next call tries again; a change that arrives while reading does too.
 #pragma once
+
+#include <cstdint>
 
 #include "pg/pg_headers.hpp"
 
@@ -16,14 +26,24 @@ public:
     constexpr explicit TableWatch(const char* relname) noexcept : relname_(relname) {}
 
     // Takes in waiting invalidations (cheap when there are none) and says whether the cache
-    // must be rebuilt: never built, or the table changed since.
+    // must be rebuilt: never built, or the table changed since the last completed rebuild.
     bool stale();
-    // Call right before reading the table to rebuild: looks up its OID and marks the cache
-    // fresh; a change that arrives while reading marks it stale again. Errors if the table is
-    // missing (the extension is not installed here).
-    Oid reading();
-    bool valid() const noexcept { return valid_; }
-    void invalidate() noexcept { valid_ = false; }
+
+    // A rebuild: begin_reading() before reading the table (it resolves the table's OID, and
+    // errors if the table is missing: the extension is not installed here), finished() once the
+    // cache holds what was read. A rebuild that never finishes leaves the cache stale.
+    struct Reading {
+        Oid relid;
+        std::uint64_t generation;
+    };
+    Reading begin_reading();
+    void finished(const Reading& reading) noexcept { built_generation_ = reading.generation; }
+    // Whether no change has been seen since `reading` began (without taking in new ones): what
+    // was read is still current as far as this backend knows.
+    bool unchanged_since(const Reading& reading) const noexcept { return generation_ == reading.generation; }
+
+    // Forgets the cache of this backend (e.g. after a failure half way through an update).
+    void invalidate() noexcept { ++generation_; }
 
 private:
     static void on_relcache_invalidation(Datum, Oid relid);
@@ -31,8 +51,13 @@ private:
 
     const char* relname_;
     Oid relid_ = InvalidOid;
-    bool valid_ = false;
+    std::uint64_t generation_ = 1;        // counts changes seen
+    std::uint64_t built_generation_ = 0;  // the generation the cache was built at
     bool enrolled_ = false;
 };
+
+// Sends an invalidation for telemetry.<relname> to every backend, this one included (from its
+// next command on), as the table's change trigger does. For changes that fired no trigger.
+void broadcast_table_change(const char* relname);
 
 }  // namespace telemetry::pg

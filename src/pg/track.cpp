@@ -122,13 +122,13 @@ Datum track(FunctionCallInfo fcinfo, const pg_uuid_t& tenant, const TrackArgs& a
 }  // namespace telemetry::pg
 
 // track(tenant_id, name, properties, user_id, session_id[, occurred_at, event_id, sent_at])
-TELEMETRY_PINNED_FUNCTION(telemetry_track) {
+TELEMETRY_DEFINER_FUNCTION(telemetry_track) {
     if (PG_ARGISNULL(0))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("tenant_id must not be NULL")));
     return telemetry::pg::track(fcinfo, *PG_GETARG_UUID_P(0), telemetry::pg::multi_tenant_args);
 }
 
 // track(name, properties, user_id, session_id[, occurred_at, event_id, sent_at])
-TELEMETRY_PINNED_FUNCTION(telemetry_track_default_tenant) {
+TELEMETRY_DEFINER_FUNCTION(telemetry_track_default_tenant) {
     return telemetry::pg::track(fcinfo, telemetry::pg::default_tenant, telemetry::pg::single_tenant_args);
 }

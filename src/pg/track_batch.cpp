@@ -165,7 +165,7 @@ BatchMemory begin_batch(FunctionCallInfo fcinfo) {
 }  // namespace telemetry::pg
 
 // track_batch(tenant_id uuid, events text, sent_at timestamptz): parsed here, once.
-TELEMETRY_PINNED_FUNCTION(telemetry_track_batch_text) {
+TELEMETRY_DEFINER_FUNCTION(telemetry_track_batch_text) {
     using namespace telemetry::pg;
     const BatchMemory memory = begin_batch(fcinfo);
     text* events = PG_GETARG_TEXT_PP(1);
@@ -179,7 +179,7 @@ TELEMETRY_PINNED_FUNCTION(telemetry_track_batch_text) {
 }
 
 // track_batch(tenant_id uuid, events jsonb, sent_at timestamptz): already parsed by PostgreSQL.
-TELEMETRY_PINNED_FUNCTION(telemetry_track_batch_jsonb) {
+TELEMETRY_DEFINER_FUNCTION(telemetry_track_batch_jsonb) {
     using namespace telemetry::pg;
     const BatchMemory memory = begin_batch(fcinfo);
     Jsonb* events = PG_GETARG_JSONB_P(1);

@@ -38,6 +38,9 @@ AS 'MODULE_PATHNAME', 'telemetry_catalog_changed';
 CREATE TRIGGER event_types_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON telemetry.event_types
     FOR EACH STATEMENT EXECUTE FUNCTION telemetry.catalog_changed();
+-- ALWAYS: also under session_replication_role = replica (logical replication's apply worker,
+-- some restore tools), which skips ordinary triggers.
+ALTER TABLE telemetry.event_types ENABLE ALWAYS TRIGGER event_types_changed;
 
 -- Hand edits of the table get the same schema checks as load_catalog().
 CREATE FUNCTION telemetry.check_event_type()
@@ -48,6 +51,7 @@ AS 'MODULE_PATHNAME', 'telemetry_check_event_type';
 CREATE TRIGGER event_types_checked
     BEFORE INSERT OR UPDATE ON telemetry.event_types
     FOR EACH ROW EXECUTE FUNCTION telemetry.check_event_type();
+ALTER TABLE telemetry.event_types ENABLE ALWAYS TRIGGER event_types_checked;
 
 -- Why changing an event type this way is refused (it would break producers without a new
 -- MODEL version, the version goes back, or the schema changed without a new version), or NULL.

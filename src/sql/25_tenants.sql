@@ -1,7 +1,8 @@
 -- Per-tenant settings, opt-outs, and the dedup ledger.
 --
 -- Every backend caches tenant settings and opt-outs; the statement trigger below tells them
--- to reload after a change (the same mechanism as the catalog).
+-- to reload after a change (the same mechanism as the catalog). The triggers fire ALWAYS, also
+-- under session_replication_role = replica.
 
 CREATE FUNCTION telemetry.table_changed()
 RETURNS trigger
@@ -18,6 +19,7 @@ SELECT pg_catalog.pg_extension_config_dump('telemetry.tenant_settings', '');
 CREATE TRIGGER tenant_settings_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON telemetry.tenant_settings
     FOR EACH STATEMENT EXECUTE FUNCTION telemetry.table_changed();
+ALTER TABLE telemetry.tenant_settings ENABLE ALWAYS TRIGGER tenant_settings_changed;
 
 -- Who administers which tenant. A tenant's quarantine is readable and replayable by the roles
 -- named here for it, and by every role that inherits one of them (a group role works). Only
@@ -68,6 +70,7 @@ SELECT pg_catalog.pg_extension_config_dump('telemetry.opt_outs', '');
 CREATE TRIGGER opt_outs_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON telemetry.opt_outs
     FOR EACH STATEMENT EXECUTE FUNCTION telemetry.table_changed();
+ALTER TABLE telemetry.opt_outs ENABLE ALWAYS TRIGGER opt_outs_changed;
 
 CREATE FUNCTION telemetry.opt_out(tenant_id uuid, user_id text)
 RETURNS boolean
@@ -132,3 +135,17 @@ CREATE TABLE telemetry.secrets (
 );
 INSERT INTO telemetry.secrets VALUES
     ('pii_hash_key', pg_catalog.replace(pg_catalog.gen_random_uuid()::text || pg_catalog.gen_random_uuid()::text, '-', ''));
+CREATE TRIGGER secrets_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON telemetry.secrets
+    FOR EACH STATEMENT EXECUTE FUNCTION telemetry.table_changed();
+ALTER TABLE telemetry.secrets ENABLE ALWAYS TRIGGER secrets_changed;
+
+-- The caches every backend keeps of the catalog, opt-outs, tenant settings and secrets follow
+-- their tables through the change triggers above. A change made with the triggers disabled
+-- (ALTER TABLE ... DISABLE TRIGGER, pg_restore --disable-triggers) needs this call.
+CREATE FUNCTION telemetry.invalidate_caches()
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'telemetry_invalidate_caches';
+COMMENT ON FUNCTION telemetry.invalidate_caches() IS
+    'Makes every backend reload its caches of the catalog, opt-outs, tenant settings and secrets at its next call: for changes made with triggers disabled.';
