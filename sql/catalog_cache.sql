@@ -79,5 +79,6 @@ INSERT INTO telemetry.event_types (name) VALUES ('restored_quietly');
 SELECT telemetry.track('restored_quietly');
 SELECT telemetry.invalidate_caches();
 SELECT telemetry.track('restored_quietly') IS NOT NULL AS seen_after_invalidate;
-ALTER TABLE telemetry.event_types ENABLE ALWAYS TRIGGER event_types_changed, ENABLE ALWAYS TRIGGER event_types_checked;
+ALTER TABLE telemetry.event_types ENABLE ALWAYS TRIGGER event_types_changed, ENABLE ALWAYS TRIGGER event_types_checked,
+    ENABLE ALWAYS TRIGGER event_types_within_budget;
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'telemetry.event_types'::regclass AND NOT tgisinternal ORDER BY tgname;

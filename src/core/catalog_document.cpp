@@ -162,10 +162,19 @@ std::vector<EventTypeSpec> parse_document(std::string_view text) {
     std::vector<EventTypeSpec> specs;
     specs.reserve(list.size());
     std::unordered_set<std::string> seen;
+    std::size_t pattern_instructions = 0;
     for (std::size_t i = 0; i < list.size(); ++i) {
         const JsonPath at = events_path.index(i);
         EventTypeSpec spec = parse_event(list[i], at);
         if (!seen.insert(spec.name).second) refuse(at.key("name"), "event type is declared twice in this document");
+        // Checked as the document is read: a document far over the budget stops early.
+        pattern_instructions += spec.schema->pattern_instructions();
+        if (pattern_instructions > max_catalog_pattern_instructions)
+            throw DomainError(sqlstate::program_limit_exceeded,
+                              "catalog document: " + at.key("schema").str() + ": the patterns up to here compile to " +
+                                  std::to_string(pattern_instructions) + " RE2 instructions, over the budget of " +
+                                  std::to_string(max_catalog_pattern_instructions) + " for a whole catalog",
+                              "", "Simplify the patterns (fewer alternatives and repetitions), or check less with them.");
         specs.push_back(std::move(spec));
     }
     return specs;

@@ -106,9 +106,15 @@ struct Decider {
             if (occurred < earliest_plausible_us || occurred >= latest_plausible_us)
                 return reject("22008", "occurred_at is not a plausible time (before 1970 or after 2199)");
             if (in.sent_at_us) {
-                // The client's clock is off by (sent_at - received_at); take that back out.
+                // The client's clock is off by (sent_at - received_at); take that back out. An
+                // event said to happen after it was sent would then land after it was received:
+                // it is clamped to received_at.
                 occurred += now - *in.sent_at_us;
                 out.flags |= event_flag::clock_corrected;
+                if (occurred > now) {
+                    occurred = now;
+                    out.flags |= event_flag::time_clamped;
+                }
             }
         }
         if (occurred > now + settings.future_tolerance_us) {
@@ -149,10 +155,12 @@ struct Decider {
         std::vector<Violation> violations = validate(schema, properties);
         std::vector<std::string> omit;
         if (!violations.empty()) {
-            bool pii_reject = false;
+            // Never kept, not even in quarantine: a property the catalog refuses outright, and
+            // a value that was not read (nested too deep, too large), which cannot be stored.
+            bool never_kept = false;
             bool omittable = true;
             for (const Violation& v : violations) {
-                pii_reject = pii_reject || v.keyword == "x-pii";
+                never_kept = never_kept || v.keyword == "x-pii" || v.keyword == "depth" || v.keyword == "size";
                 omittable = omittable && v.omittable && v.path != "$";
             }
             std::string more;
@@ -161,8 +169,7 @@ struct Decider {
                        " more)";
             const std::string rule = ": " + violations[0].keyword + ": " + violations[0].message + more;
             const std::string reason = quoted_name() + ": " + caller_path(violations[0].path) + rule;
-            // A property the catalog refuses outright is never kept, not even in quarantine.
-            if (pii_reject || type->on_violation == ViolationPolicy::reject ||
+            if (never_kept || type->on_violation == ViolationPolicy::reject ||
                 (type->on_violation == ViolationPolicy::omit && !omittable))
                 return reject("23514", reason);
             if (type->on_violation == ViolationPolicy::quarantine) {
@@ -180,11 +187,12 @@ struct Decider {
 
         // 8. x-pii rewriting, and the members omitted above.
         const PiiHashKey key{settings.pii_master_key, settings.tenant_id};
-        const Rewritten rewritten = rewrite_properties(schema, properties, omit, key, arena);
+        const Rewritten rewritten = rewrite_properties(schema, properties, omit, key, arena, in.pii_already_applied);
         const JsonValue* stored = rewritten.value;
         out.properties_rewritten = stored != &properties;
         if (rewritten.pii_applied) out.flags |= event_flag::pii_rewritten;
         if (rewritten.omitted) out.flags |= event_flag::properties_omitted;
+        if (in.text_repaired) out.flags |= event_flag::text_repaired;
         out.properties = stored;
 
         // 9. Size, of what would be stored.

@@ -36,6 +36,7 @@ inline constexpr std::uint16_t time_clamped = 1;        // occurred_at was too f
 inline constexpr std::uint16_t clock_corrected = 2;     // occurred_at shifted by (received_at - sent_at)
 inline constexpr std::uint16_t properties_omitted = 4;  // members removed (on_violation or additionalProperties "omit")
 inline constexpr std::uint16_t pii_rewritten = 8;       // x-pii hash, redact or drop changed the properties
+inline constexpr std::uint16_t text_repaired = 16;      // a lone UTF-16 surrogate escape became U+FFFD
 }  // namespace event_flag
 
 inline constexpr std::size_t max_id_bytes = 256;
@@ -50,6 +51,11 @@ struct IncomingEvent {
     std::optional<std::int64_t> occurred_at_us;  // Unix microseconds
     std::optional<std::int64_t> sent_at_us;
     bool opted_out = false;                  // the caller looked the user up in the opt-out list
+    bool text_repaired = false;              // the reader replaced a lone surrogate (flag 16)
+    // The properties were rewritten by x-pii before (a quarantined event being replayed): a
+    // value already shaped like a hash is not hashed again. Never for what a client sends, who
+    // could otherwise store short plaintext, or another user's hash, as a hash.
+    bool pii_already_applied = false;
     // Where the properties sit in the caller's document, for the paths in reasons: "$" when
     // they are track()'s argument, "$.properties" inside a batch element.
     std::string_view properties_path = "$";

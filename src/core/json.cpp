@@ -22,6 +22,7 @@ const char* describe_kind(const JsonValue& v) noexcept {
         case JsonKind::array: return "an array";
         case JsonKind::object: return "an object";
         case JsonKind::too_deep: return "a value nested too deeply";
+        case JsonKind::too_large: return "a value too large to read";
     }
     return "a value";
 }
@@ -199,7 +200,8 @@ std::size_t canonical_size(const JsonValue& v) noexcept {
                 size += escaped_size(v.members[i].key) + 1 + canonical_size(v.members[i].value);
             return size;
         }
-        case JsonKind::too_deep: return 0;
+        case JsonKind::too_deep:
+        case JsonKind::too_large: return 0;
     }
     return 0;
 }
@@ -228,7 +230,8 @@ void append_canonical(const JsonValue& v, std::string& out) {
             }
             out += '}';
             return;
-        case JsonKind::too_deep: out += "null"; return;
+        case JsonKind::too_deep:
+        case JsonKind::too_large: out += "null"; return;
     }
 }
 
@@ -253,7 +256,8 @@ bool json_equal(const JsonValue& a, const JsonValue& b) noexcept {
                 if (other == nullptr || !json_equal(a.members[i].value, *other)) return false;
             }
             return true;
-        case JsonKind::too_deep: return false;
+        case JsonKind::too_deep:
+        case JsonKind::too_large: return false;
     }
     return false;
 }

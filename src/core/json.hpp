@@ -15,23 +15,25 @@
 
 namespace telemetry {
 
-// too_deep marks a container that was nested deeper than the reader's limit: its content was
-// not read. Validation refuses it; it never reaches storage.
-enum class JsonKind : std::uint8_t { null, boolean, number, string, array, object, too_deep };
+// too_deep marks a container that was nested deeper than the reader's limit, too_large a value
+// (a batch element) with more values in it than the reader's limit: in both cases the content was
+// not read. Validation refuses them; they never reach storage.
+enum class JsonKind : std::uint8_t { null, boolean, number, string, array, object, too_deep, too_large };
 
 // An exact decimal, as PostgreSQL's numeric keeps it: value = 0.<digits> x 10^point.
 // 123.45 is {"12345", point 3}; 0.001 is {"1", point -2}; zero has no digits.
+// (Members are ordered largest first: a batch holds up to a million values, so bytes count.)
 struct JsonNumber {
-    bool negative = false;
     std::string_view digits;    // no leading or trailing zeros
-    std::int32_t point = 0;
-    std::int32_t dscale = 0;    // digits shown after the decimal point ("1.50" has 2)
     double approx = 0;          // the nearest double
-    // Read from jsonb but beyond what we accept (parse_json_number's limits); validation refuses it.
-    bool out_of_range = false;
     // When the number was read from jsonb: its numeric datum, copied back unchanged on encode.
     const unsigned char* pg_numeric = nullptr;
+    std::int32_t point = 0;
+    std::int32_t dscale = 0;    // digits shown after the decimal point ("1.50" has 2)
     std::uint32_t pg_numeric_size = 0;
+    bool negative = false;
+    // Read from jsonb but beyond what we accept (parse_json_number's limits); validation refuses it.
+    bool out_of_range = false;
 
     bool is_zero() const noexcept { return digits.empty(); }
     // An integer that fits in a signed 64-bit integer (JSON Schema's "integer" for us).

@@ -3,17 +3,219 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "core/json_path.hpp"
-#include <new>
 
 namespace telemetry {
 
 namespace json = boost::json;
 
 namespace {
+
+// ---------------------------------------------------------------------------------------------
+// The repair pass.
+//
+// Three things in otherwise valid JSON make Boost.JSON 1.81 refuse the whole text, where we
+// want to refuse (or repair) only the element they are in: a lone UTF-16 surrogate escape, an
+// exponent beyond 2^31, and nesting beyond its recursion limit. A scan over the text, outside
+// and inside strings (no recursion, no allocation), finds them; when there are any, a copy of the
+// text is made in which
+//   - a lone surrogate escape becomes \ufffd (same length), and the string is noted as repaired;
+//   - an exponent above 100000 becomes 100001, which Boost reads and parse_json_number refuses
+//     as out of range, as it refuses the original;
+//   - a container deeper than Boost may go becomes the placeholder "", noted as too deep.
+// Notes are by string token number (keys and string values, in text order, not counting those
+// inside a replaced container), which the builder counts the same way. Everything else is left
+// to Boost: on text that is not JSON the scan may see nonsense, but the parse refuses the text
+// anyway, and a repair never makes invalid text valid (it swaps a digit run for a digit run, an
+// escape for an escape, a balanced container for a string).
+
+constexpr std::int64_t largest_kept_exponent = 100000;  // as parse_json_number
+constexpr std::uint32_t repair_depth = max_text_depth - 1;  // deeper containers become ""
+
+struct Repairs {
+    std::string_view text;                       // what to parse: the input, or its repaired copy
+    const std::uint32_t* repaired = nullptr;     // string tokens with a repaired surrogate, ascending
+    std::size_t repaired_count = 0;
+    const std::uint32_t* placeholders = nullptr; // string tokens that stand for too-deep containers
+    std::size_t placeholder_count = 0;
+};
+
+int hex_digit(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// The code unit of \uXXXX at text[at] (the backslash), or -1.
+long escaped_unit(std::string_view text, std::size_t at) noexcept {
+    if (at + 6 > text.size() || text[at] != '\\' || text[at + 1] != 'u') return -1;
+    long unit = 0;
+    for (std::size_t k = at + 2; k < at + 6; ++k) {
+        const int d = hex_digit(text[k]);
+        if (d < 0) return -1;
+        unit = unit * 16 + d;
+    }
+    return unit;
+}
+
+// One pass over the text. With out == nullptr it only counts; otherwise it writes the repaired
+// text to out and the notes to the arrays (sized by a counting pass).
+struct RepairScan {
+    std::string_view text;
+    char* out = nullptr;
+    std::uint32_t* repaired = nullptr;
+    std::uint32_t* placeholders = nullptr;
+    std::size_t written = 0;           // bytes of out
+    std::size_t copied_until = 0;      // input before this is in out
+    std::size_t repaired_count = 0;
+    std::size_t placeholder_count = 0;
+    bool any = false;
+
+    // Replaces text[at, at + length) with `with`.
+    void splice(std::size_t at, std::size_t length, std::string_view with) noexcept {
+        any = true;
+        if (out != nullptr) {
+            std::memcpy(out + written, text.data() + copied_until, at - copied_until);
+            written += at - copied_until;
+            std::memcpy(out + written, with.data(), with.size());
+            written += with.size();
+        }
+        copied_until = at + length;
+    }
+
+    // The string token starting at the quote at i; returns the index after its closing quote.
+    std::size_t string_token(std::size_t i, std::uint32_t index) noexcept {
+        bool repaired_here = false;
+        std::size_t j = i + 1;
+        while (j < text.size() && text[j] != '"') {
+            if (text[j] != '\\') {
+                ++j;
+                continue;
+            }
+            const long unit = escaped_unit(text, j);
+            if (unit >= 0xD800 && unit <= 0xDBFF) {
+                const long next = escaped_unit(text, j + 6);
+                if (next >= 0xDC00 && next <= 0xDFFF) {
+                    j += 12;  // a proper pair
+                    continue;
+                }
+            }
+            if (unit >= 0xD800 && unit <= 0xDFFF) {
+                splice(j, 6, "\\ufffd");
+                repaired_here = true;
+                j += 6;
+                continue;
+            }
+            j += unit >= 0 ? 6 : 2;
+        }
+        if (repaired_here) {
+            if (repaired != nullptr) repaired[repaired_count] = index;
+            ++repaired_count;
+        }
+        return j < text.size() ? j + 1 : j;
+    }
+
+    // The number token starting at i; returns the index after it.
+    std::size_t number_token(std::size_t i) noexcept {
+        std::size_t j = i;
+        while (j < text.size() && ((text[j] >= '0' && text[j] <= '9') || text[j] == '-' || text[j] == '+' || text[j] == '.'))
+            ++j;
+        if (j < text.size() && (text[j] == 'e' || text[j] == 'E')) {
+            ++j;
+            if (j < text.size() && (text[j] == '+' || text[j] == '-')) ++j;
+            const std::size_t digits = j;
+            std::int64_t exponent = 0;
+            while (j < text.size() && text[j] >= '0' && text[j] <= '9') {
+                if (exponent <= largest_kept_exponent) exponent = exponent * 10 + (text[j] - '0');
+                ++j;
+            }
+            if (exponent > largest_kept_exponent) splice(digits, j - digits, "100001");
+        }
+        return j;
+    }
+
+    // The container opening at i, too deep for Boost: returns the index after its end.
+    std::size_t skip_container(std::size_t i) noexcept {
+        std::size_t j = i + 1;
+        std::size_t open = 1;
+        while (j < text.size() && open > 0) {
+            const char c = text[j];
+            if (c == '"') {
+                ++j;
+                while (j < text.size() && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
+                if (j < text.size()) ++j;
+                continue;
+            }
+            if (c == '[' || c == '{') ++open;
+            if (c == ']' || c == '}') --open;
+            ++j;
+        }
+        return std::min(j, text.size());
+    }
+
+    void run() noexcept {
+        std::uint32_t depth = 0;
+        std::uint32_t strings = 0;
+        std::size_t i = 0;
+        while (i < text.size()) {
+            const char c = text[i];
+            if (c == '"') {
+                i = string_token(i, strings++);
+            } else if (c == '-' || (c >= '0' && c <= '9')) {
+                i = number_token(i);
+            } else if (c == '[' || c == '{') {
+                if (depth + 1 > repair_depth) {
+                    const std::size_t end = skip_container(i);
+                    splice(i, end - i, "\"\"");
+                    if (placeholders != nullptr) placeholders[placeholder_count] = strings;
+                    ++placeholder_count;
+                    ++strings;
+                    i = end;
+                } else {
+                    ++depth;
+                    ++i;
+                }
+            } else if (c == ']' || c == '}') {
+                if (depth > 0) --depth;
+                ++i;
+            } else {
+                ++i;
+            }
+        }
+        if (out != nullptr) {
+            std::memcpy(out + written, text.data() + copied_until, text.size() - copied_until);
+            written += text.size() - copied_until;
+        }
+    }
+};
+
+Repairs repair(std::string_view text, Arena& arena) {
+    RepairScan count{text};
+    count.run();
+    Repairs result;
+    result.text = text;
+    if (!count.any) return result;
+    // Every replacement is no longer than what it replaces.
+    RepairScan write{text};
+    write.out = static_cast<char*>(arena.allocate(text.size() + 1, 1));
+    write.repaired = arena.allocate_array<std::uint32_t>(count.repaired_count);
+    write.placeholders = arena.allocate_array<std::uint32_t>(count.placeholder_count);
+    write.run();
+    result.text = std::string_view(write.out, write.written);
+    result.repaired = write.repaired;
+    result.repaired_count = write.repaired_count;
+    result.placeholders = write.placeholders;
+    result.placeholder_count = write.placeholder_count;
+    return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The builder: Boost's events to a document in the arena.
 
 class Builder {
 public:
@@ -22,7 +224,8 @@ public:
     static constexpr std::size_t max_key_size = std::size_t(-1);
     static constexpr std::size_t max_string_size = std::size_t(-1);
 
-    Builder(Arena& arena, std::uint32_t element_depth_limit) : arena_(arena), element_limit_(element_depth_limit) {}
+    Builder(Arena& arena, const TextLimits& limits, const Repairs& repairs)
+        : arena_(arena), limits_(limits), repairs_(repairs) {}
 
     bool on_document_begin(json::error_code&) { return true; }
     bool on_document_end(json::error_code&) { return true; }
@@ -33,26 +236,31 @@ public:
 
     bool on_key_part(json::string_view s, std::size_t, json::error_code&) { return collect(s); }
     bool on_key(json::string_view s, std::size_t, json::error_code&) {
+        const StringNotes notes = next_string();
         if (skip_depth_ > 0) return true;
-        text_.append(s.data(), s.size());
-        frames_.back().key = arena_.copy(text_);
-        const bool has_nul = text_.find('\0') != std::string::npos;
-        text_.clear();
-        if (has_nul) problem("22P05", "a key contains the NUL character \\u0000");
+        const std::string_view key = finish_string(s);
+        frames_.back().key = key;
+        if (notes.repaired) note_repair();
+        if (key.find('\0') != std::string_view::npos) problem("22P05", "a key contains the NUL character \\u0000");
         return true;
     }
 
     bool on_string_part(json::string_view s, std::size_t, json::error_code&) { return collect(s); }
     bool on_string(json::string_view s, std::size_t, json::error_code&) {
+        const StringNotes notes = next_string();
         if (skip_depth_ > 0) return true;
-        text_.append(s.data(), s.size());
+        if (notes.placeholder) {  // a container too deep to parse: a marker, as open() makes
+            text_.clear();
+            JsonValue marker;
+            marker.kind = JsonKind::too_deep;
+            return scalar(marker, nullptr, nullptr);
+        }
         JsonValue v;
         v.kind = JsonKind::string;
-        v.string = arena_.copy(text_);
-        const bool has_nul = text_.find('\0') != std::string::npos;
-        text_.clear();
-        scalar(v, has_nul ? "22P05" : nullptr, "a string contains the NUL character \\u0000");
-        return true;
+        v.string = finish_string(s);
+        if (notes.repaired) note_repair();
+        const bool has_nul = v.string.find('\0') != std::string_view::npos;
+        return scalar(v, has_nul ? "22P05" : nullptr, "a string contains the NUL character \\u0000");
     }
 
     bool on_number_part(json::string_view s, json::error_code&) { return collect(s); }
@@ -65,19 +273,18 @@ public:
         JsonValue v;
         v.kind = JsonKind::boolean;
         v.boolean = b;
-        scalar(v, nullptr, nullptr);
-        return true;
+        return scalar(v, nullptr, nullptr);
     }
     bool on_null(json::error_code&) {
         if (skip_depth_ > 0) return true;
-        scalar(JsonValue{}, nullptr, nullptr);
-        return true;
+        return scalar(JsonValue{}, nullptr, nullptr);
     }
     bool on_comment_part(json::string_view, json::error_code&) { return true; }
     bool on_comment(json::string_view, json::error_code&) { return true; }
 
     JsonValue root;
     std::vector<ElementProblem> problems;  // one per top-level array element, or one for the root
+    TextLimit exceeded = TextLimit::none;
 
 private:
     struct Frame {
@@ -87,21 +294,92 @@ private:
         std::uint32_t depth;            // the element is depth 1
         std::uint32_t children = 0;     // finished children so far
     };
+    struct StringNotes {
+        bool repaired = false;
+        bool placeholder = false;
+    };
 
     bool collect(json::string_view s) {
         if (skip_depth_ == 0) text_.append(s.data(), s.size());
         return true;
     }
 
+    // Counts a string token (skipped or not, as the repair pass counts them) and says what the
+    // repair pass noted about it.
+    StringNotes next_string() noexcept {
+        const std::uint32_t index = strings_++;
+        StringNotes notes;
+        if (next_repaired_ < repairs_.repaired_count && repairs_.repaired[next_repaired_] == index) {
+            notes.repaired = true;
+            ++next_repaired_;
+        }
+        if (next_placeholder_ < repairs_.placeholder_count && repairs_.placeholders[next_placeholder_] == index) {
+            notes.placeholder = true;
+            ++next_placeholder_;
+        }
+        return notes;
+    }
+
+    // The string's bytes for the document: a view into the parsed text when Boost handed us one
+    // (no escapes, read in one piece), else a copy of what was collected.
+    std::string_view finish_string(json::string_view last) {
+        const char* begin = repairs_.text.data();
+        const char* end = begin + repairs_.text.size();
+        if (text_.empty() && last.data() >= begin && last.data() + last.size() <= end)
+            return std::string_view(last.data(), last.size());
+        text_.append(last.data(), last.size());
+        const std::string_view copy = arena_.copy(text_);
+        text_.clear();
+        if (text_.capacity() > (1u << 20)) text_.shrink_to_fit();  // one long string keeps no megabytes
+        return copy;
+    }
+
     bool at_root_array() const noexcept { return frames_.size() == 1 && frames_[0].kind == JsonKind::array && !root_is_element_; }
 
-    // A value begins where a new top-level element starts: give it a problem slot.
-    void begin_value() {
+    // A value begins. Counts it against the limits and, where a new top-level element starts,
+    // gives it a problem slot. False: a whole-text limit was reached, stop.
+    bool begin_value() {
         if (frames_.empty()) {
-            if (problems.empty()) problems.emplace_back();
+            if (root_is_element_ && problems.empty()) problems.emplace_back();
         } else if (at_root_array()) {
+            if (++elements_ > limits_.max_elements) {
+                exceeded = TextLimit::elements;
+                return false;
+            }
             problems.emplace_back();
+            element_values_ = 0;
         }
+        if (++values_read_ > limits_.max_values) {
+            exceeded = TextLimit::values;
+            return false;
+        }
+        // The root array itself is not part of any element.
+        if (!(frames_.empty() && !root_is_element_)) ++element_values_;
+        return true;
+    }
+
+    // The element being read has more values than it may: it is refused, its values so far are
+    // dropped, a too_large marker takes its place, and the rest of it is skipped. `opening`: the
+    // value that crossed the limit is a container, whose end must be skipped too.
+    void abandon_element(bool opening) {
+        ElementProblem& slot = problems.back();
+        if (!*slot.sqlstate) {
+            slot.sqlstate = "54000";
+            slot.rule = limits_.too_large_rule;
+            slot.path = "$";
+        }
+        const std::size_t first_frame = root_is_element_ ? 0 : 1;
+        std::uint32_t open_containers = opening ? 1 : 0;
+        if (frames_.size() > first_frame) {
+            values_.resize(frames_[first_frame].first);
+            keys_.resize(frames_[first_frame].first);
+            open_containers += static_cast<std::uint32_t>(frames_.size() - first_frame);
+            frames_.resize(first_frame);
+        }
+        JsonValue marker;
+        marker.kind = JsonKind::too_large;
+        append(marker);
+        skip_depth_ = open_containers;
     }
 
     bool open(JsonKind kind) {
@@ -109,17 +387,19 @@ private:
             ++skip_depth_;
             return true;
         }
+        if (frames_.empty()) root_is_element_ = kind != JsonKind::array;  // a root array holds the elements
+        if (!begin_value()) return false;
+        if (element_values_ > limits_.max_element_values) {
+            abandon_element(true);
+            return true;
+        }
         std::uint32_t depth;
         if (frames_.empty()) {
-            // A root array holds the elements; any other root is itself the element.
-            root_is_element_ = kind != JsonKind::array;
             depth = root_is_element_ ? 1 : 0;
-            if (root_is_element_) begin_value();
         } else {
-            begin_value();
             depth = frames_.back().depth + 1;
         }
-        if (depth > element_limit_) {
+        if (depth > limits_.element_depth) {
             JsonValue marker;  // too deep for us: keep a marker, skip the content
             marker.kind = JsonKind::too_deep;
             append(marker);
@@ -167,10 +447,15 @@ private:
         ++top.children;
     }
 
-    void scalar(const JsonValue& v, const char* problem_state, const char* rule) {
-        begin_value();
+    bool scalar(const JsonValue& v, const char* problem_state, const char* rule) {
+        if (!begin_value()) return false;
+        if (element_values_ > limits_.max_element_values) {
+            abandon_element(false);
+            return true;
+        }
         if (problem_state) problem(problem_state, rule);
         append(v);
+        return true;
     }
 
     bool number(json::string_view last) {
@@ -186,8 +471,12 @@ private:
         JsonValue v;
         v.kind = JsonKind::number;
         v.number = n;
-        scalar(v, ok ? nullptr : "22003", "number is out of range (beyond a double, or more than 1000 digits)");
-        return true;
+        return scalar(v, ok ? nullptr : "22003", "number is out of range (beyond a double, or more than 1000 digits)");
+    }
+
+    void note_repair() {
+        if (problems.empty()) problems.emplace_back();
+        problems.back().utf16_repaired = true;
     }
 
     // After an object closed: a duplicate key refuses its element, at the object's path.
@@ -228,31 +517,45 @@ private:
     }
 
     Arena& arena_;
-    std::uint32_t element_limit_;
+    const TextLimits& limits_;
+    const Repairs& repairs_;
     std::vector<Frame> frames_;
     std::vector<JsonValue> values_;
     std::vector<std::string_view> keys_;
     std::string text_;
     std::uint32_t skip_depth_ = 0;
     bool root_is_element_ = true;
+    std::uint32_t elements_ = 0;         // top-level elements begun
+    std::uint64_t values_read_ = 0;      // in the whole text
+    std::uint64_t element_values_ = 0;   // in the element being read
+    std::uint32_t strings_ = 0;          // string tokens seen, skipped ones included
+    std::size_t next_repaired_ = 0;
+    std::size_t next_placeholder_ = 0;
 };
 
 }  // namespace
 
-ParsedText parse_json_text(std::string_view text, std::uint32_t element_depth_limit, Arena& arena) noexcept {
+ParsedText parse_json_text(std::string_view text, const TextLimits& limits, Arena& arena) noexcept {
     ParsedText out;
     out.error = capture_errors([&] {
+        const Repairs repairs = repair(text, arena);
         json::parse_options options;
         options.max_depth = max_text_depth;  // the parser recurses: never raise this
-        json::basic_parser<Builder> parser(options, arena, element_depth_limit);
+        json::basic_parser<Builder> parser(options, arena, limits, repairs);
         json::error_code ec;
-        const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
-        if (ec == json::error::too_deep)
-            throw DomainError(sqlstate::program_limit_exceeded,
-                              "JSON text is nested deeper than " + std::to_string(max_text_depth) + " levels");
-        if (ec || used != text.size() || !parser.done())
-            throw DomainError(sqlstate::invalid_text_representation, "text is not valid JSON");
+        const std::size_t used = parser.write_some(false, repairs.text.data(), repairs.text.size(), ec);
         Builder& builder = parser.handler();
+        out.exceeded = builder.exceeded;
+        if (builder.exceeded == TextLimit::elements)
+            throw DomainError(sqlstate::program_limit_exceeded,
+                              "the top-level array holds more than " + std::to_string(limits.max_elements) + " elements");
+        if (builder.exceeded == TextLimit::values)
+            throw DomainError(sqlstate::program_limit_exceeded,
+                              "the text holds more than " + std::to_string(limits.max_values) + " JSON values");
+        if (ec == json::error::too_deep)  // the repair pass replaces what is too deep: a bug if seen
+            throw DomainError(sqlstate::internal_error, "telemetry: JSON text nested too deeply after repair");
+        if (ec || used != repairs.text.size() || !parser.done())
+            throw DomainError(sqlstate::invalid_text_representation, "text is not valid JSON");
         out.root = builder.root;
         const std::size_t n = builder.problems.size();
         out.problems = arena.allocate_array<ElementProblem>(n);

@@ -1,17 +1,27 @@
-// Parsing JSON text (client batches) into documents, once, with our rules.
+// Parsing JSON text (client batches, schemas) into documents, once, with our rules.
 //
 // Boost.JSON's event parser drives a handler that builds the document in an Arena. Numbers keep
-// their exact text (Boost's own doubles would round 2^64 and turn 1e400 into infinity). Some
-// problems refuse only the element of the top-level array they occur in, so that one bad event
-// in a batch does not refuse the others:
+// their exact text (Boost's own doubles would round 2^64 and turn 1e400 into infinity); strings
+// without escapes point into the text itself, so the text must outlive the document.
+//
+// Some problems refuse only the element of the top-level array they occur in, so that one bad
+// event in a batch does not refuse the others:
 //   - a duplicate key (22030): JSON does not say which value wins, we do not guess;
 //   - a NUL character, \u0000 (22P05): PostgreSQL's text and jsonb cannot hold it;
-//   - a number beyond what we store (22003): outside double's range or over 1000 digits;
-// and containers nested deeper than the per-element limit are kept as JsonKind::too_deep.
-// Malformed JSON, or nesting beyond Boost's parser limit of 32, refuses the whole text.
+//   - a number beyond what we store (22003): outside double's range, more than 1000 digits, or
+//     an exponent beyond what Boost reads (1e2147483648);
+//   - more values in the element than limits.max_element_values (54000): the element is not read
+//     further and becomes JsonKind::too_large;
+// containers nested deeper than the per-element limit are kept as JsonKind::too_deep, however
+// deep they go; and a lone UTF-16 surrogate escape (\ud83d without its pair, as browsers send a
+// string cut in the middle of an emoji) is repaired to U+FFFD, and the element says so.
+// Malformed JSON, more top-level elements than limits.max_elements, or more values in all than
+// limits.max_values refuse the whole text: counted while parsing, so memory is bounded before
+// the work, not after.
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string_view>
 
 #include "core/arena.hpp"
@@ -20,16 +30,21 @@
 
 namespace telemetry {
 
-// The first problem found inside one top-level array element (or in the whole document when
-// the root is not an array). Empty sqlstate: none.
+// What the reader found in one top-level array element (or in the whole document when the root
+// is not an array): its first problem, and whether text was repaired.
 struct ElementProblem {
-    const char* sqlstate = "";
-    std::string_view path;     // relative to the element: "$.properties.tags[2]"
-    const char* rule = "";     // a sentence naming the rule
+    const char* sqlstate = "";  // empty: no problem
+    std::string_view path;      // relative to the element: "$.properties.tags[2]"
+    const char* rule = "";      // a sentence naming the rule
+    bool utf16_repaired = false;  // a lone surrogate escape became U+FFFD somewhere in the element
 };
+
+// Which whole-text limit was reached, if any.
+enum class TextLimit : std::uint8_t { none, elements, values };
 
 struct ParsedText {
     Error error;                             // failed(error): the text as a whole is refused
+    TextLimit exceeded = TextLimit::none;    // ... because of this limit
     JsonValue root;
     ElementProblem* problems = nullptr;      // one per top-level array element, else one for the root
     std::uint32_t problem_count = 0;
@@ -44,8 +59,25 @@ struct ParsedText {
 
 inline constexpr std::uint32_t max_text_depth = 32;  // Boost's recursion limit; never raise it
 
-// element_depth_limit: how deep containers may nest below each top-level element (the element
-// itself is depth 1); deeper ones become too_deep.
-ParsedText parse_json_text(std::string_view text, std::uint32_t element_depth_limit, Arena& arena) noexcept;
+struct TextLimits {
+    // How deep containers may nest below each top-level element (the element itself is depth
+    // 1); deeper ones become too_deep.
+    std::uint32_t element_depth = max_text_depth;
+    std::uint32_t max_elements = std::numeric_limits<std::uint32_t>::max();
+    std::uint32_t max_element_values = std::numeric_limits<std::uint32_t>::max();
+    std::uint64_t max_values = std::numeric_limits<std::uint64_t>::max();
+    // The rule of the 54000 problem of an element over max_element_values.
+    const char* too_large_rule = "the element holds too many values";
+};
+
+// Values count every scalar and container once (keys are not values).
+ParsedText parse_json_text(std::string_view text, const TextLimits& limits, Arena& arena) noexcept;
+
+// The same with only the depth limit.
+inline ParsedText parse_json_text(std::string_view text, std::uint32_t element_depth_limit, Arena& arena) noexcept {
+    TextLimits limits;
+    limits.element_depth = element_depth_limit;
+    return parse_json_text(text, limits, arena);
+}
 
 }  // namespace telemetry

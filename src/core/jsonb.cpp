@@ -143,14 +143,32 @@ JsonNumber* decode_numeric(const unsigned char* p, std::size_t available, Arena&
     return n;
 }
 
+// Thrown inside the decoder when a batch element holds more values than it may; caught where
+// the element is read, which becomes too_large.
+struct ElementTooLarge {};
+
 struct Decoder {
     Arena& arena;
-    std::uint32_t max_depth;
+    const DecodeLimits& limits;
+    std::uint64_t values = 0;           // in the whole document
+    std::uint64_t element_values = 0;   // in the batch element being read
+    bool in_element = false;
+
+    // Counts n values about to be read (a container's children are counted before any of them
+    // is allocated).
+    void tally(std::uint64_t n) {
+        if (in_element) {  // an element too large is that element's problem, not the batch's
+            element_values += n;
+            if (element_values > limits.max_element_values) throw ElementTooLarge{};
+        }
+        values += n;
+        if (values > limits.max_values) throw DomainError(sqlstate::program_limit_exceeded, limits.too_many_values);
+    }
 
     // A container at p with `size` bytes available; depth counts this container.
     JsonValue container(const unsigned char* p, std::size_t size, std::uint32_t depth) {
         JsonValue out;
-        if (depth > max_depth) {
+        if (depth > limits.max_depth) {
             out.kind = JsonKind::too_deep;
             return out;
         }
@@ -162,6 +180,11 @@ struct Decoder {
         if (is_object == is_array) malformed("container type");
         const std::size_t entries = is_object ? 2 * static_cast<std::size_t>(count) : count;
         if (entries > (size - 4) / 4) malformed("entry count");
+        // The root array of a batch: its elements are read one by one, each within its own
+        // budget; everywhere else the children are counted here, before they are allocated.
+        const bool batch_root = depth == 1 && is_array && !(header & JB_FSCALAR) &&
+                                limits.max_element_values != std::numeric_limits<std::uint64_t>::max();
+        tally(batch_root ? 0 : count);
         const unsigned char* jentries = p + 4;
         const unsigned char* data = jentries + 4 * entries;
         const std::size_t data_size = size - 4 - 4 * entries;
@@ -186,6 +209,10 @@ struct Decoder {
                 std::uint32_t type;
                 std::size_t start, length;
                 entry(i, type, start, length);
+                if (batch_root) {
+                    new (&out.elements[i]) JsonValue(element(type, data, start, length, depth));
+                    continue;
+                }
                 new (&out.elements[i]) JsonValue(scalar_or_container(type, data, start, length, depth));
             }
             if (header & JB_FSCALAR) {
@@ -213,6 +240,25 @@ struct Decoder {
             out.members[i].value = scalar_or_container(type, data, start, length, depth);
         }
         return out;
+    }
+
+    // One element of a batch's root array, within its own budget of values.
+    JsonValue element(std::uint32_t type, const unsigned char* data, std::size_t start, std::size_t length,
+                      std::uint32_t depth) {
+        tally(1);
+        const std::uint64_t values_before = values;
+        in_element = true;
+        element_values = 1;
+        JsonValue v;
+        try {
+            v = scalar_or_container(type, data, start, length, depth);
+        } catch (const ElementTooLarge&) {
+            v = JsonValue{};
+            v.kind = JsonKind::too_large;
+            values = values_before;  // what was not read does not count
+        }
+        in_element = false;
+        return v;
     }
 
     JsonValue scalar_or_container(std::uint32_t type, const unsigned char* data, std::size_t start, std::size_t length,
@@ -284,7 +330,8 @@ struct Encoder {
                 container(v, level + 1, false);
                 return JENTRY_ISCONTAINER | static_cast<std::uint32_t>(out.size() - begin);
             case JsonKind::too_deep:
-                throw DomainError(sqlstate::internal_error, "telemetry: a value nested too deeply reached storage");
+            case JsonKind::too_large:
+                throw DomainError(sqlstate::internal_error, "telemetry: a value that was not read reached storage");
         }
         throw DomainError(sqlstate::internal_error, "telemetry: unknown JSON kind");
     }
@@ -336,8 +383,9 @@ struct Encoder {
 
 }  // namespace
 
-JsonValue decode_jsonb(const unsigned char* container, std::size_t size, std::uint32_t max_depth, Arena& arena) {
-    Decoder decoder{arena, max_depth};
+JsonValue decode_jsonb(const unsigned char* container, std::size_t size, const DecodeLimits& limits, Arena& arena) {
+    Decoder decoder{arena, limits};
+    decoder.tally(1);  // the root
     return decoder.container(container, size, 1);
 }
 

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string_view>
 
 #include "core/arena.hpp"
@@ -21,11 +22,29 @@ namespace telemetry {
 // little-endian layout (x86-64, AArch64), and refuses to build elsewhere.
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "jsonb.cpp assumes a little-endian machine");
 
+// How much of a jsonb document is read, so that memory is bounded before the work.
+struct DecodeLimits {
+    std::uint32_t max_depth = 32;  // deeper containers become JsonKind::too_deep
+    // Values in the whole document (every scalar and container once; keys are not values):
+    // more throw DomainError 54000 `too_many_values`.
+    std::uint64_t max_values = std::numeric_limits<std::uint64_t>::max();
+    const char* too_many_values = "the document holds too many JSON values";
+    // When the root is an array (a batch): values in each element; an element with more is not
+    // read further and becomes JsonKind::too_large.
+    std::uint64_t max_element_values = std::numeric_limits<std::uint64_t>::max();
+};
+
 // Reads a jsonb value. `container` and `size` are the bytes after the 4-byte varlena header of
-// a detoasted jsonb. Containers nested deeper than max_depth are not read: they become
-// JsonKind::too_deep. Strings and numerics point into `container`, which must outlive the
+// a detoasted jsonb. Strings and numerics point into `container`, which must outlive the
 // result. Malformed input (a bug or corruption, never user data) throws DomainError XX000.
-JsonValue decode_jsonb(const unsigned char* container, std::size_t size, std::uint32_t max_depth, Arena& arena);
+JsonValue decode_jsonb(const unsigned char* container, std::size_t size, const DecodeLimits& limits, Arena& arena);
+
+// The same with only a depth limit.
+inline JsonValue decode_jsonb(const unsigned char* container, std::size_t size, std::uint32_t max_depth, Arena& arena) {
+    DecodeLimits limits;
+    limits.max_depth = max_depth;
+    return decode_jsonb(container, size, limits, arena);
+}
 
 // Writes v (an object or array; scalars are wrapped as jsonb does) as a complete jsonb varlena,
 // 4-byte header included, in arena memory aligned for PostgreSQL.

@@ -157,12 +157,13 @@ struct SchemaCompiler {
                     refuse(here, "pattern must be a regular expression of 1 to 1024 bytes");
                 RE2::Options options;
                 options.set_log_errors(false);
-                options.set_max_mem(1 << 20);  // bounds the compiled program: a hostile pattern is refused, not run
+                options.set_max_mem(max_pattern_memory);  // bounds the program and its DFA cache
                 options.set_encoding(RE2::Options::EncodingUTF8);
                 auto regex = std::make_shared<const RE2>(re2::StringPiece(value.string.data(), value.string.size()), options);
                 if (!regex->ok())
                     refuse(here, "pattern is not a supported regular expression (RE2 syntax: no backreferences or "
-                                 "lookaround; it must also compile within 1 MB)");
+                                 "lookaround; it must also compile within 256 KB)");
+                out.pattern_instructions_ += static_cast<std::size_t>(regex->ProgramSize());
                 n.pattern = PatternMatcher{std::string(value.string), std::move(regex)};
             } else if (key == "items") {
                 n.items = std::make_unique<SchemaNode>();
@@ -212,7 +213,8 @@ struct SchemaCompiler {
             case JsonKind::object: return types & json_type::object;
             case JsonKind::number:
                 return (types & json_type::number) || ((types & json_type::integer) && v.number->is_int64());
-            case JsonKind::too_deep: return false;
+            case JsonKind::too_deep:
+            case JsonKind::too_large: return false;
         }
         return false;
     }
@@ -268,6 +270,9 @@ struct Validator {
             case JsonKind::too_deep:
                 add(at, "depth", "nested deeper than " + std::to_string(max_property_depth) + " levels", false);
                 return;
+            case JsonKind::too_large:
+                add(at, "size", "holds more values than any event may", false);
+                return;
             case JsonKind::number:
                 if (v.number->out_of_range) add(at, "number", "number is out of range (beyond a double, or more than 1000 digits)");
                 return;
@@ -284,7 +289,7 @@ struct Validator {
 
     void value(const SchemaNode& s, const JsonValue& v, const PathStep& at) {
         if (full()) return;
-        if (v.kind == JsonKind::too_deep) return;  // reported by structural()
+        if (v.kind == JsonKind::too_deep || v.kind == JsonKind::too_large) return;  // reported by structural()
         if (v.kind == JsonKind::number && v.number->out_of_range) return;  // likewise
         if (s.pii == PiiAction::reject) {
             add(at, "x-pii", "the catalog refuses this property (x-pii: reject)");
@@ -408,6 +413,7 @@ struct Rewriter {
     const std::vector<std::string>& omit;
     const PiiHashKey& key;
     Arena& arena;
+    bool already_applied;
     bool pii_applied = false;
     bool omitted_any = false;
 
@@ -418,8 +424,9 @@ struct Rewriter {
     // Returns the rewritten value; `changed` tells whether anything differs.
     JsonValue value(const SchemaNode* s, const JsonValue& v, const PathStep& at, bool& changed) {
         if (s != nullptr && (s->pii == PiiAction::hash || s->pii == PiiAction::redact)) {
-            if (v.kind == JsonKind::string && (s->pii == PiiAction::hash ? is_pii_hash(v.string) : v.string == pii_redacted))
-                return v;  // already done: hashing and redacting are idempotent
+            if (already_applied && v.kind == JsonKind::string &&
+                (s->pii == PiiAction::hash ? is_pii_hash(v.string) : v.string == pii_redacted))
+                return v;  // done before this event was quarantined: never hash twice
             JsonValue out;
             out.kind = JsonKind::string;
             out.string = s->pii == PiiAction::hash ? arena.copy(pii_hash(key, v)) : pii_redacted;
@@ -471,9 +478,10 @@ struct Rewriter {
 }  // namespace
 
 Rewritten rewrite_properties(const CompiledSchema& schema, const JsonValue& properties,
-                             const std::vector<std::string>& omit, const PiiHashKey& key, Arena& arena) {
+                             const std::vector<std::string>& omit, const PiiHashKey& key, Arena& arena,
+                             bool already_applied) {
     if (!schema.needs_rewrite() && omit.empty()) return {&properties};
-    Rewriter rewriter{omit, key, arena};
+    Rewriter rewriter{omit, key, arena, already_applied};
     bool changed = false;
     JsonValue rewritten = rewriter.value(&schema.root(), properties, PathStep(), changed);
     if (!changed) return {&properties};

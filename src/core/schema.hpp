@@ -84,6 +84,9 @@ public:
     // Some member may be hashed, redacted, dropped or omitted: stored properties may differ.
     bool needs_rewrite() const noexcept { return needs_rewrite_; }
     std::string_view source() const noexcept { return source_; }
+    // The size of its compiled patterns, in RE2 instructions: what its regular expressions cost
+    // every backend that uses the type (memory, and time to compile).
+    std::size_t pattern_instructions() const noexcept { return pattern_instructions_; }
 
 private:
     friend struct SchemaCompiler;
@@ -93,11 +96,19 @@ private:
     SchemaNode root_;
     bool has_pii_ = false;
     bool needs_rewrite_ = false;
+    std::size_t pattern_instructions_ = 0;
     std::string source_;
 };
 
 inline constexpr std::uint32_t max_property_depth = 16;
 inline constexpr std::size_t max_violations = 16;
+
+// Patterns are compiled by RE2 within a memory bound each (a pattern that needs more is refused
+// at load, not run), and the patterns of a whole catalog within a budget of instructions, so
+// that no catalog can make loading it, or a backend's first events, slow or large
+// (docs/catalog.md, "Patterns").
+inline constexpr std::int64_t max_pattern_memory = 256 * 1024;
+inline constexpr std::size_t max_catalog_pattern_instructions = 500000;
 
 // Compiles a schema given as JSON text. Errors are DomainError 22023 whose message starts with
 // `path` (the schema's JSON path in its catalog document) and names the rule.
@@ -119,17 +130,20 @@ struct PiiHashKey {
 // Applies what changes stored properties: x-pii hash/redact/drop, and removes the members named
 // by `omit` (paths from Violations) and, with additionalProperties "omit", undeclared members.
 // `value` is the same pointer when nothing changed. Values tagged x-pii "reject" must have been
-// refused before this is called.
+// refused before this is called. `already_applied`: the properties went through this before
+// (a quarantined event being replayed), so a value already hashed or redacted is left as it is;
+// otherwise every tagged value is hashed, whatever it looks like.
 struct Rewritten {
     const JsonValue* value;
     bool pii_applied = false;   // some value was hashed, redacted or dropped
     bool omitted = false;       // some member was removed for a violation or as undeclared
 };
 Rewritten rewrite_properties(const CompiledSchema& schema, const JsonValue& properties,
-                             const std::vector<std::string>& omit, const PiiHashKey& key, Arena& arena);
+                             const std::vector<std::string>& omit, const PiiHashKey& key, Arena& arena,
+                             bool already_applied = false);
 
-// The stored form of a hashed value, and whether a string already is one (hashing is
-// idempotent, so a replayed or re-imported event is not hashed twice).
+// The stored form of a hashed value, and whether a string has its shape (so that a replayed
+// event is not hashed twice).
 std::string pii_hash(const PiiHashKey& key, const JsonValue& value);
 bool is_pii_hash(std::string_view s) noexcept;
 inline constexpr std::string_view pii_redacted = "[redacted]";

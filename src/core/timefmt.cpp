@@ -58,14 +58,6 @@ constexpr int days_in_month(int y, int m) noexcept {
     return m == 2 && is_leap_year(y) ? 29 : days[m - 1];
 }
 
-// 0-15 for a hex digit of either case, -1 otherwise.
-constexpr int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 }  // namespace
 
 // Checks the shape first (fixed positions, fraction, offset, nothing after it), then the range
@@ -94,17 +86,24 @@ ParsedTime parse_rfc3339(std::string_view text) noexcept {
 
     if (pos == text.size()) return refuse("time zone offset is required");
     int offset_sign = 0, offset_hours = 0, offset_minutes = 0;
+    constexpr const char* offset_error = "time zone offset must be Z, +HH:MM, +HHMM or +HH (or with -)";
     if (text[pos] == 'Z' || text[pos] == 'z') {
         pos += 1;
     } else if (text[pos] == '+' || text[pos] == '-') {
         offset_sign = text[pos] == '-' ? -1 : 1;
-        if (text.size() - pos < 6 || !read_digits(text, pos + 1, 2, offset_hours) || text[pos + 3] != ':' ||
-            !read_digits(text, pos + 4, 2, offset_minutes)) {
-            return refuse("time zone offset must be Z, +HH:MM or -HH:MM");
+        const std::size_t left = text.size() - pos - 1;  // after the sign
+        if (left < 2 || !read_digits(text, pos + 1, 2, offset_hours)) return refuse(offset_error);
+        if (left == 2) {  // +HH
+            pos += 3;
+        } else if (left >= 5 && text[pos + 3] == ':' && read_digits(text, pos + 4, 2, offset_minutes)) {  // +HH:MM
+            pos += 6;
+        } else if (left >= 4 && read_digits(text, pos + 3, 2, offset_minutes)) {  // +HHMM
+            pos += 5;
+        } else {
+            return refuse(offset_error);
         }
-        pos += 6;
     } else {
-        return refuse("time zone offset must be Z, +HH:MM or -HH:MM");
+        return refuse(offset_error);
     }
     if (pos != text.size()) return refuse("time must end after the time zone offset");
 
@@ -135,6 +134,11 @@ ParsedTime parse_rfc3339(std::string_view text) noexcept {
 // double (1.000999...) by 1000 and flooring would give 1000.
 ParsedTime from_epoch_millis(double ms) noexcept {
     if (std::isnan(ms) || std::isinf(ms)) return refuse("time in epoch milliseconds must be a finite number");
+    if (ms >= 1e9 && ms < 1e10) return refuse("time looks like epoch seconds: send epoch milliseconds (seconds x 1000)");
+    if (ms >= 1e15 && ms < 1e18)
+        return refuse("time looks like epoch microseconds: send epoch milliseconds (microseconds / 1000)");
+    if (ms >= 1e18 && ms < 1e21)
+        return refuse("time looks like epoch nanoseconds: send epoch milliseconds (nanoseconds / 1000000)");
     // Coarse bound first (the supported range is about -6.2e13..2.5e14 ms), so that the decimal
     // form below has at most 15 integer digits.
     if (ms < -1e14 || ms > 1e15) return refuse(range_error);
@@ -172,26 +176,6 @@ ParsedTime from_epoch_millis(double ms) noexcept {
     if (negative) unix_us = -unix_us - (below_a_microsecond ? 1 : 0);  // toward negative infinity
     if (unix_us < min_supported_unix_us || unix_us > max_supported_unix_us) return refuse(range_error);
     return accept(unix_us);
-}
-
-// Fixed positions: hyphens at 8, 13, 18 and 23, hex digit pairs everywhere else.
-std::optional<Uuid> parse_uuid(std::string_view text) noexcept {
-    if (text.size() != 36) return std::nullopt;
-    Uuid u{};
-    std::size_t byte = 0;
-    for (std::size_t i = 0; i < text.size();) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (text[i] != '-') return std::nullopt;
-            ++i;
-            continue;
-        }
-        const int high = hex_value(text[i]);
-        const int low = hex_value(text[i + 1]);
-        if (high < 0 || low < 0) return std::nullopt;
-        u[byte++] = static_cast<std::uint8_t>(high << 4 | low);
-        i += 2;
-    }
-    return u;
 }
 
 }  // namespace telemetry

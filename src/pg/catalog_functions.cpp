@@ -108,12 +108,13 @@ std::string_view jsonb_text(Jsonb* j) {
     return {s, std::strlen(s)};
 }
 
-// Core phase for the trigger: does the schema compile? Returns the problem or "".
-void check_schema(std::string_view name, std::string_view schema, PendingError& pending) noexcept {
+// Core phase for the trigger: does the schema compile, and how large are its patterns?
+std::size_t check_schema(std::string_view name, std::string_view schema, PendingError& pending) noexcept {
     try {
-        (void)compile_schema(schema, "event type \"" + std::string(name) + "\": $.schema");
+        return compile_schema(schema, "event type \"" + std::string(name) + "\": $.schema")->pattern_instructions();
     } catch (...) {
         pending.capture(current_exception_error());
+        return 0;
     }
 }
 
@@ -132,26 +133,51 @@ void change_refusal(const std::string& name, const CatalogChange& before, const 
 }  // namespace telemetry::pg
 
 // BEFORE INSERT OR UPDATE trigger on telemetry.event_types: hand edits get the checks that
-// load_catalog() applies to documents (the CHECK constraints cover the rest).
+// load_catalog() applies to documents (the CHECK constraints cover the rest), and every row
+// records the size of its compiled patterns, for the catalog's budget.
 TELEMETRY_FUNCTION(telemetry_check_event_type) {
     using namespace telemetry::pg;
     if (!CALLED_AS_TRIGGER(fcinfo))
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("check_event_type() must be called as a trigger")));
     TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
     HeapTuple row = TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? trigger->tg_newtuple : trigger->tg_trigtuple;
+    TupleDesc desc = trigger->tg_relation->rd_att;
     bool isnull;
-    const int attnum = SPI_fnumber(trigger->tg_relation->rd_att, "schema");
-    const Datum schema = heap_getattr(row, attnum, trigger->tg_relation->rd_att, &isnull);
+    const Datum schema = heap_getattr(row, SPI_fnumber(desc, "schema"), desc, &isnull);
     bool name_null;
-    const Datum name_datum = heap_getattr(row, SPI_fnumber(trigger->tg_relation->rd_att, "name"), trigger->tg_relation->rd_att, &name_null);
-    if (!isnull && !name_null) {
-        const std::string_view schema_text = jsonb_text(DatumGetJsonbP(schema));
-        const char* name_text = TextDatumGetCString(name_datum);
-        PendingError pending;
-        check_schema(name_text, schema_text, pending);
-        if (pending.set) pending.raise();
-    }
-    return PointerGetDatum(row);
+    const Datum name_datum = heap_getattr(row, SPI_fnumber(desc, "name"), desc, &name_null);
+    if (isnull || name_null) return PointerGetDatum(row);  // the NOT NULL constraints say so
+    const std::string_view schema_text = jsonb_text(DatumGetJsonbP(schema));
+    const char* name_text = TextDatumGetCString(name_datum);
+    PendingError pending;
+    const std::size_t instructions = check_schema(name_text, schema_text, pending);
+    if (pending.set) pending.raise();
+    int column = SPI_fnumber(desc, "pattern_instructions");
+    Datum value = Int32GetDatum(static_cast<int32>(instructions));
+    bool value_null = false;
+    return PointerGetDatum(heap_modify_tuple_by_cols(row, desc, 1, &column, &value, &value_null));
+}
+
+// AFTER statement trigger on telemetry.event_types: the patterns of the whole catalog stay
+// within their budget (core/schema.hpp).
+TELEMETRY_FUNCTION(telemetry_check_catalog_budget) {
+    using namespace telemetry;
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("check_catalog_budget() must be called as a trigger")));
+    pg::use_safe_search_path();
+    SPI_connect();
+    // Not read-only: SPI then takes a snapshot that sees the rows of the statement that fired us.
+    SPI_execute("SELECT pg_catalog.sum(pattern_instructions)::pg_catalog.int8 FROM telemetry.event_types", false, 1);
+    bool isnull = true;
+    const Datum sum = SPI_processed == 1 ? SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull) : (Datum)0;
+    const int64 total = isnull ? 0 : DatumGetInt64(sum);
+    SPI_finish();
+    if (total > static_cast<int64>(max_catalog_pattern_instructions))
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("the patterns of the catalog compile to %lld RE2 instructions, over the budget of %zu",
+                               static_cast<long long>(total), max_catalog_pattern_instructions),
+                        errhint("Simplify the patterns (fewer alternatives and repetitions), or check less with them.")));
+    return PointerGetDatum(nullptr);
 }
 
 // catalog_change_refusal(name, old_version, old_schema, old_max_bytes, new_version, new_schema,

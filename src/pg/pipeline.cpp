@@ -2,6 +2,7 @@
 #include <new>
 #include <string>
 
+#include "core/batch.hpp"
 #include "core/jsonb.hpp"
 #include "core/schema.hpp"
 #include "pg/catalog_cache.hpp"
@@ -183,9 +184,14 @@ const JsonValue* decode_properties(Jsonb* jsonb, Arena& arena, PendingError& pen
             pending.capture("54000", "properties are larger than 1 MB and were not read");
             return nullptr;
         }
+        DecodeLimits limits;
+        limits.max_depth = max_property_depth;
+        limits.max_values = max_event_values;
+        limits.too_many_values =
+            "properties hold more than 40000 JSON values, more than any event type allows (64 KB); they were not read";
         auto* value = arena.allocate_array<JsonValue>(1);
         new (value) JsonValue(decode_jsonb(reinterpret_cast<const unsigned char*>(VARDATA(jsonb)), VARSIZE(jsonb) - VARHDRSZ,
-                                           max_property_depth, arena));
+                                           limits, arena));
         return value;
     } catch (...) {
         pending.capture(current_exception_error());

@@ -176,6 +176,7 @@ TELEMETRY_FUNCTION(telemetry_replay_quarantine) {
         item.original_properties = rows[i].properties;
         item.received_at = rows[i].received_at;
         item.source = rows[i].source;
+        item.in.pii_already_applied = true;  // quarantine keeps properties after x-pii rewriting
         item.in.properties = decode_properties(rows[i].properties, arena, pending);
         if (pending.set) pending.raise();
     }

@@ -74,6 +74,10 @@ Datum track(FunctionCallInfo fcinfo, const pg_uuid_t& tenant, const TrackArgs& a
     }
     Uuid id;
     std::memcpy(id.data(), event_id.data, 16);
+    if (item->client_event_id && is_placeholder_uuid(id))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("event_id: the nil and max UUIDs are placeholders, not event ids"),
+                        errhint("Pass NULL to have track() make an id, or send the client's own.")));
     in.event_id = id;
     item->original_properties = properties;
     item->received_at = now;

@@ -2,8 +2,9 @@
 //
 // The statuses always add up to the number of events: each event is accepted, duplicate,
 // quarantined, rejected, sampled_out or opted_out, with its reason. Only the batch as a whole
-// can be an error: not a JSON array, larger than max_batch_bytes (refused before it is parsed),
-// or more than max_batch_events events.
+// can be an error: not JSON, not a JSON array, larger than max_batch_bytes (refused before it is
+// read), or more than max_batch_events events or max_batch_values values (refused as soon as
+// the reader counts one too many).
 #include <cstring>
 
 #include "core/batch.hpp"
@@ -17,10 +18,6 @@
 namespace telemetry::pg {
 
 namespace {
-
-// Containers may nest this deep inside a batch element: the element, its properties, and
-// max_property_depth levels in the properties.
-constexpr std::uint32_t element_depth = max_property_depth + 1;
 
 // Core phase: unpack the array's elements into pipeline items. No PostgreSQL call in here.
 int unpack(const JsonValue& root, const ElementProblem* problems, Arena& arena, PipelineItem** out,
@@ -46,10 +43,10 @@ int unpack(const JsonValue& root, const ElementProblem* problems, Arena& arena, 
     }
 }
 
-// Core phase: parse the text of a batch.
+// Core phase: parse the text of a batch, within the batch's bounds (core/batch.hpp).
 bool parse_text(std::string_view text, Arena& arena, JsonValue& root, ElementProblem*& problems, PendingError& pending) noexcept {
     try {
-        ParsedText parsed = parse_json_text(text, element_depth, arena);
+        ParsedText parsed = parse_batch_text(text, arena);
         if (failed(parsed.error)) {
             pending.capture(parsed.error);
             return false;
@@ -63,10 +60,10 @@ bool parse_text(std::string_view text, Arena& arena, JsonValue& root, ElementPro
     }
 }
 
-// Core phase: decode the jsonb of a batch.
+// Core phase: decode the jsonb of a batch, within the same bounds.
 bool decode(Jsonb* batch, Arena& arena, JsonValue& root, PendingError& pending) noexcept {
     try {
-        root = decode_jsonb(reinterpret_cast<const unsigned char*>(VARDATA(batch)), VARSIZE(batch) - VARHDRSZ, element_depth + 1, arena);
+        root = decode_batch_jsonb(reinterpret_cast<const unsigned char*>(VARDATA(batch)), VARSIZE(batch) - VARHDRSZ, arena);
         return true;
     } catch (...) {
         pending.capture(current_exception_error());

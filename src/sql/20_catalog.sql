@@ -21,7 +21,10 @@ CREATE TABLE telemetry.event_types (
                               CHECK (on_violation OPERATOR(pg_catalog.=) ANY (ARRAY['reject', 'quarantine', 'omit'])),
     schema        jsonb       NOT NULL DEFAULT '{"type": "object"}',
     created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    updated_at    timestamptz NOT NULL DEFAULT pg_catalog.now()
+    updated_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- The size of the schema's compiled patterns (RE2 instructions), set by event_types_checked:
+    -- the catalog's patterns together stay within a budget (docs/catalog.md, "Patterns").
+    pattern_instructions integer NOT NULL DEFAULT 0
 );
 
 COMMENT ON TABLE telemetry.event_types IS 'The event catalog. Change it with telemetry.load_catalog() or telemetry.define_event().';
@@ -52,6 +55,17 @@ CREATE TRIGGER event_types_checked
     BEFORE INSERT OR UPDATE ON telemetry.event_types
     FOR EACH ROW EXECUTE FUNCTION telemetry.check_event_type();
 ALTER TABLE telemetry.event_types ENABLE ALWAYS TRIGGER event_types_checked;
+
+-- The patterns of the whole catalog within their budget, after every change.
+CREATE FUNCTION telemetry.check_catalog_budget()
+RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'telemetry_check_catalog_budget';
+
+CREATE TRIGGER event_types_within_budget
+    AFTER INSERT OR UPDATE ON telemetry.event_types
+    FOR EACH STATEMENT EXECUTE FUNCTION telemetry.check_catalog_budget();
+ALTER TABLE telemetry.event_types ENABLE ALWAYS TRIGGER event_types_within_budget;
 
 -- Why changing an event type this way is refused (it would break producers without a new
 -- MODEL version, the version goes back, or the schema changed without a new version), or NULL.

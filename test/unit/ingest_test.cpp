@@ -44,7 +44,7 @@ struct IngestTest : ::testing::Test {
     }
 
     const JsonValue* json(const std::string& text) {
-        ParsedText parsed = parse_json_text(text, max_property_depth, arena);
+        ParsedText parsed = parse_json_text(arena.copy(text), max_property_depth, arena);  // strings may point into the text
         EXPECT_FALSE(failed(parsed.error)) << text;
         auto* v = arena.allocate_array<JsonValue>(1);
         new (v) JsonValue(parsed.root);

@@ -34,8 +34,9 @@ struct Fixture : ::testing::Test {
     HeapChunks chunks;
     Arena arena{chunks.source()};
 
+    // The document's strings may point into the text: keep it in the arena with them.
     JsonValue parse(const std::string& text) {
-        ParsedText parsed = parse_json_text(text, 64, arena);
+        ParsedText parsed = parse_json_text(arena.copy(text), 64, arena);
         EXPECT_FALSE(failed(parsed.error)) << text << ": " << parsed.error.message;
         return parsed.root;
     }
@@ -195,10 +196,81 @@ TEST_F(TextParser, WholeTextRefusals) {
     EXPECT_EQ(parse_json_text("{/*c*/}", 16, arena).error.sqlstate, "22P02");
     EXPECT_EQ(parse_json_text("[1,]", 16, arena).error.sqlstate, "22P02");
     EXPECT_EQ(parse_json_text("[\"\xff\"]", 16, arena).error.sqlstate, "22P02");
-    EXPECT_EQ(parse_json_text("[\"\\ud800\"]", 16, arena).error.sqlstate, "22P02");
-    EXPECT_EQ(parse_json_text(std::string(33, '[') + std::string(33, ']'), 64, arena).error.sqlstate, "54000");
-    EXPECT_EQ(parse_json_text(std::string(100000, '['), 64, arena).error.sqlstate, "54000");
+    EXPECT_EQ(parse_json_text(std::string(100000, '['), 64, arena).error.sqlstate, "22P02");  // unterminated
     EXPECT_EQ(parse_json_text("", 16, arena).error.sqlstate, "22P02");
+    // Repairs never make invalid text valid.
+    EXPECT_EQ(parse_json_text("[\"\\ud800\", 1e99999999999, [[[[]]]]", 16, arena).error.sqlstate, "22P02");
+}
+
+// What Boost.JSON 1.81 would refuse the whole text for is refused (or repaired) per element:
+// lone surrogates, exponents beyond 2^31, nesting beyond its recursion limit.
+TEST_F(TextParser, RepairsStayWithTheirElement) {
+    const std::string text = "[{\"s\": \"broken \\ud83d tail\"}, {\"s\": \"pair \\ud83d\\ude00\"}, {\"n\": 1e2147483648},"
+                             " {\"n\": -1E-99999999999}, {\"d\": " + std::string(40, '[') + std::string(40, ']') + "},"
+                             " {\"k \\udc00\": \"[[[\\\"\"}, {\"fine\": \"x\"}]";
+    ParsedText parsed = parse_json_text(text, 16, arena);
+    ASSERT_FALSE(failed(parsed.error)) << parsed.error.message;
+    ASSERT_EQ(parsed.root.count, 7u);
+    EXPECT_TRUE(parsed.problems[0].utf16_repaired);
+    EXPECT_STREQ(parsed.problems[0].sqlstate, "");
+    EXPECT_EQ(parsed.root.elements[0].members[0].value.string, "broken \xef\xbf\xbd tail");
+    EXPECT_FALSE(parsed.problems[1].utf16_repaired);
+    EXPECT_EQ(parsed.root.elements[1].members[0].value.string, "pair \xf0\x9f\x98\x80");
+    EXPECT_STREQ(parsed.problems[2].sqlstate, "22003");
+    EXPECT_EQ(parsed.problems[2].path, "$.n");
+    EXPECT_STREQ(parsed.problems[3].sqlstate, "22003");
+    EXPECT_STREQ(parsed.problems[4].sqlstate, "");
+    const JsonValue* v = parsed.root.elements[4].find("d");
+    ASSERT_NE(v, nullptr);
+    while (v->kind == JsonKind::array) v = &v->elements[0];
+    EXPECT_EQ(v->kind, JsonKind::too_deep);
+    EXPECT_TRUE(parsed.problems[5].utf16_repaired);
+    EXPECT_EQ(parsed.root.elements[5].members[0].key, "k \xef\xbf\xbd");
+    EXPECT_EQ(parsed.root.elements[5].members[0].value.string, "[[[\"");  // brackets in strings are text
+    EXPECT_FALSE(parsed.problems[6].utf16_repaired);
+    EXPECT_EQ(parsed.root.elements[6].members[0].value.string, "x");
+}
+
+TEST_F(TextParser, DeepestNestingIsOneElementsProblem) {
+    const std::string text = "[" + std::string(100000, '[') + std::string(100000, ']') + ", {\"after\": 1}]";
+    ParsedText parsed = parse_json_text(text, 16, arena);
+    ASSERT_FALSE(failed(parsed.error)) << parsed.error.message;
+    ASSERT_EQ(parsed.root.count, 2u);
+    EXPECT_EQ(parsed.root.elements[1].kind, JsonKind::object);
+}
+
+TEST_F(TextParser, LimitsAreCountedWhileParsing) {
+    TextLimits limits;
+    limits.element_depth = 16;
+    limits.max_elements = 3;
+    limits.max_element_values = 5;
+    limits.max_values = 100;
+    limits.too_large_rule = "too many values";
+    ParsedText parsed = parse_json_text(R"([{"a": 1}, {"a": [1, 2, 3, 4, 5, [6]]}, {"b": 2}])", limits, arena);
+    ASSERT_FALSE(failed(parsed.error)) << parsed.error.message;
+    ASSERT_EQ(parsed.root.count, 3u);
+    EXPECT_STREQ(parsed.problems[1].sqlstate, "54000");
+    EXPECT_STREQ(parsed.problems[1].rule, "too many values");
+    EXPECT_EQ(parsed.root.elements[1].kind, JsonKind::too_large);
+    EXPECT_EQ(parsed.root.elements[2].kind, JsonKind::object);
+    EXPECT_STREQ(parsed.problems[2].sqlstate, "");
+
+    ParsedText too_many = parse_json_text("[1, 2, 3, 4]", limits, arena);
+    EXPECT_EQ(too_many.error.sqlstate, "54000");
+    EXPECT_EQ(too_many.exceeded, TextLimit::elements);
+    limits.max_values = 10;
+    ParsedText too_much = parse_json_text("[[1, 2, 3], [1, 2, 3], [1, 2, 3]]", limits, arena);
+    EXPECT_EQ(too_much.error.sqlstate, "54000");
+    EXPECT_EQ(too_much.exceeded, TextLimit::values);
+}
+
+TEST_F(TextParser, StringsWithoutEscapesPointIntoTheText) {
+    const std::string text = R"(["plain", "esc\\aped"])";
+    ParsedText parsed = parse_json_text(text, 16, arena);
+    ASSERT_FALSE(failed(parsed.error));
+    const std::string_view plain = parsed.root.elements[0].string;
+    EXPECT_TRUE(plain.data() >= text.data() && plain.data() < text.data() + text.size());
+    EXPECT_EQ(parsed.root.elements[1].string, "esc\\aped");
 }
 
 // Documents and the bytes PostgreSQL 15 stored for them (the container after the varlena
