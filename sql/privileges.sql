@@ -17,8 +17,10 @@ RESET ROLE;
 
 -- The application role: EXECUTE on track(), USAGE on the schema; still no table access.
 GRANT USAGE ON SCHEMA telemetry TO telemetry_regress_app;
+-- (The single-tenant typed forms, and the two text forms that untyped calls resolve to.)
 GRANT EXECUTE ON FUNCTION telemetry.track(text, jsonb, varchar, varchar, timestamptz, uuid, timestamptz),
-                          telemetry.track(text, jsonb, text, text) TO telemetry_regress_app;
+                          telemetry.track(text, jsonb, text, text), telemetry.track(text[]),
+                          telemetry.track(text, text, bpchar, text, text, text, text, text) TO telemetry_regress_app;
 SET ROLE telemetry_regress_app;
 SELECT telemetry.track('app_opened', '{"via": "app role"}') IS NOT NULL AS tracked;
 SELECT telemetry.track('unknown_thing');
@@ -28,16 +30,17 @@ VALUES (now(), now(), '00000000-0000-0000-0000-000000000000', gen_random_uuid(),
 UPDATE telemetry.event_types SET status = 'active';
 SELECT telemetry.define_event('sneaky');
 
--- track() pins its search_path: a temporary table or function shadowing a name it uses
--- changes nothing.
+-- track() qualifies every name it uses, and runs whatever else it must (a DBA's triggers) with
+-- search_path = pg_catalog, pg_temp: a temporary table or function shadowing a name changes
+-- nothing.
 CREATE TEMP TABLE event_types (name text, status text);
 INSERT INTO event_types VALUES ('forged_event', 'active');
 SELECT telemetry.track('forged_event');
 DROP TABLE pg_temp.event_types;
 RESET ROLE;
 
--- The pin lasts exactly the call: afterwards the caller's search path is its own again, also
--- when track() failed inside a block that caught the error.
+-- Afterwards the caller's search path is its own again, also when track() failed inside a
+-- block that caught the error.
 CREATE SCHEMA app_schema;
 SET search_path = app_schema, public;
 SELECT telemetry.track('app_opened') IS NOT NULL AS tracked, current_schemas(false) AS after_track;
@@ -60,6 +63,7 @@ SELECT properties, user_id FROM telemetry.events WHERE name = 'app_opened';
 
 REVOKE ALL ON SCHEMA telemetry FROM telemetry_regress_app;
 REVOKE ALL ON FUNCTION telemetry.track(text, jsonb, varchar, varchar, timestamptz, uuid, timestamptz),
-                       telemetry.track(text, jsonb, text, text) FROM telemetry_regress_app;
+                       telemetry.track(text, jsonb, text, text), telemetry.track(text[]),
+                       telemetry.track(text, text, bpchar, text, text, text, text, text) FROM telemetry_regress_app;
 DROP ROLE telemetry_regress_app;
 DROP ROLE telemetry_regress_stranger;

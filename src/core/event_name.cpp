@@ -17,6 +17,7 @@ EventNameVerdict check_event_name(std::string_view name) noexcept {
         previous = c;
     }
     if (previous == '.') return EventNameVerdict::empty_segment;
+    if (parse_uuid(name)) return EventNameVerdict::reads_as_uuid;
     return EventNameVerdict::ok;
 }
 
@@ -34,6 +35,8 @@ const char* describe(EventNameVerdict verdict) noexcept {
             return "event name may contain only lower-case letters, digits, underscores and dots";
         case EventNameVerdict::empty_segment:
             return "event name must not start or end with a dot or contain two dots in a row";
+        case EventNameVerdict::reads_as_uuid:
+            return "event name must not be 32 hexadecimal digits (it would read as a tenant's UUID)";
     }
     return "invalid event name";
 }

@@ -2,12 +2,16 @@
 //
 // A name is one or more dot-separated segments; a segment is lower-case ASCII letters, digits
 // and underscores, and the name starts with a letter: `page_viewed`, `lossy.stt.fallback`.
-// At most 100 bytes. The rule keeps names safe to print, to use as Prometheus label values and
-// to type by hand, and stops taxonomy drift such as `PageViewed` next to `page_viewed`.
+// At most 100 bytes, and not 32 hexadecimal digits (that reads as a UUID: the untyped forms of
+// track() tell a tenant from an event name by it). The rule keeps names safe to print, to use
+// as Prometheus label values and to type by hand, and stops taxonomy drift such as `PageViewed`
+// next to `page_viewed`.
 #pragma once
 
 #include <cstddef>
 #include <string_view>
+
+#include "core/uuid.hpp"
 
 namespace telemetry {
 
@@ -20,6 +24,7 @@ enum class EventNameVerdict {
     bad_first_character,  // must start with a lower-case letter
     bad_character,        // outside [a-z0-9_.]
     empty_segment,        // leading, trailing or doubled dot
+    reads_as_uuid,        // 32 hexadecimal digits
 };
 
 EventNameVerdict check_event_name(std::string_view name) noexcept;

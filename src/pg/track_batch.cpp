@@ -11,6 +11,7 @@
 #include "core/jsonb.hpp"
 #include "core/json_text.hpp"
 #include "core/schema.hpp"
+#include "pg/convert.hpp"
 #include "pg/event_store.hpp"
 #include "pg/guard.hpp"
 #include "pg/pipeline.hpp"
@@ -77,8 +78,14 @@ void refuse_oversized(std::size_t bytes) {
                     errhint("Send at most %zu events and %zu MB per batch.", max_batch_events, max_batch_bytes >> 20)));
 }
 
-// The part shared by both forms, once the batch is a document.
-Datum ingest_batch(FunctionCallInfo fcinfo, const pg_uuid_t& tenant, const JsonValue& root, const ElementProblem* problems,
+// The arguments of a call besides the events, in whichever form they came.
+struct BatchCall {
+    pg_uuid_t tenant;
+    std::optional<std::int64_t> sent_at_us;  // the batch's, for events without their own
+};
+
+// The part shared by every form, once the batch is a document.
+Datum ingest_batch(FunctionCallInfo fcinfo, const BatchCall& batch, const JsonValue& root, const ElementProblem* problems,
                    Arena& arena, MemoryContext caller, MemoryContext call_memory) {
     PipelineItem* items = nullptr;
     PendingError pending;
@@ -86,13 +93,11 @@ Datum ingest_batch(FunctionCallInfo fcinfo, const pg_uuid_t& tenant, const JsonV
     if (pending.set) pending.raise();
 
     const TimestampTz now = GetCurrentTimestamp();
-    const std::optional<std::int64_t> batch_sent_at =
-        PG_ARGISNULL(2) ? std::nullopt : std::optional<std::int64_t>(to_unix_us(PG_GETARG_TIMESTAMPTZ(2)));
     for (int i = 0; i < n; ++i) {
         PipelineItem& item = items[i];
         item.source = "client";
         item.received_at = now;
-        if (!item.in.sent_at_us) item.in.sent_at_us = batch_sent_at;
+        if (!item.in.sent_at_us) item.in.sent_at_us = batch.sent_at_us;
         if (item.in.event_id) {
             item.client_event_id = true;
         } else {
@@ -104,7 +109,7 @@ Datum ingest_batch(FunctionCallInfo fcinfo, const pg_uuid_t& tenant, const JsonV
     }
 
     PipelineCall call;
-    call.tenant = tenant;
+    call.tenant = batch.tenant;
     call.items = items;
     call.n = n;
     call.now = now;
@@ -131,23 +136,18 @@ Datum ingest_batch(FunctionCallInfo fcinfo, const pg_uuid_t& tenant, const JsonV
     return (Datum)0;
 }
 
-void require_arguments(FunctionCallInfo fcinfo) {
-    if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("tenant_id must not be NULL")));
-    if (PG_ARGISNULL(1)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("events must not be NULL")));
-    if (!PG_ARGISNULL(2) && TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMPTZ(2)))
-        ereport(ERROR, (errcode(ERRCODE_DATETIME_FIELD_OVERFLOW), errmsg("sent_at must be a finite timestamp")));
-}
-
-// What both forms do before reading the batch: check the arguments, refuse an oversized batch
-// before detoasting or parsing anything, and switch to the call's own memory (freed at the end
-// of ingest_batch()), where the batch is then detoasted.
+// What every form does before reading the batch: check the arguments, refuse an oversized
+// batch before detoasting or parsing anything, and switch to the call's own memory (freed at
+// the end of ingest_batch()), where the batch is then detoasted. The tenant and sent_at are
+// read by the caller, as its form has them.
 struct BatchMemory {
     MemoryContext caller;
     MemoryContext call;
 };
 
 BatchMemory begin_batch(FunctionCallInfo fcinfo) {
-    require_arguments(fcinfo);
+    if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("tenant_id must not be NULL")));
+    if (PG_ARGISNULL(1)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("events must not be NULL")));
     const std::size_t raw_bytes = toast_raw_datum_size(PG_GETARG_DATUM(1)) - VARHDRSZ;
     if (raw_bytes > max_batch_bytes) refuse_oversized(raw_bytes);
     BatchMemory memory;
@@ -155,6 +155,26 @@ BatchMemory begin_batch(FunctionCallInfo fcinfo) {
     memory.call = AllocSetContextCreate(memory.caller, "telemetry.track_batch", ALLOCSET_DEFAULT_SIZES);
     MemoryContextSwitchTo(memory.call);
     return memory;
+}
+
+// The typed forms: tenant uuid, sent_at timestamptz.
+BatchCall typed_call(FunctionCallInfo fcinfo) {
+    BatchCall batch;
+    batch.tenant = *PG_GETARG_UUID_P(0);
+    if (!PG_ARGISNULL(2)) batch.sent_at_us = finite_time(PG_GETARG_TIMESTAMPTZ(2), "sent_at");
+    return batch;
+}
+
+// The text forms: parse the batch here, once, then ingest it.
+Datum ingest_text(FunctionCallInfo fcinfo, const BatchCall& batch, const BatchMemory& memory) {
+    text* events = PG_GETARG_TEXT_PP(1);
+    Arena arena(chunks_from(memory.call));
+    JsonValue root;
+    ElementProblem* problems = nullptr;
+    PendingError pending;
+    const std::string_view text(VARDATA_ANY(events), VARSIZE_ANY_EXHDR(events));
+    if (!parse_text(text, arena, root, problems, pending)) pending.raise();
+    return ingest_batch(fcinfo, batch, root, problems, arena, memory.caller, memory.call);
 }
 
 }  // namespace
@@ -165,24 +185,29 @@ BatchMemory begin_batch(FunctionCallInfo fcinfo) {
 TELEMETRY_DEFINER_FUNCTION(telemetry_track_batch_text) {
     using namespace telemetry::pg;
     const BatchMemory memory = begin_batch(fcinfo);
-    text* events = PG_GETARG_TEXT_PP(1);
-    telemetry::Arena arena(chunks_from(memory.call));
-    telemetry::JsonValue root;
-    telemetry::ElementProblem* problems = nullptr;
-    PendingError pending;
-    const std::string_view text(VARDATA_ANY(events), VARSIZE_ANY_EXHDR(events));
-    if (!parse_text(text, arena, root, problems, pending)) pending.raise();
-    return ingest_batch(fcinfo, *PG_GETARG_UUID_P(0), root, problems, arena, memory.caller, memory.call);
+    return ingest_text(fcinfo, typed_call(fcinfo), memory);
+}
+
+// track_batch(tenant_id text, events text, sent_at text): what untyped and text-typed calls
+// (drivers) resolve to; the tenant and sent_at read as the uuid and timestamptz forms would.
+TELEMETRY_DEFINER_FUNCTION(telemetry_track_batch_untyped) {
+    using namespace telemetry::pg;
+    const BatchMemory memory = begin_batch(fcinfo);
+    BatchCall batch;
+    batch.tenant = *uuid_from_text(text_view(PG_GETARG_TEXT_PP(0)), "tenant_id");
+    if (!PG_ARGISNULL(2)) batch.sent_at_us = time_from_text(text_view(PG_GETARG_TEXT_PP(2)), "sent_at");
+    return ingest_text(fcinfo, batch, memory);
 }
 
 // track_batch(tenant_id uuid, events jsonb, sent_at timestamptz): already parsed by PostgreSQL.
 TELEMETRY_DEFINER_FUNCTION(telemetry_track_batch_jsonb) {
     using namespace telemetry::pg;
     const BatchMemory memory = begin_batch(fcinfo);
+    const BatchCall batch = typed_call(fcinfo);
     Jsonb* events = PG_GETARG_JSONB_P(1);
     telemetry::Arena arena(chunks_from(memory.call));
     telemetry::JsonValue root;
     PendingError pending;
     if (!decode(events, arena, root, pending)) pending.raise();
-    return ingest_batch(fcinfo, *PG_GETARG_UUID_P(0), root, nullptr, arena, memory.caller, memory.call);
+    return ingest_batch(fcinfo, batch, root, nullptr, arena, memory.caller, memory.call);
 }

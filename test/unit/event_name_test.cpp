@@ -35,13 +35,20 @@ TEST(EventName, RefusesEachBrokenRule) {
     EXPECT_EQ(check_event_name("two..dots"), EventNameVerdict::empty_segment);
 }
 
+// The untyped forms of track() read a first argument that is a UUID as the tenant.
+TEST(EventName, NotAUuid) {
+    EXPECT_EQ(check_event_name("deadbeefdeadbeefdeadbeefdeadbeef"), EventNameVerdict::reads_as_uuid);
+    EXPECT_EQ(check_event_name("deadbeefdeadbeefdeadbeefdeadbeeg"), EventNameVerdict::ok);
+    EXPECT_EQ(check_event_name("deadbeefdeadbeefdeadbeefdeadbee"), EventNameVerdict::ok);
+}
+
 TEST(EventName, EmbeddedNulIsABadCharacter) {
     EXPECT_EQ(check_event_name(std::string("ab\0cd", 5)), EventNameVerdict::bad_character);
 }
 
 TEST(EventName, DescriptionsNameTheRuleNotTheName) {
     for (auto verdict : {EventNameVerdict::empty, EventNameVerdict::too_long, EventNameVerdict::bad_first_character,
-                         EventNameVerdict::bad_character, EventNameVerdict::empty_segment}) {
+                         EventNameVerdict::bad_character, EventNameVerdict::empty_segment, EventNameVerdict::reads_as_uuid}) {
         const std::string text = describe(verdict);
         EXPECT_NE(text.find("event name"), std::string::npos) << text;
     }
