@@ -19,12 +19,13 @@ SQL_PARTS  = $(sort $(wildcard src/sql/*.sql))
 DATA_built = telemetry--$(EXTVERSION).sql
 EXTRA_CLEAN = telemetry--$(EXTVERSION).sql results regression.diffs regression.out output_iso tmp_check tmp_check_iso log
 
-# pg_regress: every file in sql/ runs (no test can be forgotten in a schedule).
+# pg_regress: every file in sql/ runs (no test can be forgotten in a schedule). Test databases
+# are UTF8, as telemetry requires, whatever the machine's locale.
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
-REGRESS_OPTS = --load-extension=telemetry
+REGRESS_OPTS = --load-extension=telemetry --encoding=UTF8
 # Isolation specs live in test/isolation/specs with expected output in test/isolation/expected.
 ISOLATION      = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
-ISOLATION_OPTS = --inputdir=test/isolation --load-extension=telemetry
+ISOLATION_OPTS = --inputdir=test/isolation --load-extension=telemetry --encoding=UTF8
 TAP_TESTS   = 1
 PROVE_TESTS = test/t/*.pl
 
@@ -57,5 +58,8 @@ installcheck-regress:
 	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
 installcheck-isolation:
 	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
+# TAP clusters take their encoding from the locale: C.UTF-8 (always there on Debian) makes it UTF8.
+installcheck-tap: export LANG = C.UTF-8
+installcheck-tap: export LC_ALL =
 installcheck-tap:
 	$(prove_installcheck)

@@ -55,6 +55,28 @@ SELECT telemetry.track('tick', '{}', NULL, NULL, now() - interval '5 days') AS i
 SELECT telemetry.create_partitions() AS refilled;
 SELECT telemetry.track('tick', '{}', NULL, NULL, now() - interval '5 days') IS NOT NULL AS after_refill;
 
+-- A relation that takes a day's partition name (a role with CREATE on the schema made it) does
+-- not leave the day without a partition: create_partitions() says what it found and names the
+-- partition otherwise. (A fixed clock keeps the names in this file stable.)
+CREATE ROLE telemetry_regress_squatter;
+GRANT CREATE, USAGE ON SCHEMA telemetry TO telemetry_regress_squatter;
+SET ROLE telemetry_regress_squatter;
+CREATE TABLE telemetry.events_p20300110 (x int);
+RESET ROLE;
+SELECT telemetry.create_partitions('2030-01-10 12:00:00+00', 0, 0) AS made;
+SELECT partition, day, lower_bound, upper_bound FROM telemetry.partitions() WHERE day >= '2030-01-01';
+SELECT telemetry.create_partitions('2030-01-10 12:00:00+00', 0, 0) AS made_again;
+-- A partition attached by hand with other bounds: the days it holds are covered; a day it holds
+-- only in part is left to the DBA, with a warning, and the others are made.
+CREATE TABLE telemetry.archive_2030_02 (LIKE telemetry.events);
+ALTER TABLE telemetry.events ATTACH PARTITION telemetry.archive_2030_02
+    FOR VALUES FROM ('2030-02-01 00:00:00+00') TO ('2030-02-03 12:00:00+00');
+SELECT telemetry.create_partitions('2030-02-02 12:00:00+00', 1, 2) AS made_around_the_archive;
+SELECT partition, day FROM telemetry.partitions() WHERE day >= '2030-01-31' ORDER BY lower_bound;
+DROP TABLE telemetry.events_p20300110, telemetry.events_p20300110_1, telemetry.archive_2030_02, telemetry.events_p20300204;
+REVOKE ALL ON SCHEMA telemetry FROM telemetry_regress_squatter;
+DROP ROLE telemetry_regress_squatter;
+
 -- Boundaries: midnight UTC belongs to the day it starts.
 SELECT telemetry.track('tick', '{}', NULL, NULL, date_trunc('day', now())) AS id \gset
 SELECT (SELECT p.day FROM telemetry.partitions() p WHERE p.partition = e.tableoid) - (now() AT TIME ZONE 'UTC')::date

@@ -121,6 +121,19 @@ SET ROLE telemetry_regress_stranger;
 SELECT status FROM telemetry.replay_quarantine(:globex::uuid);
 RESET ROLE;
 
+-- A role with BYPASSRLS sees every row of tenant_admins, but administers only the tenants
+-- mapped to its roles: replay decides by the mapping, not by what the caller can read.
+CREATE ROLE telemetry_regress_bypass BYPASSRLS;
+GRANT USAGE ON SCHEMA telemetry TO telemetry_regress_bypass;
+GRANT EXECUTE ON FUNCTION telemetry.replay_quarantine(uuid, bigint[]) TO telemetry_regress_bypass;
+SET ROLE telemetry_regress_bypass;
+SELECT count(*) AS admin_rows_it_can_read FROM telemetry.tenant_admins;
+SELECT count(*) FROM telemetry.replay_quarantine(:acme::uuid);
+RESET ROLE;
+REVOKE ALL ON SCHEMA telemetry FROM telemetry_regress_bypass;
+REVOKE ALL ON FUNCTION telemetry.replay_quarantine(uuid, bigint[]) FROM telemetry_regress_bypass;
+DROP ROLE telemetry_regress_bypass;
+
 DELETE FROM telemetry.tenant_admins;
 DO $$
 DECLARE r text;

@@ -2,6 +2,14 @@
 
 namespace telemetry {
 
+std::size_t utf8_prefix(std::string_view text, std::size_t max_bytes) noexcept {
+    if (text.size() <= max_bytes) return text.size();
+    std::size_t end = max_bytes;
+    // Back off continuation bytes (10xxxxxx) to the start of the character they belong to.
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    return end;
+}
+
 namespace {
 bool is_identifier(std::string_view key) {
     if (key.empty() || key.size() > 64) return false;
@@ -23,14 +31,17 @@ JsonPath JsonPath::key(std::string_view key) const {
         return out;
     }
     // Quoted form. Keys are names chosen by developers, not values, but a hostile key could
-    // still be long or hold control characters: cut it and escape what is not printable.
+    // still be long or hold control characters: cut it after at most 64 bytes, on a character
+    // boundary (a cut inside a UTF-8 sequence would store invalid text: a quarantine row that
+    // pg_dump writes and its restore refuses), and escape what is not printable.
     out.text_ += "[\"";
-    std::size_t shown = 0;
-    for (char c : key) {
-        if (shown++ == 64) {
+    const std::size_t shown = utf8_prefix(key, 64);
+    for (std::size_t i = 0; i <= shown && i < key.size(); ++i) {
+        if (i == shown) {
             out.text_ += "...";
             break;
         }
+        const char c = key[i];
         const unsigned char u = static_cast<unsigned char>(c);
         if (c == '"' || c == '\\') {
             out.text_ += '\\';

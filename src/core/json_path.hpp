@@ -10,6 +10,10 @@
 
 namespace telemetry {
 
+// The length of the longest prefix of UTF-8 `text` of at most max_bytes that ends on a character
+// boundary: where to cut text that is shortened for display, so it stays valid UTF-8.
+std::size_t utf8_prefix(std::string_view text, std::size_t max_bytes) noexcept;
+
 class JsonPath {
 public:
     JsonPath() : text_("$") {}

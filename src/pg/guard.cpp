@@ -2,13 +2,15 @@
 #include <cstring>
 #include <new>
 
+#include "core/json_path.hpp"
 #include "pg/guard.hpp"
 
 namespace telemetry::pg {
 
 namespace {
+// Cut on a character boundary: the message goes to the client and the server log as UTF-8.
 void copy_text(char* out, std::size_t capacity, std::string_view text) noexcept {
-    const std::size_t n = std::min(text.size(), capacity - 1);
+    const std::size_t n = utf8_prefix(text, capacity - 1);
     std::memcpy(out, text.data(), n);
     out[n] = '\0';
 }

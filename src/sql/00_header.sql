@@ -6,6 +6,18 @@
 
 \echo Use "CREATE EXTENSION telemetry" to load this file. \quit
 
+-- Refuse a database whose encoding is not UTF8: the JSON parser, RE2 and the jsonb codec read
+-- and write UTF-8, and so do the error messages and the quarantine's paths.
+DO $$
+BEGIN
+    IF pg_catalog.getdatabaseencoding() OPERATOR(pg_catalog.<>) 'UTF8' THEN
+        RAISE EXCEPTION 'telemetry needs a database with encoding UTF8; this one is %', pg_catalog.getdatabaseencoding()
+            USING ERRCODE = '55000',
+                  HINT = 'CREATE DATABASE ... ENCODING ''UTF8'' TEMPLATE template0, then CREATE EXTENSION telemetry there.';
+    END IF;
+END
+$$;
+
 -- Refuse to install into a schema someone else owns: its owner could replace our objects.
 DO $$
 BEGIN

@@ -82,8 +82,13 @@ DECLARE
                                    pg_catalog.current_setting('telemetry.premake_days', true)::integer, 7);
     today      date;
     day        date;
+    day_range  tstzrange;
+    covered    tstzrange[];
     made       integer := 0;
     part_name  text;
+    candidate  text;
+    suffix     integer;
+    found      text;
 BEGIN
     IF p_now IS NULL OR NOT pg_catalog.isfinite(p_now) THEN
         RAISE EXCEPTION 'p_now must be a finite timestamp' USING ERRCODE = '22008';
@@ -93,24 +98,61 @@ BEGIN
     END IF;
     -- One creator at a time (the worker and a manual call may overlap).
     PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('telemetry.create_partitions'));
+    -- A day is covered by whatever partition holds it, by its bounds, whatever its name: one of
+    -- ours, a sub-partitioned or foreign one attached by hand, a longer archive.
+    SELECT pg_catalog.array_agg(pg_catalog.tstzrange(p.lower_bound, p.upper_bound)) INTO covered FROM telemetry.partitions() p;
     today := (p_now AT TIME ZONE 'UTC')::date;
     FOR day IN SELECT g::date FROM pg_catalog.generate_series(today - days_back, today + days_ahead, interval '1 day') AS g
     LOOP
+        day_range := pg_catalog.tstzrange(day::timestamp AT TIME ZONE 'UTC', (day + 1)::timestamp AT TIME ZONE 'UTC');
+        CONTINUE WHEN EXISTS (SELECT FROM pg_catalog.unnest(covered) AS c(r) WHERE c.r OPERATOR(pg_catalog.@>) day_range);
+        -- The name may be taken by something that is not this day's partition (a role with
+        -- CREATE on the schema made a table of that name): say what was found, and use another
+        -- name rather than leave the day without a partition, refusing its events for good.
         part_name := 'events_p' || pg_catalog.to_char(day, 'YYYYMMDD');
-        CONTINUE WHEN pg_catalog.to_regclass('telemetry.' || part_name) IS NOT NULL;
-        EXECUTE pg_catalog.format(
-            'CREATE TABLE telemetry.%I (LIKE telemetry.events INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMPRESSION)',
-            part_name);
-        EXECUTE pg_catalog.format('ALTER TABLE telemetry.%I ADD CONSTRAINT %I PRIMARY KEY (tenant_id, occurred_at, id)',
-                                  part_name, part_name || '_pkey');
-        EXECUTE pg_catalog.format('CREATE INDEX %I ON telemetry.%I (tenant_id, name, occurred_at)',
-                                  part_name || '_tenant_name_time', part_name);
-        EXECUTE pg_catalog.format(
-            'ALTER TABLE telemetry.events ATTACH PARTITION telemetry.%I FOR VALUES FROM (%L) TO (%L)',
-            part_name,
-            (day::timestamp AT TIME ZONE 'UTC'),
-            ((day + 1)::timestamp AT TIME ZONE 'UTC'));
-        made := made + 1;
+        candidate := part_name;
+        suffix := 0;
+        WHILE pg_catalog.to_regclass(pg_catalog.format('telemetry.%I', candidate)) IS NOT NULL LOOP
+            IF suffix = 0 THEN
+                SELECT pg_catalog.format('a %s owned by %s', CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table'
+                           WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table'
+                           WHEN 'S' THEN 'sequence' WHEN 'i' THEN 'index' ELSE 'relation' END,
+                           pg_catalog.pg_get_userbyid(c.relowner))
+                  INTO found
+                  FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(pg_catalog.format('telemetry.%I', candidate));
+                RAISE WARNING 'telemetry.% is % and not the partition of telemetry.events for %', candidate, found,
+                              pg_catalog.to_char(day, 'YYYY-MM-DD')
+                    USING HINT = 'The day gets a partition of another name; drop or rename the relation to keep the usual names.';
+            END IF;
+            suffix := suffix + 1;
+            candidate := part_name || '_' || suffix;
+        END LOOP;
+        BEGIN
+            EXECUTE pg_catalog.format(
+                'CREATE TABLE telemetry.%I (LIKE telemetry.events INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMPRESSION)',
+                candidate);
+            -- (Index names share the namespace too: where ours are taken, PostgreSQL picks.)
+            IF pg_catalog.to_regclass(pg_catalog.format('telemetry.%I', candidate || '_pkey')) IS NULL THEN
+                EXECUTE pg_catalog.format('ALTER TABLE telemetry.%I ADD CONSTRAINT %I PRIMARY KEY (tenant_id, occurred_at, id)',
+                                          candidate, candidate || '_pkey');
+            ELSE
+                EXECUTE pg_catalog.format('ALTER TABLE telemetry.%I ADD PRIMARY KEY (tenant_id, occurred_at, id)', candidate);
+            END IF;
+            IF pg_catalog.to_regclass(pg_catalog.format('telemetry.%I', candidate || '_tenant_name_time')) IS NULL THEN
+                EXECUTE pg_catalog.format('CREATE INDEX %I ON telemetry.%I (tenant_id, name, occurred_at)',
+                                          candidate || '_tenant_name_time', candidate);
+            ELSE
+                EXECUTE pg_catalog.format('CREATE INDEX ON telemetry.%I (tenant_id, name, occurred_at)', candidate);
+            END IF;
+            EXECUTE pg_catalog.format(
+                'ALTER TABLE telemetry.events ATTACH PARTITION telemetry.%I FOR VALUES FROM (%L) TO (%L)',
+                candidate, pg_catalog.lower(day_range), pg_catalog.upper(day_range));
+            made := made + 1;
+        EXCEPTION WHEN invalid_object_definition THEN
+            -- Part of the day is in a partition attached by hand (with other bounds): that day
+            -- is the DBA's to arrange; the others are made.
+            RAISE WARNING 'telemetry.events has no room for a partition of %: %', pg_catalog.to_char(day, 'YYYY-MM-DD'), SQLERRM;
+        END;
     END LOOP;
     RETURN made;
 END

@@ -71,5 +71,20 @@ TEST(PathStep, SpellsTheSamePathAsJsonPath) {
     EXPECT_EQ(third.key("name").str(), "$.events[3].name");
 }
 
+// A cut inside a UTF-8 sequence would store invalid text (a quarantine row whose dump does not
+// restore): long keys are cut on a character boundary.
+TEST(JsonPath, LongKeysAreCutOnACharacterBoundary) {
+    std::string euros;
+    for (int i = 0; i < 40; ++i) euros += "\xe2\x82\xac";  // U+20AC, three bytes
+    std::string twenty;
+    for (int i = 0; i < 20; ++i) twenty += "\xe2\x82\xac";
+    EXPECT_EQ(JsonPath().key("xy" + euros).str(), "$[\"xy" + twenty + "...\"]");  // 62 bytes: a 21st would end at 65
+    EXPECT_EQ(JsonPath().key(std::string(64, 'a') + "-").str(), "$[\"" + std::string(64, 'a') + "...\"]");
+    EXPECT_EQ(utf8_prefix("abc", 10), 3u);
+    EXPECT_EQ(utf8_prefix("a\xc3\xa9", 2), 1u);
+    EXPECT_EQ(utf8_prefix("a\xc3\xa9", 3), 3u);
+    EXPECT_EQ(utf8_prefix("\xf0\x9f\x98\x80", 3), 0u);
+}
+
 }  // namespace
 }  // namespace telemetry
