@@ -45,6 +45,9 @@ as_instance_user "${psql[@]}" -d demo -At -c "SELECT format('%s events tracked; 
 log "A client's batch: every event gets a status (accepted, duplicate, rejected, opted_out, ...)"
 as_instance_user "${psql[@]}" -d demo -f "$dir/batch.sql"
 
+log "From an application: psycopg 3 with bind parameters, as drivers send them (untyped strings, or native types)"
+PGHOST=$dir PGPORT=$port /usr/bin/python3 scripts/demo/driver.py
+
 log "Quarantine: what breaks its schema is kept aside, and each tenant's admins see and replay their own"
 as_instance_user psql -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d demo -f "$dir/quarantine.sql" 2>&1 | sed 's/^psql:[^:]*:[0-9]*: //'
 

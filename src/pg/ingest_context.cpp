@@ -91,36 +91,81 @@ void forget_answers() {
     answers = hash_create("telemetry opt-out answers", 1024, &control, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
-// Core phase: the key of (tenant, user). No PostgreSQL call in here.
-void answer_key(const pg_uuid_t& tenant, std::string_view user_id, unsigned char* key) noexcept {
+SPIPlanPtr tenant_probe = nullptr;
+
+// Core phase: the key of (tenant, user), or of the tenant alone (user_id nullptr: "does the
+// tenant have any opt-outs?"). No PostgreSQL call in here.
+void answer_key(const pg_uuid_t& tenant, const std::string_view* user_id, unsigned char* key) noexcept {
     Sha256 h;
     h.update(tenant.data, UUID_LEN);
-    h.update(user_id.data(), user_id.size());
+    if (user_id != nullptr) {
+        h.update("u", 1);
+        h.update(user_id->data(), user_id->size());
+    } else {
+        h.update("t", 1);
+    }
     const Sha256Digest digest = h.finish();
     std::memcpy(key, digest.data(), 32);
 }
 
-// Asks the table, through its primary key.
-bool probe_opt_out(const pg_uuid_t& tenant, std::string_view user_id) {
+// Asks the table, through its primary key: is (tenant, user) there, or (user_id nullptr) any
+// row of the tenant?
+bool probe_opt_out(const pg_uuid_t& tenant, const std::string_view* user_id) {
     use_safe_search_path();
     SPI_connect();
-    if (opt_out_probe == nullptr) {
+    SPIPlanPtr& plan = user_id != nullptr ? opt_out_probe : tenant_probe;
+    if (plan == nullptr) {
         Oid types[2] = {UUIDOID, TEXTOID};
-        SPIPlanPtr plan = SPI_prepare(
-            "SELECT FROM telemetry.opt_outs WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND user_id OPERATOR(pg_catalog.=) $2",
-            2, types);
-        if (plan == nullptr) elog(ERROR, "telemetry: preparing the opt-out probe failed: %s", SPI_result_code_string(SPI_result));
-        SPI_keepplan(plan);
-        opt_out_probe = plan;
+        SPIPlanPtr prepared =
+            user_id != nullptr
+                ? SPI_prepare("SELECT FROM telemetry.opt_outs WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+                              "AND user_id OPERATOR(pg_catalog.=) $2",
+                              2, types)
+                : SPI_prepare("SELECT FROM telemetry.opt_outs WHERE tenant_id OPERATOR(pg_catalog.=) $1 LIMIT 1", 1, types);
+        if (prepared == nullptr)
+            elog(ERROR, "telemetry: preparing the opt-out probe failed: %s", SPI_result_code_string(SPI_result));
+        SPI_keepplan(prepared);
+        plan = prepared;
     }
     pg_uuid_t t = tenant;
-    Datum values[2] = {UUIDPGetDatum(&t), PointerGetDatum(cstring_to_text_with_len(user_id.data(), static_cast<int>(user_id.size())))};
+    Datum values[2] = {UUIDPGetDatum(&t), (Datum)0};
+    if (user_id != nullptr)
+        values[1] = PointerGetDatum(cstring_to_text_with_len(user_id->data(), static_cast<int>(user_id->size())));
     PushActiveSnapshot(GetLatestSnapshot());
-    SPI_execute_plan(opt_out_probe, values, nullptr, true, 1);
+    SPI_execute_plan(plan, values, nullptr, true, 1);
     PopActiveSnapshot();
     const bool found = SPI_processed > 0;
     SPI_finish();
     return found;
+}
+
+// The cached answer for a key, or asks and remembers it (unless a change arrived while asking:
+// the answer might predate it).
+bool answer(const pg_uuid_t& tenant, const std::string_view* user_id) {
+    unsigned char key[32];
+    answer_key(tenant, user_id, key);
+    bool found;
+    auto* entry = static_cast<OptOutAnswer*>(hash_search(answers, key, HASH_FIND, &found));
+    if (found) {
+        dlist_move_head(&answers_lru, &entry->lru);
+        return entry->opted_out;
+    }
+    const TableWatch::Reading reading = opt_outs_watch.begin_reading();
+    const bool yes = probe_opt_out(tenant, user_id);
+    if (!opt_outs_watch.unchanged_since(reading)) return yes;
+    if (answer_count >= opt_out_cache_entries) {
+        // dlist_container() is C only (it type-checks with a GCC builtin C++ lacks).
+        auto* oldest = reinterpret_cast<OptOutAnswer*>(reinterpret_cast<char*>(dlist_tail_node(&answers_lru)) -
+                                                       offsetof(OptOutAnswer, lru));
+        dlist_delete(&oldest->lru);
+        hash_search(answers, oldest->key, HASH_REMOVE, nullptr);
+        --answer_count;
+    }
+    entry = static_cast<OptOutAnswer*>(hash_search(answers, key, HASH_ENTER, &found));
+    entry->opted_out = yes;
+    dlist_push_head(&answers_lru, &entry->lru);
+    ++answer_count;
+    return yes;
 }
 
 }  // namespace
@@ -152,32 +197,9 @@ bool is_opted_out(const pg_uuid_t& tenant, std::string_view user_id) {
         forget_answers();
         opt_outs_watch.finished(reading);
     }
-    unsigned char key[32];
-    answer_key(tenant, user_id, key);
-    bool found;
-    auto* answer = static_cast<OptOutAnswer*>(hash_search(answers, key, HASH_FIND, &found));
-    if (found) {
-        dlist_move_head(&answers_lru, &answer->lru);
-        return answer->opted_out;
-    }
-
-    const TableWatch::Reading reading = opt_outs_watch.begin_reading();
-    const bool opted_out = probe_opt_out(tenant, user_id);
-    // Remember the answer only if no change arrived while asking: it might predate it.
-    if (!opt_outs_watch.unchanged_since(reading)) return opted_out;
-    if (answer_count >= opt_out_cache_entries) {
-        // dlist_container() is C only (it type-checks with a GCC builtin C++ lacks).
-        auto* oldest = reinterpret_cast<OptOutAnswer*>(reinterpret_cast<char*>(dlist_tail_node(&answers_lru)) -
-                                                       offsetof(OptOutAnswer, lru));
-        dlist_delete(&oldest->lru);
-        hash_search(answers, oldest->key, HASH_REMOVE, nullptr);
-        --answer_count;
-    }
-    answer = static_cast<OptOutAnswer*>(hash_search(answers, key, HASH_ENTER, &found));
-    answer->opted_out = opted_out;
-    dlist_push_head(&answers_lru, &answer->lru);
-    ++answer_count;
-    return opted_out;
+    // Most tenants have no opt-out at all: one question per tenant answers for all its users.
+    if (!answer(tenant, nullptr)) return false;
+    return answer(tenant, &user_id);
 }
 
 std::string_view pii_master_key() {

@@ -14,9 +14,10 @@ int tenant_retention_days(const pg_uuid_t& tenant);
 
 // Whether (tenant, user) is in telemetry.opt_outs, as of now (the latest snapshot, so an
 // opt-out committed after a REPEATABLE READ transaction began still counts). Asked of the
-// table's primary key and remembered: up to opt_out_cache_entries answers per backend, least
-// recently used first out, all forgotten when the table changes. A backend never loads the
-// table, however many users opted out.
+// table's primary key and remembered: first whether the tenant has any opt-out (most have none,
+// and then no user of theirs costs a question), then for the user; up to opt_out_cache_entries
+// answers per backend, least recently used first out, all forgotten when the table changes. A
+// backend never loads the table, however many users opted out.
 bool is_opted_out(const pg_uuid_t& tenant, std::string_view user_id);
 inline constexpr long opt_out_cache_entries = 16384;
 

@@ -69,10 +69,21 @@ node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.ex
 failures=()
 
 log "Client layer: node-postgres $(node -p "require('$here/node/node_modules/pg/package.json').version"), Node.js $(node --version)"
-(cd "$here/node" && timeout 300 node --test "${reporter[@]}" ./*.test.js) || failures+=("node-postgres (test/client/node)")
+# Each driver's full report goes to a log, shown when something failed; a summary otherwise.
+if (cd "$here/node" && timeout 300 node --test "${reporter[@]}" ./*.test.js) >"$dir/node.log" 2>&1; then
+  grep -E '^(ℹ |# )(tests|pass|fail) ' "$dir/node.log" | tr '\n' ' '; echo
+else
+  cat "$dir/node.log"
+  failures+=("node-postgres (test/client/node)")
+fi
 
 log "Client layer: psycopg $("$python" -c 'import psycopg; print(psycopg.__version__)'), Python $("$python" -c 'import platform; print(platform.python_version())')"
-(cd "$here/python" && timeout 300 "$python" -m unittest discover -s . -p 'test_*.py' -v) || failures+=("psycopg (test/client/python)")
+if (cd "$here/python" && timeout 300 "$python" -m unittest discover -s . -p 'test_*.py' -v) >"$dir/python.log" 2>&1; then
+  grep -E '^(Ran [0-9]+ tests|OK)' "$dir/python.log" | tr '\n' ' '; echo
+else
+  cat "$dir/python.log"
+  failures+=("psycopg (test/client/python)")
+fi
 
 # A test must never take the server down: a crash would have restarted it under every session.
 if ! as_instance_user pg_ctl -D "$dir/data" status >/dev/null 2>&1 || grep -q 'terminated by signal' "$dir/server.log"; then
