@@ -43,7 +43,8 @@ VARIABLES='\set r random(1, 100)
 
 TENANT_LITERAL="'6a1f0c3e-0000-4000-8000-0000000000:t'"
 
-# write_side DIR SIDE: the 20 scripts of one side (plain, logevent, track, track_6, track_8) in DIR.
+# write_side DIR SIDE: the 20 scripts of one side (plain, logevent, track, track_6, track_8,
+# track_untyped) in DIR.
 write_side() {
   local dir=$1 side=$2 entry name shape weight props call
   mkdir -p "$dir/$side"
@@ -58,6 +59,10 @@ write_side() {
       # leaves event_id and sent_at to their defaults; the same call with all eight given.
       track_6)  call="SELECT telemetry.track($TENANT_LITERAL::uuid, '$name', $props, 'user-:u', 'session-:s', now());" ;;
       track_8)  call="SELECT telemetry.track($TENANT_LITERAL::uuid, '$name', $props, 'user-:u', 'session-:s', now(), NULL, NULL);" ;;
+      # What a driver sends (node-postgres, psycopg with strings): the same call without a cast,
+      # so that every argument is untyped and PostgreSQL takes the text form, whose properties
+      # are JSON text read by telemetry's own parser instead of jsonb_in.
+      track_untyped) call="SELECT telemetry.track($TENANT_LITERAL, '$name', $props, 'user-:u', 'session-:s');" ;;
     esac
     printf '%s\n%s\n' "$VARIABLES" "$call" >"$dir/$side/$name.sql"
   done

@@ -36,6 +36,6 @@ SELECT status, count(*) FROM telemetry.track_batch('6a1f0c3e-0000-4000-8000-0000
 \echo 'user_merged declares its ids x-pii "hash": what was stored instead of them:'
 SELECT properties FROM telemetry.events WHERE name = 'user_merged';
 \echo 'The cut emoji became U+FFFD (flag 16); the time from the future was clamped to its arrival (flag 1):'
-SELECT properties ->> 'scenarioId' AS "scenarioId", flags FROM telemetry.events WHERE user_id = 'learner-0003';
+SELECT properties ->> 'scenarioId' AS "scenarioId", flags FROM telemetry.events WHERE properties ->> 'scenarioSlug' = 'emoji-cut';
 \echo 'Every decision since the server started, by status:'
 SELECT status, events FROM telemetry.ingest_counters() ORDER BY status;
