@@ -246,7 +246,6 @@ struct Decoder {
     JsonValue element(std::uint32_t type, const unsigned char* data, std::size_t start, std::size_t length,
                       std::uint32_t depth) {
         tally(1);
-        const std::uint64_t values_before = values;
         in_element = true;
         element_values = 1;
         JsonValue v;
@@ -255,7 +254,8 @@ struct Decoder {
         } catch (const ElementTooLarge&) {
             v = JsonValue{};
             v.kind = JsonKind::too_large;
-            values = values_before;  // what was not read does not count
+            // Its values read so far stay in the arena, so they keep counting against the
+            // document's bound: a batch of elements each just over theirs stays bounded.
         }
         in_element = false;
         return v;

@@ -27,6 +27,11 @@ $node->safe_psql('postgres', q{
 	    FROM generate_series(1, 10000);
 	-- One event of 3,000,000 values: far over any event type's size limit, refused unread.
 	INSERT INTO inputs SELECT 'one_huge_event', '[{"name":"big","properties":{"a":[' || repeat('true,', 2999999) || 'true]}}]';
+	-- 80 events each over the 40,000 values an event may hold only after 39,990 of them were
+	-- read: what was read of each counts, so the batch reaches its 1,000,000 values and is refused.
+	INSERT INTO inputs SELECT 'partly_read_events', '[' || string_agg('{"name":"big","properties":{"a":[' ||
+	    repeat('null,', 39989) || 'null],"b":[' || repeat('null,', 19) || 'null]}}', ',') || ']'
+	    FROM generate_series(1, 80);
 	-- 10,000 events of 1.6 KB strings.
 	INSERT INTO inputs SELECT 'long_strings', '[' || string_agg('{"name":"x","user_id":"u' || g || '","properties":{"s":"' || repeat('w', 1600) || '"}}', ',') || ']'
 	    FROM generate_series(1, 10000) AS g;
@@ -55,7 +60,9 @@ sub peak_growth
 # Each input through both forms, against the same statement without telemetry: one that only
 # reads the text, or builds the jsonb (which PostgreSQL's jsonb_in does with its own memory,
 # several times the text's size: not ours to count).
-for my $input ('tiny_events', 'many_values', 'one_huge_event', 'long_strings', 'largest_accepted')
+my %refused_for = (tiny_events => qr/at most 10000 events|over the limit of 16777216/, many_values => qr/at most 1000000 JSON values/,
+	partly_read_events => qr/at most 1000000 JSON values/);
+for my $input ('tiny_events', 'many_values', 'one_huge_event', 'partly_read_events', 'long_strings', 'largest_accepted')
 {
 	for my $form ('text', 'jsonb')
 	{
@@ -66,6 +73,7 @@ for my $input ('tiny_events', 'many_values', 'one_huge_event', 'long_strings', '
 		my $ours = $peak - $base;
 		diag("track_batch($form) of $input: +$ours MB" . ($err =~ /ERROR:\s+(.*)/ ? " (refused: $1)" : ''));
 		cmp_ok($ours, '<=', 160, "track_batch($form) of $input stays within 160 MB");
+		like($err, $refused_for{$input}, "track_batch($form) of $input is refused whole") if $refused_for{$input};
 	}
 }
 

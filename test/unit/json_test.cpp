@@ -381,5 +381,38 @@ TEST_F(Jsonb, MalformedBytesAreRefusedNotRead) {
     }
 }
 
+// A batch's elements are read each within its own budget; an element over it becomes
+// too_large, and what was read of it before still counts against the whole document, since it
+// stays in memory: elements each just over their bound cannot add up to an unbounded batch.
+TEST_F(Jsonb, ElementBoundsCountWhatWasRead) {
+    auto encoded_batch = [&](const std::string& text) {
+        const std::string_view bytes = encode_jsonb(parse(text), arena);
+        return std::vector<unsigned char>(bytes.begin() + 4, bytes.end());
+    };
+    DecodeLimits limits;
+    limits.max_element_values = 4;
+    limits.max_values = 100;
+    const std::vector<unsigned char> mixed = encoded_batch(R"([{"a": 1}, [1, 2, 3, 4, 5], {"b": 2}])");
+    const JsonValue v = decode_jsonb(mixed.data(), mixed.size(), limits, arena);
+    ASSERT_EQ(v.count, 3u);
+    EXPECT_EQ(v.elements[0].kind, JsonKind::object);
+    EXPECT_EQ(v.elements[1].kind, JsonKind::too_large);
+    EXPECT_EQ(v.elements[2].kind, JsonKind::object);
+
+    // Ten elements of seven values each, over their bound of five after five were read: every
+    // one is refused, and the 50 values read reach the document's bound of 30.
+    limits.max_element_values = 5;
+    std::string many = "[";
+    for (int i = 0; i < 10; ++i) many += std::string(i ? ", " : "") + "[[null, null], [null, null]]";
+    many += "]";
+    const std::vector<unsigned char> bytes = encoded_batch(many);
+    limits.max_values = 30;
+    EXPECT_THROW(decode_jsonb(bytes.data(), bytes.size(), limits, arena), DomainError);
+    limits.max_values = 100;
+    const JsonValue within = decode_jsonb(bytes.data(), bytes.size(), limits, arena);
+    ASSERT_EQ(within.count, 10u);
+    for (std::uint32_t i = 0; i < within.count; ++i) EXPECT_EQ(within.elements[i].kind, JsonKind::too_large);
+}
+
 }  // namespace
 }  // namespace telemetry
