@@ -25,6 +25,11 @@ SELECT "index", status, reason FROM telemetry.track_batch(:t, $$[
   {"name": "note_saved", "properties": {"text": "fine"}, "user_id": "surrogates"}
 ]$$);
 SELECT properties, flags FROM telemetry.events WHERE user_id = 'surrogates' ORDER BY id;
+-- An element that is itself a broken string is refused for not being an event, alone.
+SELECT "index", status, sqlstate, reason FROM telemetry.track_batch(:t, $$[
+  {"name": "note_saved", "user_id": "before a broken element"}, "\ud83d", {"name": "note_saved"}
+]$$);
+SELECT flags FROM telemetry.events WHERE user_id = 'before a broken element';  -- not flagged for its neighbour
 
 -- Numbers beyond what we store: an exponent beyond 2^31 refuses its event like any other
 -- out-of-range number (22003).

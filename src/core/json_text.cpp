@@ -258,9 +258,8 @@ public:
         JsonValue v;
         v.kind = JsonKind::string;
         v.string = finish_string(s);
-        if (notes.repaired) note_repair();
         const bool has_nul = v.string.find('\0') != std::string_view::npos;
-        return scalar(v, has_nul ? "22P05" : nullptr, "a string contains the NUL character \\u0000");
+        return scalar(v, has_nul ? "22P05" : nullptr, "a string contains the NUL character \\u0000", notes.repaired);
     }
 
     bool on_number_part(json::string_view s, json::error_code&) { return collect(s); }
@@ -447,12 +446,15 @@ private:
         ++top.children;
     }
 
-    bool scalar(const JsonValue& v, const char* problem_state, const char* rule) {
+    // A scalar value. `repaired`: a string the repair pass changed, noted on its element only
+    // once begin_value() has given a top-level element its slot.
+    bool scalar(const JsonValue& v, const char* problem_state, const char* rule, bool repaired = false) {
         if (!begin_value()) return false;
         if (element_values_ > limits_.max_element_values) {
             abandon_element(false);
             return true;
         }
+        if (repaired) note_repair();
         if (problem_state) problem(problem_state, rule);
         append(v);
         return true;
@@ -474,6 +476,8 @@ private:
         return scalar(v, ok ? nullptr : "22003", "number is out of range (beyond a double, or more than 1000 digits)");
     }
 
+    // The element being read holds a repaired string. Its slot exists: a key is read inside an
+    // open container, a string value after begin_value().
     void note_repair() {
         if (problems.empty()) problems.emplace_back();
         problems.back().utf16_repaired = true;

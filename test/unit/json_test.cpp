@@ -231,6 +231,27 @@ TEST_F(TextParser, RepairsStayWithTheirElement) {
     EXPECT_EQ(parsed.root.elements[6].members[0].value.string, "x");
 }
 
+// A string element is repaired on its own slot, not on the element before it.
+TEST_F(TextParser, RepairedStringElementsKeepTheirOwnSlot) {
+    ParsedText alone = parse_json_text(R"(["\ud83d"])", 16, arena);
+    ASSERT_FALSE(failed(alone.error)) << alone.error.message;
+    ASSERT_EQ(alone.problem_count, 1u);
+    EXPECT_TRUE(alone.problems[0].utf16_repaired);
+    EXPECT_EQ(alone.root.elements[0].string, "\xef\xbf\xbd");
+
+    ParsedText mixed = parse_json_text(R"([{"a": 1}, "\udc00 x", "y"])", 16, arena);
+    ASSERT_FALSE(failed(mixed.error)) << mixed.error.message;
+    ASSERT_EQ(mixed.problem_count, 3u);
+    EXPECT_FALSE(mixed.problems[0].utf16_repaired);
+    EXPECT_TRUE(mixed.problems[1].utf16_repaired);
+    EXPECT_FALSE(mixed.problems[2].utf16_repaired);
+
+    ParsedText root = parse_json_text(R"("\ud83d")", 16, arena);
+    ASSERT_FALSE(failed(root.error)) << root.error.message;
+    ASSERT_EQ(root.problem_count, 1u);
+    EXPECT_TRUE(root.problems[0].utf16_repaired);
+}
+
 TEST_F(TextParser, DeepestNestingIsOneElementsProblem) {
     const std::string text = "[" + std::string(100000, '[') + std::string(100000, ']') + ", {\"after\": 1}]";
     ParsedText parsed = parse_json_text(text, 16, arena);
