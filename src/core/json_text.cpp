@@ -30,13 +30,15 @@ namespace {
 // Notes are by string token number (keys and string values, in text order, not counting those
 // inside a replaced container), which the builder counts the same way. Everything else is left
 // to Boost: on text that is not JSON the scan may see nonsense, but the parse refuses the text
-// anyway, and a repair never makes invalid text valid (it swaps a digit run for a digit run, an
-// escape for an escape, a balanced container for a string).
+// anyway. A repair never makes invalid text valid: it swaps a digit run for a digit run and an
+// escape for an escape, and a container goes only after valid_json_container() read all of it
+// as Boost would (Boost never sees it).
 
 constexpr std::int64_t largest_kept_exponent = 100000;  // as parse_json_number
 constexpr std::uint32_t repair_depth = max_text_depth - 1;  // deeper containers become ""
 
 struct Repairs {
+    bool invalid = false;                        // the text is not JSON (seen where Boost does not look)
     std::string_view text;                       // what to parse: the input, or its repaired copy
     const std::uint32_t* repaired = nullptr;     // string tokens with a repaired surrogate, ascending
     std::size_t repaired_count = 0;
@@ -63,6 +65,146 @@ long escaped_unit(std::string_view text, std::size_t at) noexcept {
     return unit;
 }
 
+// Whether text[i] opens a valid JSON container (RFC 8259 as Boost.JSON reads it by default: no
+// comments, no trailing commas, UTF-8 checked); `end` is then the index after it. Iterative, any
+// depth: the open containers are kept one bit each (object or array).
+bool valid_json_container(std::string_view text, std::size_t i, std::size_t& end) {
+    const std::size_t n = text.size();
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+    const auto skip_space = [&](std::size_t k) {
+        while (k < n && (text[k] == ' ' || text[k] == '\t' || text[k] == '\n' || text[k] == '\r')) ++k;
+        return k;
+    };
+    // A string from its opening quote at k; the index after it, or npos.
+    const auto string_end = [&](std::size_t k) -> std::size_t {
+        ++k;
+        while (k < n) {
+            const unsigned char c = byte(k);
+            if (c == '"') return k + 1;
+            if (c < 0x20) return std::string_view::npos;
+            if (c == '\\') {
+                if (k + 1 >= n) return std::string_view::npos;
+                const char e = text[k + 1];
+                if (e == 'u') {
+                    if (escaped_unit(text, k) < 0) return std::string_view::npos;
+                    k += 6;  // lone surrogates are what the repair pass repairs: not refused here
+                } else if (std::strchr("\"\\/bfnrt", e) != nullptr && e != '\0') {
+                    k += 2;
+                } else {
+                    return std::string_view::npos;
+                }
+                continue;
+            }
+            if (c < 0x80) {
+                ++k;
+                continue;
+            }
+            // UTF-8: the lead byte gives the length and the range of the second byte.
+            std::size_t length;
+            unsigned char low = 0x80, high = 0xBF;
+            if (c >= 0xC2 && c <= 0xDF) length = 2;
+            else if (c >= 0xE0 && c <= 0xEF) {
+                length = 3;
+                if (c == 0xE0) low = 0xA0;
+                if (c == 0xED) high = 0x9F;
+            } else if (c >= 0xF0 && c <= 0xF4) {
+                length = 4;
+                if (c == 0xF0) low = 0x90;
+                if (c == 0xF4) high = 0x8F;
+            } else {
+                return std::string_view::npos;
+            }
+            if (k + length > n || byte(k + 1) < low || byte(k + 1) > high) return std::string_view::npos;
+            for (std::size_t m = 2; m < length; ++m)
+                if (byte(k + m) < 0x80 || byte(k + m) > 0xBF) return std::string_view::npos;
+            k += length;
+        }
+        return std::string_view::npos;
+    };
+    const auto digits_end = [&](std::size_t k) {
+        while (k < n && text[k] >= '0' && text[k] <= '9') ++k;
+        return k;
+    };
+    // A number from k; the index after it, or npos.
+    const auto number_end = [&](std::size_t k) -> std::size_t {
+        if (k < n && text[k] == '-') ++k;
+        if (k >= n || text[k] < '0' || text[k] > '9') return std::string_view::npos;
+        k = text[k] == '0' ? k + 1 : digits_end(k);
+        if (k < n && text[k] == '.') {
+            const std::size_t after = digits_end(k + 1);
+            if (after == k + 1) return std::string_view::npos;
+            k = after;
+        }
+        if (k < n && (text[k] == 'e' || text[k] == 'E')) {
+            ++k;
+            if (k < n && (text[k] == '+' || text[k] == '-')) ++k;
+            const std::size_t after = digits_end(k);
+            if (after == k) return std::string_view::npos;
+            k = after;
+        }
+        return k;
+    };
+
+    std::vector<bool> in_object;  // the open containers, innermost last
+    enum class Expect { value_or_close, value, key_or_close, key, colon, comma_or_close };
+    Expect expect = Expect::value;
+    std::size_t k = i;
+    for (;;) {
+        k = skip_space(k);
+        if (k >= n) return false;
+        const char c = text[k];
+        switch (expect) {
+            case Expect::key_or_close:
+            case Expect::key:
+                if (c == '}' && expect == Expect::key_or_close) break;
+                if (c != '"') return false;
+                k = string_end(k);
+                if (k == std::string_view::npos) return false;
+                expect = Expect::colon;
+                continue;
+            case Expect::colon:
+                if (c != ':') return false;
+                ++k;
+                expect = Expect::value;
+                continue;
+            case Expect::comma_or_close:
+                if (c == ',') {
+                    ++k;
+                    expect = in_object.back() ? Expect::key : Expect::value;
+                    continue;
+                }
+                break;
+            case Expect::value_or_close:
+                if (c == ']') break;
+                [[fallthrough]];
+            case Expect::value:
+                if (c == '[' || c == '{') {
+                    in_object.push_back(c == '{');
+                    ++k;
+                    expect = c == '{' ? Expect::key_or_close : Expect::value_or_close;
+                    continue;
+                }
+                if (c == '"') k = string_end(k);
+                else if (c == 't') k = text.compare(k, 4, "true") == 0 ? k + 4 : std::string_view::npos;
+                else if (c == 'f') k = text.compare(k, 5, "false") == 0 ? k + 5 : std::string_view::npos;
+                else if (c == 'n') k = text.compare(k, 4, "null") == 0 ? k + 4 : std::string_view::npos;
+                else k = number_end(k);
+                if (k == std::string_view::npos) return false;
+                expect = Expect::comma_or_close;
+                continue;
+        }
+        // A closing bracket, which must match the innermost open container.
+        if (c != (in_object.back() ? '}' : ']')) return false;
+        in_object.pop_back();
+        ++k;
+        if (in_object.empty()) {
+            end = k;
+            return true;
+        }
+        expect = Expect::comma_or_close;
+    }
+}
+
 // One pass over the text. With out == nullptr it only counts; otherwise it writes the repaired
 // text to out and the notes to the arrays (sized by a counting pass).
 struct RepairScan {
@@ -75,6 +217,7 @@ struct RepairScan {
     std::size_t repaired_count = 0;
     std::size_t placeholder_count = 0;
     bool any = false;
+    bool invalid = false;  // a container too deep for Boost is not valid JSON: so is the text
 
     // Replaces text[at, at + length) with `with`.
     void splice(std::size_t at, std::size_t length, std::string_view with) noexcept {
@@ -139,30 +282,22 @@ struct RepairScan {
         return j;
     }
 
-    // The container opening at i, too deep for Boost: returns the index after its end.
-    std::size_t skip_container(std::size_t i) noexcept {
-        std::size_t j = i + 1;
-        std::size_t open = 1;
-        while (j < text.size() && open > 0) {
-            const char c = text[j];
-            if (c == '"') {
-                ++j;
-                while (j < text.size() && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
-                if (j < text.size()) ++j;
-                continue;
-            }
-            if (c == '[' || c == '{') ++open;
-            if (c == ']' || c == '}') --open;
-            ++j;
+    // The container opening at i, too deep for Boost: returns the index after its end, or
+    // text.size() with `invalid` set when it is not valid JSON.
+    std::size_t skip_container(std::size_t i) {
+        std::size_t end = 0;
+        if (!valid_json_container(text, i, end)) {
+            invalid = true;
+            return text.size();
         }
-        return std::min(j, text.size());
+        return end;
     }
 
-    void run() noexcept {
+    void run() {
         std::uint32_t depth = 0;
         std::uint32_t strings = 0;
         std::size_t i = 0;
-        while (i < text.size()) {
+        while (i < text.size() && !invalid) {
             const char c = text[i];
             if (c == '"') {
                 i = string_token(i, strings++);
@@ -199,7 +334,8 @@ Repairs repair(std::string_view text, Arena& arena) {
     count.run();
     Repairs result;
     result.text = text;
-    if (!count.any) return result;
+    result.invalid = count.invalid;
+    if (!count.any || count.invalid) return result;
     // Every replacement is no longer than what it replaces.
     RepairScan write{text};
     write.out = static_cast<char*>(arena.allocate(text.size() + 1, 1));
@@ -543,6 +679,7 @@ ParsedText parse_json_text(std::string_view text, const TextLimits& limits, Aren
     ParsedText out;
     out.error = capture_errors([&] {
         const Repairs repairs = repair(text, arena);
+        if (repairs.invalid) throw DomainError(sqlstate::invalid_text_representation, "text is not valid JSON");
         json::parse_options options;
         options.max_depth = max_text_depth;  // the parser recurses: never raise this
         json::basic_parser<Builder> parser(options, arena, limits, repairs);

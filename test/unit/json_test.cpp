@@ -202,6 +202,39 @@ TEST_F(TextParser, WholeTextRefusals) {
     EXPECT_EQ(parse_json_text("[\"\\ud800\", 1e99999999999, [[[[]]]]", 16, arena).error.sqlstate, "22P02");
 }
 
+// A container too deep for Boost is replaced before Boost reads the text, so the repair pass
+// itself must find what is not JSON inside it: the whole text is then refused, as Boost refuses
+// the same faults at a shallower depth.
+TEST_F(TextParser, TooDeepContainersMustStillBeJson) {
+    const auto deep = [](const std::string& inner) {
+        return "[{\"ok\": 1}, " + std::string(40, '[') + inner + std::string(40, ']') + "]";
+    };
+    const std::vector<std::string> not_json = {
+        "1 2", "1,", ",1", "{\"a\" 1}", "{\"a\": 1,}", "{1: 2}", "{\"a\"}", "}", "[}", "{]", "tru", "nul", "truex",
+        "01", "1.", ".5", "-", "1e", "1e+", "+1", "\"open", "\"bad \\x escape\"", "\"\\u12\"", "\"tab\there\"",
+        "\"\xff\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "\"\xe2\x82\"", "NaN", "[1]]",
+        "'single'", "/* c */ 1",
+    };
+    for (const std::string& inner : not_json) {
+        const ParsedText parsed = parse_json_text(deep(inner), 16, arena);
+        EXPECT_EQ(parsed.error.sqlstate, "22P02") << inner;
+        // The same fault where Boost reads it is refused the same way.
+        EXPECT_EQ(parse_json_text("[[" + inner + "]]", 16, arena).error.sqlstate, "22P02") << inner;
+    }
+    EXPECT_EQ(parse_json_text("[" + std::string(40, '[') + std::string(39, ']') + "}]", 16, arena).error.sqlstate, "22P02");
+    EXPECT_EQ(parse_json_text("[" + std::string(40, '[') + std::string(40, ']'), 16, arena).error.sqlstate, "22P02");
+
+    const std::vector<std::string> json = {
+        "", "1", "-0.5e+3", "\"s\"", "\"\\ud800 \\n \\u00e9 \xc3\xa9 \xf0\x9f\x98\x80\"", "true, false, null",
+        "{\"a\": [1, {\"b\": {}}], \"c\": \"]}\"}", " [ ] , { } ", "0, 10, 1E5, 2.0e-7",
+    };
+    for (const std::string& inner : json) {
+        const ParsedText parsed = parse_json_text(deep(inner), 16, arena);
+        EXPECT_FALSE(failed(parsed.error)) << inner << ": " << parsed.error.message;
+        EXPECT_EQ(parsed.root.count, 2u) << inner;
+    }
+}
+
 // What Boost.JSON 1.81 would refuse the whole text for is refused (or repaired) per element:
 // lone surrogates, exponents beyond 2^31, nesting beyond its recursion limit.
 TEST_F(TextParser, RepairsStayWithTheirElement) {
