@@ -60,6 +60,61 @@ SELECT properties FROM telemetry.events WHERE user_id = 'u2' ORDER BY properties
 DROP TRIGGER events_tagged ON telemetry.events;
 DROP TRIGGER events_noted ON telemetry.events;
 
+-- Indexes: the direct path runs PostgreSQL's own index code only. Anything else on a partition
+-- sends its events through INSERT, which says so at DEBUG1, once per partition and backend
+-- (naming the partition in its DETAIL). A plain btree index of the DBA's keeps the direct path.
+SELECT partition AS today FROM telemetry.partitions() WHERE day = (now() AT TIME ZONE 'UTC')::date \gset
+\set VERBOSITY terse
+CREATE INDEX events_today_user ON :today (user_id);
+SET client_min_messages = debug1;
+SELECT telemetry.track(:t::uuid, 'page_viewed', '{"index": "plain"}', 'u-index', NULL) IS NOT NULL AS tracked;
+RESET client_min_messages;
+DROP INDEX telemetry.events_today_user;
+
+-- An index whose expression calls a DBA's function that sets its own search path: it resolves
+-- its names there (a pinned search path would have hidden public.bucket_of from it).
+CREATE FUNCTION public.bucket_of(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT left($1, 4) $$;
+CREATE FUNCTION public.event_bucket(text) RETURNS text LANGUAGE sql IMMUTABLE SET search_path = public
+    AS $$ SELECT bucket_of($1) $$;
+CREATE INDEX events_today_bucket ON :today (public.event_bucket(name));
+SET client_min_messages = debug1;
+SELECT telemetry.track(:t::uuid, 'page_viewed', '{"index": "expression"}', 'u-index', NULL) IS NOT NULL AS tracked;
+RESET client_min_messages;
+SELECT count(*) AS indexed FROM telemetry.events WHERE public.event_bucket(name) = 'page' AND user_id = 'u-index';
+DROP INDEX telemetry.events_today_bucket;
+
+-- A collation the DBA created (case-insensitive, ICU).
+CREATE COLLATION public.case_insensitive (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE INDEX events_today_user_ci ON :today (user_id COLLATE public.case_insensitive);
+SET client_min_messages = debug1;
+SELECT telemetry.track(:t::uuid, 'page_viewed', '{"index": "collation"}', 'U-Index', NULL) IS NOT NULL AS tracked;
+RESET client_min_messages;
+SET enable_seqscan = off;
+SELECT count(*) AS found_through_the_index FROM ONLY :today WHERE user_id = 'u-INDEX' COLLATE public.case_insensitive;
+RESET enable_seqscan;
+DROP INDEX telemetry.events_today_user_ci;
+
+-- An operator class the DBA created, whose comparison is a SQL function.
+CREATE FUNCTION public.text_compare(text, text) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT bttextcmp($1, $2) $$;
+CREATE OPERATOR CLASS public.text_sql_ops FOR TYPE text USING btree AS
+    OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 public.text_compare(text, text);
+CREATE INDEX events_today_user_sql ON :today (user_id public.text_sql_ops);
+SET client_min_messages = debug1;
+SELECT telemetry.track(:t::uuid, 'page_viewed', '{"index": "operator class"}', 'u-index', NULL) IS NOT NULL AS tracked;
+RESET client_min_messages;
+DROP INDEX telemetry.events_today_user_sql;
+
+-- An index access method from an extension.
+CREATE EXTENSION bloom;
+CREATE INDEX events_today_bloom ON :today USING bloom (name);
+SET client_min_messages = debug1;
+SELECT telemetry.track(:t::uuid, 'page_viewed', '{"index": "bloom"}', 'u-index', NULL) IS NOT NULL AS tracked;
+RESET client_min_messages;
+DROP INDEX telemetry.events_today_bloom;
+DROP EXTENSION bloom;
+\set VERBOSITY default
+SELECT properties ->> 'index' AS index, count(*) FROM telemetry.events WHERE lower(user_id) = 'u-index' GROUP BY 1 ORDER BY 1;
+
 -- A rule on the parent.
 CREATE RULE events_logged AS ON INSERT TO telemetry.events DO ALSO INSERT INTO audit VALUES ('rule', 1);
 SELECT telemetry.track(:t::uuid, 'page_viewed', '{}', 'u3', NULL) IS NOT NULL AS tracked;

@@ -9,6 +9,7 @@ extern "C" {
 #include "access/heapam.h"
 #include "access/relation.h"
 #include "access/tableam.h"
+#include "access/transam.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "commands/sequence.h"
@@ -72,32 +73,62 @@ int partition_index(Relation parent, PartitionDesc desc, TimestampTz t) {
     return bounds->indexes[offset + 1];
 }
 
-// Whether an index runs anything beyond comparing our column values: an expression or a
-// predicate (which may call a DBA's functions), or an exclusion constraint. Read from the
-// catalog cache, without locking the index.
-bool index_runs_code(Oid index_oid) {
-    HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index_oid));
-    if (!HeapTupleIsValid(tuple)) return true;  // gone meanwhile: let the executor sort it out
-    const auto* index = reinterpret_cast<Form_pg_index>(GETSTRUCT(tuple));
-    const bool runs_code = index->indisexclusion || !heap_attisnull(tuple, Anum_pg_index_indexprs, nullptr) ||
-                           !heap_attisnull(tuple, Anum_pg_index_indpred, nullptr);
-    ReleaseSysCache(tuple);
-    return runs_code;
+// Whether an oidvector holds an object a user created (not PostgreSQL's own, made by initdb).
+bool any_user_object(Datum vector) {
+    const auto* oids = reinterpret_cast<const oidvector*>(DatumGetPointer(vector));
+    for (int i = 0; i < oids->dim1; ++i)
+        if (oids->values[i] >= FirstNormalObjectId) return true;
+    return false;
 }
 
-// Attribute numbers of our columns in a partition, or false when the direct path would not do
-// exactly what an INSERT does there. The direct path was written for one thing: a plain heap
-// table whose columns are exactly ours, with nothing to run but its indexes. Anything else goes
-// through the executor: a partition that is itself partitioned or a foreign table (it has no
-// table access method of its own to call), another access method, triggers (which also carry
-// foreign keys and deferred unique checks), CHECK constraints, NOT NULL on a column we may leave
-// NULL, generated or extra columns, and indexes with expressions, predicates or exclusion.
-bool find_direct_path_attnums(Relation rel, AttrNumber* attnums) {
-    if (rel->rd_rel->relkind != RELKIND_RELATION) return false;
-    if (rel->rd_tableam != GetHeapamTableAmRoutine()) return false;
-    if (rel->trigdesc != nullptr) return false;
+// What an index runs beyond PostgreSQL's own comparisons of our column values, or nullptr: an
+// expression or a predicate (which may call a DBA's functions), an exclusion constraint, or an
+// access method, operator class or collation that someone created (an extension's or a DBA's
+// code, which an INSERT runs in its own way). Read from the catalog caches, without locking the
+// index.
+const char* what_index_runs(Oid index_oid) {
+    HeapTuple relation = SearchSysCache1(RELOID, ObjectIdGetDatum(index_oid));
+    if (!HeapTupleIsValid(relation)) return "an index changed meanwhile";
+    const bool own_access_method = reinterpret_cast<Form_pg_class>(GETSTRUCT(relation))->relam < FirstNormalObjectId;
+    ReleaseSysCache(relation);
+    if (!own_access_method) return "an index of an access method that is not PostgreSQL's own";
+    HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index_oid));
+    if (!HeapTupleIsValid(tuple)) return "an index changed meanwhile";
+    const auto* index = reinterpret_cast<Form_pg_index>(GETSTRUCT(tuple));
+    const char* runs = nullptr;
+    bool isnull = false;
+    if (index->indisexclusion) runs = "an exclusion constraint";
+    else if (!heap_attisnull(tuple, Anum_pg_index_indexprs, nullptr)) runs = "an index on an expression";
+    else if (!heap_attisnull(tuple, Anum_pg_index_indpred, nullptr)) runs = "a partial index";
+    if (runs == nullptr) {
+        const Datum classes = SysCacheGetAttr(INDEXRELID, tuple, Anum_pg_index_indclass, &isnull);
+        if (isnull || any_user_object(classes)) runs = "an index with an operator class that is not PostgreSQL's own";
+    }
+    if (runs == nullptr) {
+        const Datum collations = SysCacheGetAttr(INDEXRELID, tuple, Anum_pg_index_indcollation, &isnull);
+        if (isnull || any_user_object(collations)) runs = "an index with a collation that is not PostgreSQL's own";
+    }
+    ReleaseSysCache(tuple);
+    return runs;
+}
+
+// Attribute numbers of our columns in a partition, and nullptr; or why the direct path would
+// not do exactly what an INSERT does there. The direct path was written for one thing: a plain
+// heap table whose columns are exactly ours, with nothing to run but PostgreSQL's own index
+// code. Anything else goes through the executor: a partition that is itself partitioned or a
+// foreign table (it has no table access method of its own to call), another access method,
+// triggers (which also carry foreign keys and deferred unique checks), CHECK constraints, NOT
+// NULL on a column we may leave NULL, generated or extra columns, and indexes with
+// expressions, predicates, exclusion, or access methods, operator classes or collations that are
+// not PostgreSQL's own.
+const char* find_direct_path_attnums(Relation rel, AttrNumber* attnums) {
+    if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE) return "it is partitioned itself";
+    if (rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE) return "it is a foreign table";
+    if (rel->rd_rel->relkind != RELKIND_RELATION) return "it is not a table";
+    if (rel->rd_tableam != GetHeapamTableAmRoutine()) return "its access method is not heap";
+    if (rel->trigdesc != nullptr) return "it has triggers (foreign keys and deferred constraints among them)";
     TupleDesc desc = RelationGetDescr(rel);
-    if (desc->constr != nullptr && desc->constr->num_check > 0) return false;
+    if (desc->constr != nullptr && desc->constr->num_check > 0) return "it has CHECK constraints";
     int live = 0;
     for (int i = 0; i < desc->natts; ++i) {
         Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -106,18 +137,22 @@ bool find_direct_path_attnums(Relation rel, AttrNumber* attnums) {
         int which = -1;
         for (int c = 0; c < column_count; ++c)
             if (std::strcmp(NameStr(att->attname), column_names[c]) == 0) which = c;
-        if (which < 0 || att->attgenerated) return false;
-        if (att->attnotnull && (which == c_user_id || which == c_session_id)) return false;
+        if (which < 0) return "it has a column of its own";
+        if (att->attgenerated) return "it has a generated column";
+        if (att->attnotnull && (which == c_user_id || which == c_session_id))
+            return "user_id or session_id is NOT NULL there";
         attnums[which] = att->attnum;
     }
-    if (live != column_count) return false;
+    if (live != column_count) return "it lacks one of the columns";
     List* indexes = RelationGetIndexList(rel);
-    bool plain_indexes = true;
+    const char* runs = nullptr;
     ListCell* cell;
-    foreach (cell, indexes)
-        if (index_runs_code(lfirst_oid(cell))) plain_indexes = false;
+    foreach (cell, indexes) {
+        runs = what_index_runs(lfirst_oid(cell));
+        if (runs != nullptr) break;
+    }
     list_free(indexes);
-    return plain_indexes;
+    return runs;
 }
 
 // Whether an INSERT into the parent would run something for the statement as a whole that the
@@ -169,7 +204,12 @@ const PartitionLayout& partition_layout(Relation rel) {
     PartitionLayout& slot = layouts[next_layout_slot];
     next_layout_slot = (next_layout_slot + 1) % layout_slots;
     slot.relid = InvalidOid;
-    slot.direct = find_direct_path_attnums(rel, slot.attnums);
+    const char* refusal = find_direct_path_attnums(rel, slot.attnums);
+    // Once per partition and backend, for a DBA who wonders what a change did to track()'s speed.
+    if (refusal != nullptr)
+        ereport(DEBUG1, (errmsg_internal("telemetry: events go through INSERT into a partition: %s", refusal),
+                         errdetail_internal("The partition is %s.", RelationGetRelationName(rel))));
+    slot.direct = refusal == nullptr;
     slot.relid = relid;
     return slot;
 }
