@@ -54,6 +54,11 @@ telemetry--$(EXTVERSION).sql: $(SQL_PARTS) telemetry.control
 # Each test layer on its own, so scripts/test.sh can run them all and report every failure.
 # (installcheck, from PGXS, runs the three in a row and stops at the first that fails.)
 .PHONY: installcheck-regress installcheck-isolation installcheck-tap
+# The servers the tests start fill freed C heap memory with a pattern (glibc's MALLOC_PERTURB_;
+# its per-thread cache off, which would skip it), so a use of C++ memory after it was freed reads
+# garbage and fails its test, instead of reading the old values and passing by luck.
+installcheck-regress installcheck-isolation installcheck-tap: export MALLOC_PERTURB_ = 85
+installcheck-regress installcheck-isolation installcheck-tap: export GLIBC_TUNABLES = glibc.malloc.tcache_count=0
 installcheck-regress:
 	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
 installcheck-isolation:

@@ -82,3 +82,25 @@ SELECT telemetry.track('restored_quietly') IS NOT NULL AS seen_after_invalidate;
 ALTER TABLE telemetry.event_types ENABLE ALWAYS TRIGGER event_types_changed, ENABLE ALWAYS TRIGGER event_types_checked,
     ENABLE ALWAYS TRIGGER event_types_within_budget;
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'telemetry.event_types'::regclass AND NOT tgisinternal ORDER BY tgname;
+
+-- A DBA's trigger that changes the catalog and tracks again while track() is writing: the
+-- outer call still reads the version it decided with (freed only when the transaction ends),
+-- so its deprecation warning names its own type.
+SELECT telemetry.define_event('legacy_signup', status => 'deprecated');
+SELECT telemetry.define_event('signup_audited');
+CREATE FUNCTION public.audit_signup() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+BEGIN
+    IF NEW.name = 'legacy_signup' THEN
+        FOR i IN 1..20 LOOP
+            PERFORM telemetry.define_event('defined_meanwhile_' || i);
+            PERFORM telemetry.track(NEW.tenant_id, 'signup_audited', '{}', NEW.user_id, NULL);
+        END LOOP;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER events_signup_audited AFTER INSERT ON telemetry.events FOR EACH ROW EXECUTE FUNCTION public.audit_signup();
+SELECT telemetry.track(:t::uuid, 'legacy_signup', '{}', 'rebuilt-under-me', NULL) IS NOT NULL AS tracked;
+SELECT telemetry.track(:t::uuid, 'legacy_signup', '{}', 'rebuilt-under-me', NULL) IS NOT NULL AS tracked_again;
+SELECT name, count(*) FROM telemetry.events WHERE user_id = 'rebuilt-under-me' GROUP BY name ORDER BY name;
+DROP TRIGGER events_signup_audited ON telemetry.events;

@@ -78,7 +78,7 @@ struct IngestDecision {
     std::string_view reason;                 // why; empty for a plain accept
     const char* hint = "";                   // what to do about it, when there is something to say
     // For accepted and quarantined events:
-    const EventTypeSpec* type = nullptr;     // valid while the catalog is pinned (one statement)
+    const EventTypeSpec* type = nullptr;     // valid as long as the catalog decided from
     const JsonValue* properties = nullptr;   // what to store, maybe rewritten
     bool properties_rewritten = false;       // false: store the properties exactly as given
     std::int64_t occurred_at_us = 0;

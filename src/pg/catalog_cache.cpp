@@ -30,6 +30,11 @@ struct RawEventType {
 };
 
 Catalog* cached_catalog = nullptr;  // C++ heap; replaced whole when the table changes
+// Versions replaced during this transaction. A call's decisions point into the version it used
+// (IngestDecision::type), and a call may outlive it: a DBA's trigger that fires while the call
+// writes can change the catalog and track() again, which rebuilds. So a replaced version is
+// freed when the transaction ends, when no call can be using it.
+std::vector<Catalog*>* retired_catalogs = nullptr;
 TableWatch event_types_watch("event_types");
 // The statement the cached version is pinned to: its start, within one transaction (a CALL
 // that commits runs one statement over many transactions, each of which takes in changes).
@@ -52,8 +57,24 @@ void on_subtransaction_event(SubXactEvent event, SubTransactionId subid, SubTran
 void on_transaction_event(XactEvent event, void*) {
     if (event == XACT_EVENT_ABORT && own_change_subtransaction != InvalidSubTransactionId) own_change_pending = true;
     if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT || event == XACT_EVENT_PREPARE ||
-        event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PARALLEL_COMMIT)
+        event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PARALLEL_COMMIT) {
         own_change_subtransaction = InvalidSubTransactionId;
+        if (retired_catalogs != nullptr) {
+            for (Catalog* retired : *retired_catalogs) delete retired;
+            retired_catalogs->clear();
+        }
+    }
+}
+
+// Keeps a replaced version until the transaction ends (see retired_catalogs). Out of memory for
+// the list, it is kept for good rather than freed under a caller.
+void retire(Catalog* replaced) noexcept {
+    if (replaced == nullptr) return;
+    try {
+        if (retired_catalogs == nullptr) retired_catalogs = new std::vector<Catalog*>();
+        retired_catalogs->push_back(replaced);
+    } catch (...) {
+    }
 }
 
 const char* text_column(HeapTuple tuple, TupleDesc desc, int column) {
@@ -141,7 +162,7 @@ const Catalog& current_catalog() {
         PendingError pending;
         Catalog* fresh = build_catalog(rows, n, pending);
         if (!fresh) pending.raise();
-        delete cached_catalog;
+        retire(cached_catalog);
         cached_catalog = fresh;
         own_change_pending = false;
         if (deprecation_noticed) deprecation_noticed->clear();

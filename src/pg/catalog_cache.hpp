@@ -21,9 +21,10 @@
 
 namespace telemetry::pg {
 
-// The current catalog. Call it with no C++ object alive (it may run SPI). The reference stays
-// valid until the next call into PostgreSQL that can process invalidations (opening or locking
-// a relation, SPI): finish every use of it before the insert.
+// The current catalog. Call it with no C++ object alive (it may run SPI). The reference, and
+// every pointer into it, stays valid until the transaction ends: a version replaced meanwhile
+// (a DBA's trigger changed the catalog and tracked again while this call was writing) is freed
+// only then.
 const Catalog& current_catalog();
 
 // True the first time this backend is told about a deprecated event type since the catalog was
