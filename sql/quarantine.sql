@@ -54,3 +54,27 @@ SELECT count(*) AS events_after_second_replay FROM telemetry.events;
 -- Replaying some rows only, and errors.
 SELECT count(*) FROM telemetry.replay_quarantine(:t::uuid, ARRAY[999999]::bigint[]);
 SELECT * FROM telemetry.replay_quarantine(NULL);
+
+-- What a replay trusts as already hashed: only the values x-pii rewrote before the event was
+-- kept, which the row lists (pii_rewritten_paths, JSON Pointers). A value a client sent shaped
+-- like a hash, at a property tagged only later, is hashed by the replay; a hash made before is
+-- not hashed twice.
+SELECT count(*) FROM telemetry.load_catalog($${"events": [
+  {"name": "ticket_opened", "on_violation": "quarantine", "schema": {"properties": {
+     "email": {"type": "string", "x-pii": "hash"}, "alias": {"type": "string"}, "priority": {"type": "integer"}}}}
+]}$$);
+SELECT status FROM telemetry.track_batch(:t::uuid, $$[{"name": "ticket_opened", "user_id": "forger",
+  "properties": {"email": "a@example.com", "alias": "h1:AAAAAAAAAAAAAAAAAAAAAA", "priority": "high"}}]$$);
+SELECT pii_rewritten_paths, properties ->> 'alias' AS alias_as_sent, properties ->> 'email' LIKE 'h1:%' AS email_hashed
+FROM telemetry.quarantine WHERE user_id = 'forger';
+SELECT properties ->> 'email' AS email_hash FROM telemetry.quarantine WHERE user_id = 'forger' \gset
+SELECT * FROM telemetry.load_catalog($${"events": [
+  {"name": "ticket_opened", "version": "2-0-0", "on_violation": "quarantine", "schema": {"properties": {
+     "email": {"type": "string", "x-pii": "hash"}, "alias": {"type": "string", "x-pii": "hash"},
+     "priority": {"type": ["integer", "string"]}}}}
+]}$$);
+SELECT status FROM telemetry.replay_quarantine(:t::uuid, ARRAY(SELECT id FROM telemetry.quarantine WHERE user_id = 'forger'));
+SELECT properties ->> 'email' = :'email_hash' AS email_hashed_once,
+       properties ->> 'alias' = 'h1:AAAAAAAAAAAAAAAAAAAAAA' AS alias_kept_as_sent,
+       properties ->> 'alias' LIKE 'h1:%' AS alias_hashed
+FROM telemetry.events WHERE user_id = 'forger';

@@ -187,13 +187,19 @@ struct Decider {
 
         // 8. x-pii rewriting, and the members omitted above.
         const PiiHashKey key{settings.pii_master_key, settings.tenant_id};
-        const Rewritten rewritten = rewrite_properties(schema, properties, omit, key, arena, in.pii_already_applied);
+        const Rewritten rewritten = rewrite_properties(schema, properties, omit, key, arena, in.pii_rewritten_before);
         const JsonValue* stored = rewritten.value;
         out.properties_rewritten = stored != &properties;
         if (rewritten.pii_applied) out.flags |= event_flag::pii_rewritten;
         if (rewritten.omitted) out.flags |= event_flag::properties_omitted;
         if (in.text_repaired) out.flags |= event_flag::text_repaired;
         out.properties = stored;
+        if (!rewritten.pii_rewritten_paths.empty()) {  // for a quarantine row (see IngestDecision)
+            const std::size_t n = rewritten.pii_rewritten_paths.size();
+            auto* paths = arena.allocate_array<std::string_view>(n);
+            for (std::size_t i = 0; i < n; ++i) new (&paths[i]) std::string_view(arena.copy(rewritten.pii_rewritten_paths[i]));
+            out.pii_rewritten_paths = PathList{paths, n};
+        }
 
         // 9. Size, of what would be stored.
         const std::size_t size = canonical_size(*stored);

@@ -22,6 +22,7 @@
 #include "core/arena.hpp"
 #include "core/catalog.hpp"
 #include "core/json.hpp"
+#include "core/json_path.hpp"
 #include "core/json_text.hpp"
 #include "core/uuid.hpp"
 
@@ -52,10 +53,11 @@ struct IncomingEvent {
     std::optional<std::int64_t> sent_at_us;
     bool opted_out = false;                  // the caller looked the user up in the opt-out list
     bool text_repaired = false;              // the reader replaced a lone surrogate (flag 16)
-    // The properties were rewritten by x-pii before (a quarantined event being replayed): a
-    // value already shaped like a hash is not hashed again. Never for what a client sends, who
-    // could otherwise store short plaintext, or another user's hash, as a hash.
-    bool pii_already_applied = false;
+    // Where x-pii rewrote the properties before, as JSON Pointers (a quarantined event being
+    // replayed: its row keeps them): a value there already hashed or redacted is not rewritten
+    // again. Empty for what a client sends, who could otherwise store short plaintext, or another
+    // user's hash, as a hash.
+    PathList pii_rewritten_before;
     // Where the properties sit in the caller's document, for the paths in reasons: "$" when
     // they are track()'s argument, "$.properties" inside a batch element.
     std::string_view properties_path = "$";
@@ -89,6 +91,9 @@ struct IngestDecision {
     std::string_view violation_path;
     std::string_view violation_rule;
     std::string_view quarantine_reason;
+    // Quarantined: the JSON Pointers of the values x-pii hashed or redacted, kept with the row so
+    // that its replay trusts those and only those (IncomingEvent::pii_rewritten_before).
+    PathList pii_rewritten_paths;
 };
 
 IngestDecision decide(const Catalog& catalog, const IngestSettings& settings, const IncomingEvent& event,

@@ -76,6 +76,22 @@ JsonPath PathStep::path() const {
     return JsonPath();
 }
 
+std::string PathStep::pointer() const {
+    if (kind_ == Kind::root) return std::string();
+    std::string out = parent_->pointer();
+    out += '/';
+    if (kind_ == Kind::index) {
+        out += std::to_string(index_);
+        return out;
+    }
+    for (char c : key_) {
+        if (c == '~') out += "~0";
+        else if (c == '/') out += "~1";
+        else out += c;
+    }
+    return out;
+}
+
 }  // namespace telemetry
 
 #include "core/no_postgres.hpp"

@@ -37,6 +37,9 @@ public:
     PathStep index(std::size_t i) const noexcept { return PathStep(this, {}, i, Kind::index); }
     JsonPath path() const;
     std::string str() const { return path().str(); }
+    // The exact location as a JSON Pointer (RFC 6901: "/items/2/email", "~0" for "~" and "~1"
+    // for "/" in keys), where str() is for display and may shorten keys.
+    std::string pointer() const;
 
 private:
     enum class Kind : unsigned char { root, key, index };
@@ -47,6 +50,17 @@ private:
     std::string_view key_;
     std::size_t index_ = 0;
     Kind kind_ = Kind::root;
+};
+
+// A list of paths (or any strings) held elsewhere, such as JSON Pointers read from a row.
+struct PathList {
+    const std::string_view* items = nullptr;
+    std::size_t count = 0;
+    bool contains(std::string_view path) const noexcept {
+        for (std::size_t i = 0; i < count; ++i)
+            if (items[i] == path) return true;
+        return false;
+    }
 };
 
 }  // namespace telemetry

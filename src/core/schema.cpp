@@ -413,9 +413,10 @@ struct Rewriter {
     const std::vector<std::string>& omit;
     const PiiHashKey& key;
     Arena& arena;
-    bool already_applied;
+    const PathList& rewritten_before;
     bool pii_applied = false;
     bool omitted_any = false;
+    std::vector<std::string> pii_paths;
 
     bool omitted(const std::string& path) const {
         return std::find(omit.begin(), omit.end(), path) != omit.end();
@@ -424,9 +425,12 @@ struct Rewriter {
     // Returns the rewritten value; `changed` tells whether anything differs.
     JsonValue value(const SchemaNode* s, const JsonValue& v, const PathStep& at, bool& changed) {
         if (s != nullptr && (s->pii == PiiAction::hash || s->pii == PiiAction::redact)) {
-            if (already_applied && v.kind == JsonKind::string &&
-                (s->pii == PiiAction::hash ? is_pii_hash(v.string) : v.string == pii_redacted))
-                return v;  // done before this event was quarantined: never hash twice
+            std::string pointer = at.pointer();
+            const bool done_before = rewritten_before.count > 0 && v.kind == JsonKind::string &&
+                                     (s->pii == PiiAction::hash ? is_pii_hash(v.string) : v.string == pii_redacted) &&
+                                     rewritten_before.contains(pointer);
+            pii_paths.push_back(std::move(pointer));
+            if (done_before) return v;  // rewritten here before this event was quarantined: never twice
             JsonValue out;
             out.kind = JsonKind::string;
             out.string = s->pii == PiiAction::hash ? arena.copy(pii_hash(key, v)) : pii_redacted;
@@ -479,15 +483,15 @@ struct Rewriter {
 
 Rewritten rewrite_properties(const CompiledSchema& schema, const JsonValue& properties,
                              const std::vector<std::string>& omit, const PiiHashKey& key, Arena& arena,
-                             bool already_applied) {
+                             const PathList& rewritten_before) {
     if (!schema.needs_rewrite() && omit.empty()) return {&properties};
-    Rewriter rewriter{omit, key, arena, already_applied};
+    Rewriter rewriter{omit, key, arena, rewritten_before};
     bool changed = false;
     JsonValue rewritten = rewriter.value(&schema.root(), properties, PathStep(), changed);
-    if (!changed) return {&properties};
+    if (!changed) return {&properties, false, false, std::move(rewriter.pii_paths)};
     auto* out = arena.allocate_array<JsonValue>(1);
     new (out) JsonValue(rewritten);
-    return {out, rewriter.pii_applied, rewriter.omitted_any};
+    return {out, rewriter.pii_applied, rewriter.omitted_any, std::move(rewriter.pii_paths)};
 }
 
 }  // namespace telemetry

@@ -23,6 +23,7 @@
 #include "core/arena.hpp"
 #include "core/error.hpp"
 #include "core/json.hpp"
+#include "core/json_path.hpp"
 
 namespace re2 {
 class RE2;
@@ -130,17 +131,21 @@ struct PiiHashKey {
 // Applies what changes stored properties: x-pii hash/redact/drop, and removes the members named
 // by `omit` (paths from Violations) and, with additionalProperties "omit", undeclared members.
 // `value` is the same pointer when nothing changed. Values tagged x-pii "reject" must have been
-// refused before this is called. `already_applied`: the properties went through this before
-// (a quarantined event being replayed), so a value already hashed or redacted is left as it is;
-// otherwise every tagged value is hashed, whatever it looks like.
+// refused before this is called. `rewritten_before`: the JSON Pointers of the values this
+// rewrote before (a quarantined event being replayed, which keeps them with the row): a value
+// there already hashed or redacted is left as it is. Everywhere else every tagged value is
+// rewritten, whatever it looks like, so a client cannot pass short plaintext, or another user's
+// hash, for a hash, nor can a value stored before its property was tagged.
 struct Rewritten {
     const JsonValue* value;
     bool pii_applied = false;   // some value was hashed, redacted or dropped
     bool omitted = false;       // some member was removed for a violation or as undeclared
+    // The JSON Pointers of the values now hashed or redacted, those left as they were included.
+    std::vector<std::string> pii_rewritten_paths;
 };
 Rewritten rewrite_properties(const CompiledSchema& schema, const JsonValue& properties,
                              const std::vector<std::string>& omit, const PiiHashKey& key, Arena& arena,
-                             bool already_applied = false);
+                             const PathList& rewritten_before = {});
 
 // The stored form of a hashed value, and whether a string has its shape (so that a replayed
 // event is not hashed twice).

@@ -134,13 +134,14 @@ void write_quarantined(const PipelineCall& call, const PipelineItem& item) {
     use_safe_search_path();
     SPI_connect();
     if (quarantine_plan == nullptr) {
-        Oid types[16] = {UUIDOID,   UUIDOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-                         TEXTOID,   FLOAT4OID, INT2OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+        Oid types[17] = {UUIDOID,   UUIDOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+                         TEXTOID,   FLOAT4OID, INT2OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID};
         SPIPlanPtr plan = SPI_prepare(
             "INSERT INTO telemetry.quarantine (tenant_id, event_id, name, properties, user_id, session_id, occurred_at, "
-            "received_at, source, sample_weight, flags, schema_version, sqlstate, reason, json_path, rule) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-            16, types);
+            "received_at, source, sample_weight, flags, schema_version, sqlstate, reason, json_path, rule, "
+            "pii_rewritten_paths) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+            17, types);
         if (plan == nullptr) elog(ERROR, "telemetry: preparing the quarantine insert failed");
         SPI_keepplan(plan);
         quarantine_plan = plan;
@@ -149,7 +150,10 @@ void write_quarantined(const PipelineCall& call, const PipelineItem& item) {
     pg_uuid_t event_id;
     std::memcpy(event_id.data, item.in.event_id->data(), 16);
     const IngestDecision& d = item.decision;
-    Datum values[16] = {UUIDPGetDatum(&tenant),
+    const PathList& pii = d.pii_rewritten_paths;
+    Datum* pii_paths = static_cast<Datum*>(palloc(sizeof(Datum) * (pii.count > 0 ? pii.count : 1)));
+    for (std::size_t i = 0; i < pii.count; ++i) pii_paths[i] = PointerGetDatum(as_text(pii.items[i]));
+    Datum values[17] = {UUIDPGetDatum(&tenant),
                         UUIDPGetDatum(&event_id),
                         PointerGetDatum(as_text(*item.in.name)),
                         JsonbPGetDatum(stored_properties(item)),
@@ -164,8 +168,9 @@ void write_quarantined(const PipelineCall& call, const PipelineItem& item) {
                         CStringGetTextDatum(d.sqlstate),
                         PointerGetDatum(as_text(d.quarantine_reason)),
                         PointerGetDatum(as_text(d.violation_path)),
-                        PointerGetDatum(as_text(d.violation_rule))};
-    char nulls[16];
+                        PointerGetDatum(as_text(d.violation_rule)),
+                        PointerGetDatum(construct_array(pii_paths, static_cast<int>(pii.count), TEXTOID, -1, false, TYPALIGN_INT))};
+    char nulls[17];
     std::memset(nulls, ' ', sizeof nulls);
     if (!item.in.user_id) nulls[4] = 'n';
     if (!item.in.session_id) nulls[5] = 'n';

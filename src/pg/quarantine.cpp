@@ -33,6 +33,7 @@ struct QuarantinedRow {
     TimestampTz occurred_at;
     TimestampTz received_at;
     char* source;
+    PathList pii_rewritten_paths;  // where x-pii rewrote the properties before they were kept
 };
 
 int load_rows(const pg_uuid_t& tenant, Datum ids, bool ids_null, QuarantinedRow** out) {
@@ -44,7 +45,7 @@ int load_rows(const pg_uuid_t& tenant, Datum ids, bool ids_null, QuarantinedRow*
     char nulls[2] = {' ', ids_null ? 'n' : ' '};
     char sql[512];
     snprintf(sql, sizeof sql,
-             "SELECT id, event_id, name, properties, user_id, session_id, occurred_at, received_at, source "
+             "SELECT id, event_id, name, properties, user_id, session_id, occurred_at, received_at, source, pii_rewritten_paths "
              "FROM telemetry.quarantine WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
              "AND ($2 IS NULL OR id OPERATOR(pg_catalog.=) ANY ($2)) ORDER BY id LIMIT %d FOR UPDATE",
              max_replay_rows);
@@ -67,6 +68,19 @@ int load_rows(const pg_uuid_t& tenant, Datum ids, bool ids_null, QuarantinedRow*
         rows[i].occurred_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 7, &isnull));
         rows[i].received_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 8, &isnull));
         rows[i].source = TextDatumGetCString(SPI_getbinval(tuple, desc, 9, &isnull));
+        ArrayType* paths = DatumGetArrayTypePCopy(SPI_getbinval(tuple, desc, 10, &isnull));
+        Datum* elements;
+        bool* element_nulls;
+        int count;
+        deconstruct_array(paths, TEXTOID, -1, false, TYPALIGN_INT, &elements, &element_nulls, &count);
+        auto* views = static_cast<std::string_view*>(palloc(sizeof(std::string_view) * (count > 0 ? count : 1)));
+        int kept = 0;
+        for (int k = 0; k < count; ++k) {
+            if (element_nulls[k]) continue;
+            const text* path = DatumGetTextPP(elements[k]);
+            views[kept++] = std::string_view(VARDATA_ANY(path), VARSIZE_ANY_EXHDR(path));
+        }
+        rows[i].pii_rewritten_paths = PathList{views, static_cast<std::size_t>(kept)};
     }
     MemoryContextSwitchTo(spi);
     SPI_finish();
@@ -179,7 +193,7 @@ TELEMETRY_FUNCTION(telemetry_replay_quarantine) {
         item.original_properties = rows[i].properties;
         item.received_at = rows[i].received_at;
         item.source = rows[i].source;
-        item.in.pii_already_applied = true;  // quarantine keeps properties after x-pii rewriting
+        item.in.pii_rewritten_before = rows[i].pii_rewritten_paths;  // as x-pii left them
         item.in.properties = decode_properties(rows[i].properties, arena, pending);
         if (pending.set) pending.raise();
     }

@@ -20,6 +20,7 @@ CREATE TABLE telemetry.quarantine (
     reason          text        NOT NULL,
     json_path       text        NOT NULL,
     rule            text        NOT NULL,
+    pii_rewritten_paths text[]  NOT NULL DEFAULT '{}',  -- JSON Pointers: what x-pii hashed or redacted
     replay_attempts integer     NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant_id, id)
 );
@@ -35,6 +36,7 @@ CREATE POLICY tenant_admins_read ON telemetry.quarantine FOR SELECT
     USING (tenant_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT a.tenant_id FROM telemetry.tenant_admins a)));
 
 COMMENT ON TABLE telemetry.quarantine IS 'Events kept aside by on_violation "quarantine"; telemetry.replay_quarantine() ingests them once the catalog accepts them.';
+COMMENT ON COLUMN telemetry.quarantine.pii_rewritten_paths IS 'Where x-pii hashed or redacted the properties before they were kept here, as JSON Pointers (RFC 6901, e.g. /email): a replay leaves the values there as they are and rewrites every other value its catalog tags, whatever it looks like.';
 
 -- Re-validates quarantined events of a tenant against the current catalog: those now accepted
 -- move to telemetry.events (once), the others stay with their new reason. ids: some rows, or

@@ -29,6 +29,7 @@ struct SchemaTest : ::testing::Test {
         }
         return "compiled";
     }
+    std::vector<std::string> last_pii_paths;  // of the last rewrite()
     // "path keyword: message; ..." for every violation.
     std::string check(const std::string& schema, const std::string& properties) {
         const auto compiled = compile(schema);
@@ -40,11 +41,14 @@ struct SchemaTest : ::testing::Test {
         return out.empty() ? "valid" : out;
     }
     std::string rewrite(const std::string& schema, const std::string& properties, std::vector<std::string> omit = {},
-                        bool already_applied = false) {
+                        std::vector<std::string_view> rewritten_before = {}) {
         const auto compiled = compile(schema);
         const JsonValue input = doc(properties);
         const PiiHashKey key{"test master key", "0123456789abcdef"};
-        const JsonValue* out = rewrite_properties(*compiled, input, omit, key, arena, already_applied).value;
+        const PathList before{rewritten_before.data(), rewritten_before.size()};
+        const Rewritten rewritten = rewrite_properties(*compiled, input, omit, key, arena, before);
+        last_pii_paths = rewritten.pii_rewritten_paths;
+        const JsonValue* out = rewritten.value;
         std::string text;
         append_canonical(*out, text);
         return (out == &input ? "same " : "changed ") + text;
@@ -227,10 +231,23 @@ TEST_F(SchemaTest, HashingIsKeyedPerTenantAndIdempotent) {
     one_string.kind = JsonKind::string;
     one_string.string = "1";
     EXPECT_NE(pii_hash(tenant_a, number), pii_hash(tenant_a, one_string));
-    // Properties rewritten before (a quarantined event replayed): a hash is not hashed twice.
-    const std::string s = R"({"properties": {"uid": {"x-pii": "hash"}}})";
-    EXPECT_EQ(rewrite(s, "{\"uid\": \"" + h + "\"}", {}, true), "same {\"uid\":\"" + h + "\"}");
-    EXPECT_EQ(rewrite(s, R"({"uid": "[redacted]"})", {}, true).substr(0, 7), "changed");
+    // Properties rewritten before (a quarantined event replayed): a hash is not hashed twice
+    // where it was made, and the paths of what was rewritten are given back for the row.
+    const std::string s = R"({"properties": {"uid": {"x-pii": "hash"}, "note": {"x-pii": "redact"},
+        "people": {"items": {"properties": {"mail": {"x-pii": "hash"}}}}, "a/b~c": {"x-pii": "hash"}}})";
+    EXPECT_EQ(rewrite(s, "{\"uid\": \"" + h + "\"}", {}, {"/uid"}), "same {\"uid\":\"" + h + "\"}");
+    EXPECT_EQ(last_pii_paths, std::vector<std::string>{"/uid"});
+    EXPECT_EQ(rewrite(s, R"({"uid": "[redacted]"})", {}, {"/uid"}).substr(0, 7), "changed");
+    EXPECT_EQ(rewrite(s, R"({"note": "[redacted]"})", {}, {"/note"}), R"(same {"note":"[redacted]"})");
+    // A value shaped like a hash where nothing was hashed (stored before its property was tagged,
+    // or sent by the client there) is hashed now.
+    EXPECT_EQ(rewrite(s, "{\"uid\": \"" + h + "\", \"note\": \"[redacted]\"}", {}, {"/note"}).find(h), std::string::npos);
+    const std::string nested = rewrite(s, "{\"people\": [{\"mail\": \"" + h + "\"}, {\"mail\": \"" + h + "\"}], \"a/b~c\": \"" + h + "\"}",
+                                       {}, {"/people/1/mail", "/a~1b~0c"});
+    EXPECT_EQ(last_pii_paths, (std::vector<std::string>{"/people/0/mail", "/people/1/mail", "/a~1b~0c"}));
+    EXPECT_EQ(nested.find("[{\"mail\":\"" + h + "\"}"), std::string::npos) << nested;  // the first was not trusted
+    EXPECT_NE(nested.find("{\"mail\":\"" + h + "\"}]"), std::string::npos) << nested;  // the second was
+    EXPECT_NE(nested.find("\"a/b~c\":\"" + h + "\""), std::string::npos) << nested;
     // From a client, a value shaped like a hash is hashed like any other: short plaintext, or
     // another user's hash, cannot pass for one.
     const std::string forged = rewrite(s, "{\"uid\": \"" + h + "\"}");
