@@ -26,6 +26,12 @@ void end_search_path_scope() noexcept;
 // this scope has already set it. Outside any scope (SECURITY INVOKER functions, which get the
 // caller's rights and the SQL-level SET search_path of their definition) it does nothing. May
 // raise (out of memory): call with no C++ object alive.
+//
+// Invariant: call it only from the glue code of the entry point that opened the scope, at the
+// GUC nesting level the entry point runs at, never from code PostgreSQL calls back while a
+// deeper level is open (a function's own SET clause). The level it opens must be the innermost
+// one until end_search_path_scope() closes it; closed by anything else first, the close would
+// leave PostgreSQL's GUC nesting counter off.
 void use_safe_search_path();
 
 // Registers the transaction callbacks that close scopes skipped by errors. From _PG_init.
