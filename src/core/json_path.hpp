@@ -52,15 +52,10 @@ private:
     Kind kind_ = Kind::root;
 };
 
-// A list of paths (or any strings) held elsewhere, such as JSON Pointers read from a row.
+// A list of paths held elsewhere, such as JSON Pointers read from a row.
 struct PathList {
     const std::string_view* items = nullptr;
     std::size_t count = 0;
-    bool contains(std::string_view path) const noexcept {
-        for (std::size_t i = 0; i < count; ++i)
-            if (items[i] == path) return true;
-        return false;
-    }
 };
 
 }  // namespace telemetry

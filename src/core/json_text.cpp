@@ -32,7 +32,8 @@ namespace {
 // to Boost: on text that is not JSON the scan may see nonsense, but the parse refuses the text
 // anyway. A repair never makes invalid text valid: it swaps a digit run for a digit run and an
 // escape for an escape, and a container goes only after valid_json_container() read all of it
-// as Boost would (Boost never sees it).
+// as Boost would (Boost never sees it); the one place a string may stand but a container may
+// not, an object's key, the builder refuses a placeholder.
 
 constexpr std::int64_t largest_kept_exponent = 100000;  // as parse_json_number
 constexpr std::uint32_t repair_depth = max_text_depth - 1;  // deeper containers become ""
@@ -373,6 +374,10 @@ public:
     bool on_key_part(json::string_view s, std::size_t, json::error_code&) { return collect(s); }
     bool on_key(json::string_view s, std::size_t, json::error_code&) {
         const StringNotes notes = next_string();
+        if (notes.placeholder) {  // a container where a key belongs: the text was not JSON
+            not_json = true;
+            return false;
+        }
         if (skip_depth_ > 0) return true;
         const std::string_view key = finish_string(s);
         frames_.back().key = key;
@@ -420,6 +425,7 @@ public:
     JsonValue root;
     std::vector<ElementProblem> problems;  // one per top-level array element, or one for the root
     TextLimit exceeded = TextLimit::none;
+    bool not_json = false;  // what the repair pass replaced stood where JSON allows no value
 
 private:
     struct Frame {
@@ -686,6 +692,7 @@ ParsedText parse_json_text(std::string_view text, const TextLimits& limits, Aren
         json::error_code ec;
         const std::size_t used = parser.write_some(false, repairs.text.data(), repairs.text.size(), ec);
         Builder& builder = parser.handler();
+        if (builder.not_json) throw DomainError(sqlstate::invalid_text_representation, "text is not valid JSON");
         out.exceeded = builder.exceeded;
         if (builder.exceeded == TextLimit::elements)
             throw DomainError(sqlstate::program_limit_exceeded,

@@ -413,7 +413,7 @@ struct Rewriter {
     const std::vector<std::string>& omit;
     const PiiHashKey& key;
     Arena& arena;
-    const PathList& rewritten_before;
+    std::vector<std::string_view> rewritten_before;  // sorted, for binary search: a row may list thousands
     bool pii_applied = false;
     bool omitted_any = false;
     std::vector<std::string> pii_paths;
@@ -426,9 +426,10 @@ struct Rewriter {
     JsonValue value(const SchemaNode* s, const JsonValue& v, const PathStep& at, bool& changed) {
         if (s != nullptr && (s->pii == PiiAction::hash || s->pii == PiiAction::redact)) {
             std::string pointer = at.pointer();
-            const bool done_before = rewritten_before.count > 0 && v.kind == JsonKind::string &&
+            const bool done_before = !rewritten_before.empty() && v.kind == JsonKind::string &&
                                      (s->pii == PiiAction::hash ? is_pii_hash(v.string) : v.string == pii_redacted) &&
-                                     rewritten_before.contains(pointer);
+                                     std::binary_search(rewritten_before.begin(), rewritten_before.end(),
+                                                        std::string_view(pointer));
             pii_paths.push_back(std::move(pointer));
             if (done_before) return v;  // rewritten here before this event was quarantined: never twice
             JsonValue out;
@@ -485,7 +486,8 @@ Rewritten rewrite_properties(const CompiledSchema& schema, const JsonValue& prop
                              const std::vector<std::string>& omit, const PiiHashKey& key, Arena& arena,
                              const PathList& rewritten_before) {
     if (!schema.needs_rewrite() && omit.empty()) return {&properties};
-    Rewriter rewriter{omit, key, arena, rewritten_before};
+    Rewriter rewriter{omit, key, arena, {rewritten_before.items, rewritten_before.items + rewritten_before.count}};
+    std::sort(rewriter.rewritten_before.begin(), rewriter.rewritten_before.end());
     bool changed = false;
     JsonValue rewritten = rewriter.value(&schema.root(), properties, PathStep(), changed);
     if (!changed) return {&properties, false, false, std::move(rewriter.pii_paths)};

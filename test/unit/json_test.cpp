@@ -222,6 +222,14 @@ TEST_F(TextParser, TooDeepContainersMustStillBeJson) {
         EXPECT_EQ(parse_json_text("[[" + inner + "]]", 16, arena).error.sqlstate, "22P02") << inner;
     }
     EXPECT_EQ(parse_json_text("[" + std::string(40, '[') + std::string(39, ']') + "}]", 16, arena).error.sqlstate, "22P02");
+    // A valid container where an object's key belongs, at every depth around Boost's limit
+    // (deeper than it, the container would become a string, which is a key).
+    for (std::size_t depth = 25; depth <= 40; ++depth) {
+        const std::string text = std::string(depth, '[') + "{[1]: 1}" + std::string(depth, ']');
+        EXPECT_EQ(parse_json_text(text, 16, arena).error.sqlstate, "22P02") << depth;
+        const std::string keyed = std::string(depth, '[') + "{\"a\": 1, {}: 2}" + std::string(depth, ']');
+        EXPECT_EQ(parse_json_text(keyed, 16, arena).error.sqlstate, "22P02") << depth;
+    }
     EXPECT_EQ(parse_json_text("[" + std::string(40, '[') + std::string(40, ']'), 16, arena).error.sqlstate, "22P02");
 
     const std::vector<std::string> json = {
