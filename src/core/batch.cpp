@@ -1,6 +1,5 @@
 #include "core/batch.hpp"
 
-#include <cstring>
 #include <string>
 
 #include "core/json_path.hpp"
@@ -12,8 +11,17 @@ namespace telemetry {
 
 namespace {
 
-constexpr const char* event_too_large =
-    "the event holds more than 40000 JSON values, more than any event type allows (64 KB of properties); it was not read";
+// What the largest event type allows, for the messages of the bounds (max_event_values).
+const std::string largest_properties = std::to_string(largest_max_bytes / 1024) + " KB";
+
+const std::string event_too_large = "the event holds more than " + std::to_string(max_event_values) +
+                                    " JSON values, more than any event type allows (" + largest_properties +
+                                    " of properties); it was not read";
+const std::string properties_too_many_values = "properties hold more than " + std::to_string(max_event_values) +
+                                               " JSON values, more than any event type allows (" + largest_properties +
+                                               "); they were not read";
+constexpr const char* properties_too_large = "properties are larger than 1 MB and were not read";
+static_assert(max_properties_bytes == 1024 * 1024, "properties_too_large says 1 MB");
 
 std::string too_many_events() {
     return "a batch holds at most " + std::to_string(max_batch_events) + " events";
@@ -38,11 +46,11 @@ struct Unpacker {
         if (v.kind == JsonKind::null) return std::nullopt;
         if (v.kind == JsonKind::string) return v.string;
         if (v.kind == JsonKind::number && !v.number->out_of_range && v.number->is_integral()) {
+            JsonNumber integer = *v.number;  // printed without its fraction digits ("55520.0")
+            integer.dscale = 0;
+            integer.negative = integer.negative && !integer.is_zero();
             std::string text;
-            if (v.number->negative) text += '-';
-            text.append(v.number->digits);
-            if (text.empty() || text == "-") return arena.copy("0");
-            text.append(static_cast<std::size_t>(v.number->point) - v.number->digits.size(), '0');
+            append_number_text(integer, text);
             return arena.copy(text);
         }
         if (v.kind == JsonKind::number)
@@ -90,7 +98,7 @@ ParsedText parse_batch_text(std::string_view text, Arena& arena) noexcept {
     limits.max_elements = max_batch_events;
     limits.max_values = max_batch_values + 1;  // the root array is a value too
     limits.max_element_values = max_event_values;
-    limits.too_large_rule = event_too_large;
+    limits.too_large_rule = event_too_large.c_str();
     ParsedText parsed = parse_json_text(text, limits, arena);
     try {
         if (parsed.exceeded == TextLimit::elements) parsed.error.message = too_many_events();
@@ -101,20 +109,45 @@ ParsedText parse_batch_text(std::string_view text, Arena& arena) noexcept {
     return parsed;
 }
 
-JsonValue decode_batch_jsonb(const unsigned char* container, std::size_t size, Arena& arena) {
-    // The element count is in the root's header: refuse too many before reading any.
-    if (size >= 4) {
-        std::uint32_t header;
-        std::memcpy(&header, container, 4);
-        constexpr std::uint32_t array_flag = 0x40000000, scalar_flag = 0x10000000, count_mask = 0x0FFFFFFF;
-        if ((header & array_flag) && !(header & scalar_flag) && (header & count_mask) > max_batch_events)
-            throw DomainError(sqlstate::program_limit_exceeded, too_many_events() + ", this one " + std::to_string(header & count_mask));
+void read_properties_text(std::string_view text, Arena& arena, IncomingEvent& event) {
+    if (text.size() > max_properties_bytes) throw DomainError(sqlstate::program_limit_exceeded, properties_too_large);
+    TextLimits limits;
+    limits.element_depth = max_property_depth;
+    limits.max_values = max_event_values;
+    ParsedText parsed = parse_json_text(text, limits, arena);
+    if (parsed.exceeded == TextLimit::values) throw DomainError(sqlstate::program_limit_exceeded, properties_too_many_values);
+    if (failed(parsed.error)) throw DomainError(parsed.error.sqlstate.c_str(), "properties: " + parsed.error.message);
+    auto* value = arena.allocate_array<JsonValue>(1);
+    new (value) JsonValue(parsed.root);
+    event.properties = value;
+    if (const ElementProblem* problem = parsed.first_problem()) {
+        event.read_sqlstate = problem->sqlstate;
+        event.read_problem = arena.copy(std::string(problem->path) + ": " + problem->rule);
     }
+    event.text_repaired = parsed.problem_count > 0 && parsed.problems[0].utf16_repaired;
+}
+
+const JsonValue* read_properties_jsonb(const unsigned char* container, std::size_t size, Arena& arena) {
+    if (size > max_properties_bytes) throw DomainError(sqlstate::program_limit_exceeded, properties_too_large);
     DecodeLimits limits;
+    limits.max_depth = max_property_depth;
+    limits.max_values = max_event_values;
+    limits.too_many_values = properties_too_many_values.c_str();
+    auto* value = arena.allocate_array<JsonValue>(1);
+    new (value) JsonValue(decode_jsonb(container, size, limits, arena));
+    return value;
+}
+
+JsonValue decode_batch_jsonb(const unsigned char* container, std::size_t size, Arena& arena) {
+    DecodeLimits limits;
+    limits.batch = true;
     limits.max_depth = batch_element_depth + 1;
     limits.max_values = max_batch_values + 1;
-    const std::string message = too_many_values();
-    limits.too_many_values = message.c_str();
+    const std::string values_message = too_many_values();
+    limits.too_many_values = values_message.c_str();
+    limits.max_elements = max_batch_events;
+    const std::string elements_message = too_many_events();
+    limits.too_many_elements = elements_message.c_str();
     limits.max_element_values = max_event_values;
     return decode_jsonb(container, size, limits, arena);
 }

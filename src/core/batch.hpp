@@ -40,6 +40,16 @@ inline constexpr std::uint32_t max_event_values = 40000;
 // max_property_depth levels in the properties.
 inline constexpr std::uint32_t batch_element_depth = max_property_depth + 1;
 
+// The properties of one event as track() takes them, read within an event's bounds: at most
+// max_properties_bytes (refused unread above), max_event_values JSON values, max_property_depth
+// levels. Properties over a bound, or text that is not JSON, throw DomainError (the call is
+// refused); a problem that refuses the event by its own rules (a duplicate key, ...) is left in
+// event.read_sqlstate, and the document in event.properties.
+inline constexpr std::size_t max_properties_bytes = 1024 * 1024;  // of jsonb or JSON text
+void read_properties_text(std::string_view text, Arena& arena, IncomingEvent& event);
+// container, size: the bytes after the jsonb's varlena header.
+const JsonValue* read_properties_jsonb(const unsigned char* container, std::size_t size, Arena& arena);
+
 // Parses the text of a batch with the limits above. A whole-batch refusal is in .error.
 ParsedText parse_batch_text(std::string_view text, Arena& arena) noexcept;
 

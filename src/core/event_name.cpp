@@ -1,5 +1,7 @@
 #include "core/event_name.hpp"
 
+#include "core/uuid.hpp"
+
 namespace telemetry {
 
 EventNameVerdict check_event_name(std::string_view name) noexcept {

@@ -11,8 +11,6 @@
 #include <cstddef>
 #include <string_view>
 
-#include "core/uuid.hpp"
-
 namespace telemetry {
 
 inline constexpr std::size_t max_event_name_bytes = 100;

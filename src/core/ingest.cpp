@@ -187,7 +187,9 @@ struct Decider {
 
         // 8. x-pii rewriting, and the members omitted above.
         const PiiHashKey key{settings.pii_master_key, settings.tenant_id};
-        const Rewritten rewritten = rewrite_properties(schema, properties, omit, key, arena, in.pii_rewritten_before);
+        // Where x-pii rewrote is kept only with a quarantine row: asked for where one may be made.
+        const Rewritten rewritten = rewrite_properties(schema, properties, omit, key, arena, in.pii_rewritten_before,
+                                                       type->on_violation == ViolationPolicy::quarantine);
         const JsonValue* stored = rewritten.value;
         out.properties_rewritten = stored != &properties;
         if (rewritten.pii_applied) out.flags |= event_flag::pii_rewritten;

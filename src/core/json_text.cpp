@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/json_path.hpp"
+#include "core/uuid.hpp"
 
 namespace telemetry {
 
@@ -47,19 +48,12 @@ struct Repairs {
     std::size_t placeholder_count = 0;
 };
 
-int hex_digit(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 // The code unit of \uXXXX at text[at] (the backslash), or -1.
 long escaped_unit(std::string_view text, std::size_t at) noexcept {
     if (at + 6 > text.size() || text[at] != '\\' || text[at + 1] != 'u') return -1;
     long unit = 0;
     for (std::size_t k = at + 2; k < at + 6; ++k) {
-        const int d = hex_digit(text[k]);
+        const int d = hex_value(text[k]);
         if (d < 0) return -1;
         unit = unit * 16 + d;
     }

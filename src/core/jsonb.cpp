@@ -182,8 +182,10 @@ struct Decoder {
         if (entries > (size - 4) / 4) malformed("entry count");
         // The root array of a batch: its elements are read one by one, each within its own
         // budget; everywhere else the children are counted here, before they are allocated.
-        const bool batch_root = depth == 1 && is_array && !(header & JB_FSCALAR) &&
-                                limits.max_element_values != std::numeric_limits<std::uint64_t>::max();
+        const bool batch_root = limits.batch && depth == 1 && is_array && !(header & JB_FSCALAR);
+        if (batch_root && count > limits.max_elements)
+            throw DomainError(sqlstate::program_limit_exceeded,
+                              std::string(limits.too_many_elements) + ", this one " + std::to_string(count));
         tally(batch_root ? 0 : count);
         const unsigned char* jentries = p + 4;
         const unsigned char* data = jentries + 4 * entries;

@@ -29,8 +29,13 @@ struct DecodeLimits {
     // more throw DomainError 54000 `too_many_values`.
     std::uint64_t max_values = std::numeric_limits<std::uint64_t>::max();
     const char* too_many_values = "the document holds too many JSON values";
-    // When the root is an array (a batch): values in each element; an element with more is not
-    // read further and becomes JsonKind::too_large.
+    // A batch: the root array's elements are events, at most max_elements of them (more throw
+    // DomainError 54000 `too_many_elements`, before any is read), each with at most
+    // max_element_values values (an element with more is not read further and becomes
+    // JsonKind::too_large).
+    bool batch = false;
+    std::uint64_t max_elements = std::numeric_limits<std::uint64_t>::max();
+    const char* too_many_elements = "the array holds too many elements";
     std::uint64_t max_element_values = std::numeric_limits<std::uint64_t>::max();
 };
 

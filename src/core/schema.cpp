@@ -414,6 +414,7 @@ struct Rewriter {
     const PiiHashKey& key;
     Arena& arena;
     std::vector<std::string_view> rewritten_before;  // sorted, for binary search: a row may list thousands
+    bool record_paths;
     bool pii_applied = false;
     bool omitted_any = false;
     std::vector<std::string> pii_paths;
@@ -425,12 +426,13 @@ struct Rewriter {
     // Returns the rewritten value; `changed` tells whether anything differs.
     JsonValue value(const SchemaNode* s, const JsonValue& v, const PathStep& at, bool& changed) {
         if (s != nullptr && (s->pii == PiiAction::hash || s->pii == PiiAction::redact)) {
-            std::string pointer = at.pointer();
+            // The pointer is made only when asked for or needed: most events need neither.
+            std::string pointer = record_paths || !rewritten_before.empty() ? at.pointer() : std::string();
             const bool done_before = !rewritten_before.empty() && v.kind == JsonKind::string &&
                                      (s->pii == PiiAction::hash ? is_pii_hash(v.string) : v.string == pii_redacted) &&
                                      std::binary_search(rewritten_before.begin(), rewritten_before.end(),
                                                         std::string_view(pointer));
-            pii_paths.push_back(std::move(pointer));
+            if (record_paths) pii_paths.push_back(std::move(pointer));
             if (done_before) return v;  // rewritten here before this event was quarantined: never twice
             JsonValue out;
             out.kind = JsonKind::string;
@@ -484,9 +486,10 @@ struct Rewriter {
 
 Rewritten rewrite_properties(const CompiledSchema& schema, const JsonValue& properties,
                              const std::vector<std::string>& omit, const PiiHashKey& key, Arena& arena,
-                             const PathList& rewritten_before) {
+                             const PathList& rewritten_before, bool record_paths) {
     if (!schema.needs_rewrite() && omit.empty()) return {&properties};
-    Rewriter rewriter{omit, key, arena, {rewritten_before.items, rewritten_before.items + rewritten_before.count}};
+    Rewriter rewriter{omit, key, arena, {rewritten_before.items, rewritten_before.items + rewritten_before.count},
+                      record_paths};
     std::sort(rewriter.rewritten_before.begin(), rewriter.rewritten_before.end());
     bool changed = false;
     JsonValue rewritten = rewriter.value(&schema.root(), properties, PathStep(), changed);

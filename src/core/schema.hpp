@@ -140,12 +140,13 @@ struct Rewritten {
     const JsonValue* value;
     bool pii_applied = false;   // some value was hashed, redacted or dropped
     bool omitted = false;       // some member was removed for a violation or as undeclared
-    // The JSON Pointers of the values now hashed or redacted, those left as they were included.
+    // With record_paths: the JSON Pointers of the values now hashed or redacted, those left as
+    // they were included (for a quarantine row; events do not keep them).
     std::vector<std::string> pii_rewritten_paths;
 };
 Rewritten rewrite_properties(const CompiledSchema& schema, const JsonValue& properties,
                              const std::vector<std::string>& omit, const PiiHashKey& key, Arena& arena,
-                             const PathList& rewritten_before = {});
+                             const PathList& rewritten_before = {}, bool record_paths = false);
 
 // The stored form of a hashed value, and whether a string has its shape (so that a replayed
 // event is not hashed twice).

@@ -23,8 +23,7 @@ bool reads_as_tenant(std::string_view first) noexcept { return parse_uuid(first)
 ResolvedTrackArguments resolve_positional_track_arguments(const std::optional<std::string_view>* values,
                                                           std::size_t count) noexcept {
     ResolvedTrackArguments out;
-    out.error = Error{"", {}, {}, {}};
-    const Error error = capture_errors([&] {
+    Error error = capture_errors([&] {
         if (count == 0 || !values[0]) {
             out = refusal(sqlstate::null_value_not_allowed, first_argument_null);
             return;
@@ -37,15 +36,14 @@ ResolvedTrackArguments resolve_positional_track_arguments(const std::optional<st
         }
         for (std::size_t i = 0; i < count; ++i) out.arguments.fields[first_field + i] = values[i];
     });
-    if (failed(error)) out.error = error;
+    if (failed(error)) out.error = std::move(error);  // a move: nothing to throw here
     return out;
 }
 
 ResolvedTrackArguments resolve_named_track_arguments(const std::optional<std::string_view> (&slots)[track_field_count],
                                                      const bool (&given)[track_field_count]) noexcept {
     ResolvedTrackArguments out;
-    out.error = Error{"", {}, {}, {}};
-    const Error error = capture_errors([&] {
+    Error error = capture_errors([&] {
         // No tenant_id at all (every argument named): a single-tenant call whose slots are its
         // fields. A UUID in it: a multi-tenant call, likewise.
         if (!given[tenant_field] || (slots[tenant_field] && reads_as_tenant(*slots[tenant_field]))) {
@@ -68,7 +66,7 @@ ResolvedTrackArguments resolve_named_track_arguments(const std::optional<std::st
         for (std::size_t f = name_field; f <= k; ++f) out.arguments.fields[f] = slots[f - 1];
         for (std::size_t f = k + 1; f < track_field_count; ++f) out.arguments.fields[f] = slots[f];
     });
-    if (failed(error)) out.error = error;
+    if (failed(error)) out.error = std::move(error);  // a move: nothing to throw here
     return out;
 }
 

@@ -12,14 +12,12 @@ Uuid make_uuid_v7(std::int64_t unix_ms, const std::uint8_t* random_bytes) noexce
     return u;
 }
 
-namespace {
 int hex_value(char c) noexcept {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
-}  // namespace
 
 // As string_to_uuid() in PostgreSQL's src/backend/utils/adt/uuid.c.
 std::optional<Uuid> parse_uuid(std::string_view text) noexcept {

@@ -23,6 +23,9 @@ Uuid make_uuid_v7(std::int64_t unix_ms, const std::uint8_t* random_bytes) noexce
 // Nothing else: no spaces, no "urn:uuid:".
 std::optional<Uuid> parse_uuid(std::string_view text) noexcept;
 
+// The value of a hexadecimal digit of either case, or -1.
+int hex_value(char c) noexcept;
+
 // The nil UUID (all zeros) and the max UUID (all ones) are placeholders (RFC 9562 §5.9, §5.10),
 // never the id of an event.
 bool is_placeholder_uuid(const Uuid& id) noexcept;

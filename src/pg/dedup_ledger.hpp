@@ -4,7 +4,8 @@
 // key's uniqueness check), so the id is stored once however the two interleave. Under
 // REPEATABLE READ and SERIALIZABLE the ledger is read with the latest snapshot, so an id
 // committed after the transaction began is a duplicate like any other, never a serialization
-// failure that costs the whole batch.
+// failure that costs the whole batch. That read runs in a subtransaction, one per call: more than
+// 64 in one transaction overflow the backend's subtransaction cache (docs/ingest.md).
 #pragma once
 
 #include "pg/pg_headers.hpp"

@@ -191,14 +191,24 @@ int tenant_retention_days(const pg_uuid_t& tenant) {
     return it != retention_by_tenant->end() ? it->second : retention_days;
 }
 
-bool is_opted_out(const pg_uuid_t& tenant, std::string_view user_id) {
+namespace {
+// The answers kept follow the table: any change to it forgets them all.
+void keep_answers_fresh() {
     if (answers == nullptr || opt_outs_watch.stale()) {
         const TableWatch::Reading reading = opt_outs_watch.begin_reading();
         forget_answers();
         opt_outs_watch.finished(reading);
     }
-    // Most tenants have no opt-out at all: one question per tenant answers for all its users.
-    if (!answer(tenant, nullptr)) return false;
+}
+}  // namespace
+
+bool tenant_has_opt_outs(const pg_uuid_t& tenant) {
+    keep_answers_fresh();
+    return answer(tenant, nullptr);
+}
+
+bool is_opted_out(const pg_uuid_t& tenant, std::string_view user_id) {
+    keep_answers_fresh();
     return answer(tenant, &user_id);
 }
 

@@ -17,7 +17,9 @@ int tenant_retention_days(const pg_uuid_t& tenant);
 // table's primary key and remembered: first whether the tenant has any opt-out (most have none,
 // and then no user of theirs costs a question), then for the user; up to opt_out_cache_entries
 // answers per backend, least recently used first out, all forgotten when the table changes. A
-// backend never loads the table, however many users opted out.
+// backend never loads the table, however many users opted out. A call asks
+// tenant_has_opt_outs() once, then is_opted_out() for each user only if it said yes.
+bool tenant_has_opt_outs(const pg_uuid_t& tenant);
 bool is_opted_out(const pg_uuid_t& tenant, std::string_view user_id);
 inline constexpr long opt_out_cache_entries = 16384;
 

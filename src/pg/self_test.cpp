@@ -10,6 +10,7 @@
 #include "core/json.hpp"
 #include "core/json_text.hpp"
 #include "core/jsonb.hpp"
+#include "pg/convert.hpp"
 #include "pg/guard.hpp"
 #include "pg/pipeline.hpp"
 
@@ -65,7 +66,7 @@ TELEMETRY_FUNCTION(telemetry_self_test) {
     using namespace telemetry;
     if (PG_ARGISNULL(0))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("kind must not be NULL")));
-    const std::string_view kind(VARDATA_ANY(PG_GETARG_TEXT_PP(0)), VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)));
+    const std::string_view kind = telemetry::pg::text_view(PG_GETARG_TEXT_PP(0));
     if (kind == "ok") PG_RETURN_TEXT_P(cstring_to_text("ok"));
     if (kind == "unwound") {
         char count[16];
@@ -130,7 +131,7 @@ TELEMETRY_FUNCTION(telemetry_self_test_jsonb) {
     using namespace telemetry::pg;
     if (PG_ARGISNULL(0)) PG_RETURN_NULL();
     text* document = PG_GETARG_TEXT_PP(0);
-    const std::string_view view(VARDATA_ANY(document), VARSIZE_ANY_EXHDR(document));
+    const std::string_view view = telemetry::pg::text_view(document);
     Jsonb* postgres = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(document))));
 
     MemoryContext call_memory = AllocSetContextCreate(CurrentMemoryContext, "telemetry.self_test_jsonb", ALLOCSET_DEFAULT_SIZES);

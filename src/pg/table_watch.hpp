@@ -42,9 +42,6 @@ public:
     // was read is still current as far as this backend knows.
     bool unchanged_since(const Reading& reading) const noexcept { return generation_ == reading.generation; }
 
-    // Forgets the cache of this backend (e.g. after a failure half way through an update).
-    void invalidate() noexcept { ++generation_; }
-
 private:
     static void on_relcache_invalidation(Datum, Oid relid);
     void enroll();

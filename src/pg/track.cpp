@@ -67,31 +67,7 @@ std::optional<std::int64_t> optional_time(FunctionCallInfo fcinfo, int position,
 // bounds as a batch element's. A problem refuses the event (in.read_sqlstate).
 void parse_properties_text(std::string_view text, Arena& arena, IncomingEvent& in, PendingError& pending) noexcept {
     try {
-        if (text.size() > max_properties_jsonb_bytes) {
-            pending.capture(sqlstate::program_limit_exceeded, "properties are larger than 1 MB and were not read");
-            return;
-        }
-        TextLimits limits;
-        limits.element_depth = max_property_depth;
-        limits.max_values = max_event_values;
-        ParsedText parsed = parse_json_text(text, limits, arena);
-        if (parsed.exceeded == TextLimit::values) {
-            pending.capture(sqlstate::program_limit_exceeded,
-                            "properties hold more than 40000 JSON values, more than any event type allows (64 KB); they were not read");
-            return;
-        }
-        if (failed(parsed.error)) {
-            pending.capture(parsed.error.sqlstate.c_str(), "properties: " + parsed.error.message);
-            return;
-        }
-        auto* value = arena.allocate_array<JsonValue>(1);
-        new (value) JsonValue(parsed.root);
-        in.properties = value;
-        if (const ElementProblem* problem = parsed.first_problem()) {
-            in.read_sqlstate = problem->sqlstate;
-            in.read_problem = arena.copy(std::string(problem->path) + ": " + problem->rule);
-        }
-        in.text_repaired = parsed.problem_count > 0 && parsed.problems[0].utf16_repaired;
+        read_properties_text(text, arena, in);
     } catch (...) {
         pending.capture(current_exception_error());
     }
@@ -248,19 +224,33 @@ Datum track_text(FunctionCallInfo fcinfo, const std::optional<std::string_view>*
 // Whether the call gave the named text form's argument `position`, or left it to its default.
 // The defaults call telemetry.unset_argument() (VOLATILE, so the planner leaves the call in
 // place), which a caller never writes: an argument whose expression is that call was left out.
-// Without the call's expression (a direct call from C), NULL counts as left out.
-bool argument_given(FunctionCallInfo fcinfo, int position) {
-    const Node* expression = fcinfo->flinfo != nullptr ? fcinfo->flinfo->fn_expr : nullptr;
-    if (expression == nullptr || !IsA(expression, FuncExpr)) return !PG_ARGISNULL(position);
-    const List* arguments = reinterpret_cast<const FuncExpr*>(expression)->args;
-    if (position >= list_length(arguments)) return false;
-    const Node* argument = static_cast<const Node*>(list_nth(arguments, position));
+bool written_by_caller(const FuncExpr* call, int position) {
+    if (position >= list_length(call->args)) return false;
+    const Node* argument = static_cast<const Node*>(list_nth(call->args, position));
     while (argument != nullptr && IsA(argument, RelabelType)) argument = reinterpret_cast<const Node*>(reinterpret_cast<const RelabelType*>(argument)->arg);
     if (argument == nullptr || !IsA(argument, FuncExpr)) return true;
     const Oid function = reinterpret_cast<const FuncExpr*>(argument)->funcid;
     const char* name = get_func_name(function);
     return name == nullptr || std::strcmp(name, "unset_argument") != 0 ||
            get_func_namespace(function) != get_namespace_oid("telemetry", true);
+}
+
+// The arguments the call gave. They are the same at every call from one call site, so they are
+// worked out once and kept with its call info (fn_extra). Without the call's expression (a
+// direct call from C), NULL counts as left out.
+void given_arguments(FunctionCallInfo fcinfo, bool (&given)[track_field_count]) {
+    const Node* expression = fcinfo->flinfo != nullptr ? fcinfo->flinfo->fn_expr : nullptr;
+    if (expression == nullptr || !IsA(expression, FuncExpr)) {
+        for (int i = 0; i < static_cast<int>(track_field_count); ++i) given[i] = i < PG_NARGS() && !PG_ARGISNULL(i);
+        return;
+    }
+    if (fcinfo->flinfo->fn_extra == nullptr) {
+        bool* mask = static_cast<bool*>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof given));
+        for (int i = 0; i < static_cast<int>(track_field_count); ++i)
+            mask[i] = written_by_caller(reinterpret_cast<const FuncExpr*>(expression), i);
+        fcinfo->flinfo->fn_extra = mask;
+    }
+    std::memcpy(given, fcinfo->flinfo->fn_extra, sizeof given);
 }
 
 }  // namespace
@@ -302,14 +292,12 @@ TELEMETRY_DEFINER_FUNCTION(telemetry_track_positional_text) {
 TELEMETRY_DEFINER_FUNCTION(telemetry_track_named_text) {
     using namespace telemetry;
     std::optional<std::string_view> slots[track_field_count];
-    bool given[track_field_count] = {};
-    for (int i = 0; i < static_cast<int>(track_field_count) && i < PG_NARGS(); ++i) {
-        slots[i] = pg::optional_text(fcinfo, i);
-        given[i] = pg::argument_given(fcinfo, i);
-    }
+    for (int i = 0; i < static_cast<int>(track_field_count) && i < PG_NARGS(); ++i) slots[i] = pg::optional_text(fcinfo, i);
+    bool given[track_field_count];
+    pg::given_arguments(fcinfo, given);
     return pg::track_text(fcinfo, slots, track_field_count, given);
 }
 
 // unset_argument() RETURNS text: NULL. The default of the named text form's arguments, by which
-// it knows an argument the call left out (argument_given).
+// it knows an argument the call left out (given_arguments).
 TELEMETRY_FUNCTION(telemetry_unset_argument) { PG_RETURN_NULL(); }

@@ -172,7 +172,7 @@ Datum ingest_text(FunctionCallInfo fcinfo, const BatchCall& batch, const BatchMe
     JsonValue root;
     ElementProblem* problems = nullptr;
     PendingError pending;
-    const std::string_view text(VARDATA_ANY(events), VARSIZE_ANY_EXHDR(events));
+    const std::string_view text = telemetry::pg::text_view(events);
     if (!parse_text(text, arena, root, problems, pending)) pending.raise();
     return ingest_batch(fcinfo, batch, root, problems, arena, memory.caller, memory.call);
 }

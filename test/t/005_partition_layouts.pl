@@ -20,17 +20,29 @@ $node->safe_psql('postgres', q{
 });
 my $started = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()');
 
+# The UTC day $days_ago days ago and the next, after its partition made by telemetry was dropped (a DBA
+# replacing it with another layout).
+sub replace_day
+{
+	my ($days_ago) = @_;
+	my ($day, $next) = split /\|/, $node->safe_psql('postgres',
+		qq{SELECT d, d + 1 FROM (SELECT (now() AT TIME ZONE 'UTC')::date - $days_ago) AS t(d)});
+	$node->safe_psql('postgres', qq{
+		DO \$\$
+		DECLARE p regclass;
+		BEGIN
+			SELECT partition INTO p FROM telemetry.partitions() WHERE day = '$day';
+			EXECUTE format('ALTER TABLE telemetry.events DETACH PARTITION %s', p);
+			EXECUTE format('DROP TABLE %s', p);
+		END
+		\$\$;
+	});
+	return ($day, $next);
+}
+
 # Three days ago: the day's partition is itself partitioned, by hash of tenant.
-my ($sub_day, $sub_next) = split /\|/, $node->safe_psql('postgres', q{SELECT d, d + 1 FROM (SELECT (now() AT TIME ZONE 'UTC')::date - 3) AS t(d)});
+my ($sub_day, $sub_next) = replace_day(3);
 $node->safe_psql('postgres', qq{
-	DO \$\$
-	DECLARE p regclass;
-	BEGIN
-		SELECT partition INTO p FROM telemetry.partitions() WHERE day = '$sub_day';
-		EXECUTE format('ALTER TABLE telemetry.events DETACH PARTITION %s', p);
-		EXECUTE format('DROP TABLE %s', p);
-	END
-	\$\$;
 	CREATE TABLE telemetry.events_sub (LIKE telemetry.events INCLUDING DEFAULTS) PARTITION BY HASH (tenant_id);
 	CREATE TABLE telemetry.events_sub_0 PARTITION OF telemetry.events_sub FOR VALUES WITH (MODULUS 2, REMAINDER 0);
 	CREATE TABLE telemetry.events_sub_1 PARTITION OF telemetry.events_sub FOR VALUES WITH (MODULUS 2, REMAINDER 1);
@@ -39,7 +51,7 @@ $node->safe_psql('postgres', qq{
 });
 
 # Five days ago: the day lives in another database, reached through postgres_fdw.
-my ($fdw_day, $fdw_next) = split /\|/, $node->safe_psql('postgres', q{SELECT d, d + 1 FROM (SELECT (now() AT TIME ZONE 'UTC')::date - 5) AS t(d)});
+my ($fdw_day, $fdw_next) = replace_day(5);
 $node->safe_psql('archive', q{
 	CREATE TABLE archived_events (
 		id bigint NOT NULL, occurred_at timestamptz NOT NULL, received_at timestamptz NOT NULL,
@@ -53,14 +65,6 @@ $node->safe_psql('postgres', qq{
 	CREATE EXTENSION postgres_fdw;
 	CREATE SERVER archive FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '$host', port '$port', dbname 'archive');
 	CREATE USER MAPPING FOR CURRENT_USER SERVER archive;
-	DO \$\$
-	DECLARE p regclass;
-	BEGIN
-		SELECT partition INTO p FROM telemetry.partitions() WHERE day = '$fdw_day';
-		EXECUTE format('ALTER TABLE telemetry.events DETACH PARTITION %s', p);
-		EXECUTE format('DROP TABLE %s', p);
-	END
-	\$\$;
 	CREATE FOREIGN TABLE telemetry.events_archived (
 		id bigint NOT NULL, occurred_at timestamptz NOT NULL, received_at timestamptz NOT NULL,
 		tenant_id uuid NOT NULL, event_id uuid NOT NULL, sample_weight real NOT NULL, flags smallint NOT NULL,

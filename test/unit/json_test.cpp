@@ -452,6 +452,7 @@ TEST_F(Jsonb, ElementBoundsCountWhatWasRead) {
         return std::vector<unsigned char>(bytes.begin() + 4, bytes.end());
     };
     DecodeLimits limits;
+    limits.batch = true;
     limits.max_element_values = 4;
     limits.max_values = 100;
     const std::vector<unsigned char> mixed = encoded_batch(R"([{"a": 1}, [1, 2, 3, 4, 5], {"b": 2}])");

@@ -46,7 +46,7 @@ struct SchemaTest : ::testing::Test {
         const JsonValue input = doc(properties);
         const PiiHashKey key{"test master key", "0123456789abcdef"};
         const PathList before{rewritten_before.data(), rewritten_before.size()};
-        const Rewritten rewritten = rewrite_properties(*compiled, input, omit, key, arena, before);
+        const Rewritten rewritten = rewrite_properties(*compiled, input, omit, key, arena, before, true);
         last_pii_paths = rewritten.pii_rewritten_paths;
         const JsonValue* out = rewritten.value;
         std::string text;
