@@ -17,6 +17,9 @@ OBJS       = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 # One install script, concatenated from src/sql/*.sql in name order (pg_partman's layout).
 SQL_PARTS  = $(sort $(wildcard src/sql/*.sql))
 DATA_built = telemetry--$(EXTVERSION).sql
+# Upgrade scripts (telemetry--OLD--NEW.sql, frozen once released), and the install scripts of
+# earlier releases, frozen too, which the upgrade test installs before updating.
+DATA       = $(sort $(wildcard src/sql/updates/*.sql)) $(sort $(wildcard src/sql/releases/*.sql))
 EXTRA_CLEAN = telemetry--$(EXTVERSION).sql results regression.diffs regression.out output_iso tmp_check tmp_check_iso log
 
 # pg_regress: every file in sql/ runs (no test can be forgotten in a schedule). Test databases

@@ -7,6 +7,7 @@
 #include "core/event_name.hpp"
 #include "core/schema.hpp"
 #include "core/schema_compat.hpp"
+#include "pg/convert.hpp"
 #include "pg/guard.hpp"
 
 namespace telemetry::pg {
@@ -96,7 +97,7 @@ TELEMETRY_FUNCTION(telemetry_validate_catalog) {
 // valid_event_name(name text) RETURNS boolean: the naming rule, for CHECK constraints and apps.
 TELEMETRY_FUNCTION(telemetry_valid_event_name) {
     text* name = PG_GETARG_TEXT_PP(0);
-    const std::string_view view(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
+    const std::string_view view = telemetry::pg::text_view(name);
     PG_RETURN_BOOL(telemetry::check_event_name(view) == telemetry::EventNameVerdict::ok);
 }
 
@@ -153,6 +154,7 @@ TELEMETRY_FUNCTION(telemetry_check_event_type) {
     const std::size_t instructions = check_schema(name_text, schema_text, pending);
     if (pending.set) pending.raise();
     int column = SPI_fnumber(desc, "pattern_instructions");
+    if (column <= 0) return PointerGetDatum(row);  // the 0.1.0 table, until ALTER EXTENSION UPDATE
     Datum value = Int32GetDatum(static_cast<int32>(instructions));
     bool value_null = false;
     return PointerGetDatum(heap_modify_tuple_by_cols(row, desc, 1, &column, &value, &value_null));
@@ -164,8 +166,7 @@ TELEMETRY_FUNCTION(telemetry_check_catalog_budget) {
     using namespace telemetry;
     if (!CALLED_AS_TRIGGER(fcinfo))
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("check_catalog_budget() must be called as a trigger")));
-    pg::use_safe_search_path();
-    SPI_connect();
+    SPI_connect();  // (its SQL names everything by schema: no search path to set)
     // Not read-only: SPI then takes a snapshot that sees the rows of the statement that fired us.
     SPI_execute("SELECT pg_catalog.sum(pattern_instructions)::pg_catalog.int8 FROM telemetry.event_types", false, 1);
     bool isnull = true;

@@ -128,20 +128,29 @@ void write_accepted(PipelineCall& call) {
     write_events(rows, m);
 }
 
-SPIPlanPtr quarantine_plan = nullptr;
+// The quarantine insert, prepared once per table layout: with pii_rewritten_paths, and without
+// it for the 0.1.0 table (see quarantine_has_pii_paths()).
+SPIPlanPtr quarantine_plans[2] = {nullptr, nullptr};
 
 void write_quarantined(const PipelineCall& call, const PipelineItem& item) {
     use_safe_search_path();
+    const bool with_paths = quarantine_has_pii_paths();
     SPI_connect();
+    SPIPlanPtr& quarantine_plan = quarantine_plans[with_paths ? 1 : 0];
+    const int nargs = with_paths ? 17 : 16;
     if (quarantine_plan == nullptr) {
         Oid types[17] = {UUIDOID,   UUIDOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
                          TEXTOID,   FLOAT4OID, INT2OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID};
         SPIPlanPtr plan = SPI_prepare(
-            "INSERT INTO telemetry.quarantine (tenant_id, event_id, name, properties, user_id, session_id, occurred_at, "
-            "received_at, source, sample_weight, flags, schema_version, sqlstate, reason, json_path, rule, "
-            "pii_rewritten_paths) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-            17, types);
+            with_paths
+                ? "INSERT INTO telemetry.quarantine (tenant_id, event_id, name, properties, user_id, session_id, occurred_at, "
+                  "received_at, source, sample_weight, flags, schema_version, sqlstate, reason, json_path, rule, "
+                  "pii_rewritten_paths) "
+                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+                : "INSERT INTO telemetry.quarantine (tenant_id, event_id, name, properties, user_id, session_id, occurred_at, "
+                  "received_at, source, sample_weight, flags, schema_version, sqlstate, reason, json_path, rule) "
+                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+            nargs, types);
         if (plan == nullptr) elog(ERROR, "telemetry: preparing the quarantine insert failed");
         SPI_keepplan(plan);
         quarantine_plan = plan;
@@ -183,21 +192,15 @@ void write_quarantined(const PipelineCall& call, const PipelineItem& item) {
 
 ChunkSource chunks_from(MemoryContext context) { return {&chunk_from_context, context}; }
 
+bool quarantine_has_pii_paths() {
+    const Oid schema = get_namespace_oid("telemetry", true);
+    const Oid quarantine = OidIsValid(schema) ? get_relname_relid("quarantine", schema) : InvalidOid;
+    return OidIsValid(quarantine) && get_attnum(quarantine, "pii_rewritten_paths") != InvalidAttrNumber;
+}
+
 const JsonValue* decode_properties(Jsonb* jsonb, Arena& arena, PendingError& pending) noexcept {
     try {
-        if (VARSIZE(jsonb) > max_properties_jsonb_bytes) {
-            pending.capture("54000", "properties are larger than 1 MB and were not read");
-            return nullptr;
-        }
-        DecodeLimits limits;
-        limits.max_depth = max_property_depth;
-        limits.max_values = max_event_values;
-        limits.too_many_values =
-            "properties hold more than 40000 JSON values, more than any event type allows (64 KB); they were not read";
-        auto* value = arena.allocate_array<JsonValue>(1);
-        new (value) JsonValue(decode_jsonb(reinterpret_cast<const unsigned char*>(VARDATA(jsonb)), VARSIZE(jsonb) - VARHDRSZ,
-                                           limits, arena));
-        return value;
+        return read_properties_jsonb(reinterpret_cast<const unsigned char*>(VARDATA(jsonb)), VARSIZE(jsonb) - VARHDRSZ, arena);
     } catch (...) {
         pending.capture(current_exception_error());
         return nullptr;
@@ -212,9 +215,11 @@ void run_pipeline(PipelineCall& call) {
     settings.future_tolerance_us = static_cast<std::int64_t>(future_tolerance_seconds) * USECS_PER_SEC;
     settings.tenant_id = std::string_view(reinterpret_cast<const char*>(call.tenant.data), UUID_LEN);
     settings.pii_master_key = pii_master_key();
-    for (int i = 0; i < call.n; ++i) {
-        IncomingEvent& in = call.items[i].in;
-        if (!*in.read_sqlstate && in.user_id && !in.user_id->empty()) in.opted_out = is_opted_out(call.tenant, *in.user_id);
+    if (tenant_has_opt_outs(call.tenant)) {
+        for (int i = 0; i < call.n; ++i) {
+            IncomingEvent& in = call.items[i].in;
+            if (!*in.read_sqlstate && in.user_id && !in.user_id->empty()) in.opted_out = is_opted_out(call.tenant, *in.user_id);
+        }
     }
 
     // 2. The decisions, against one catalog version for the whole statement.

@@ -43,12 +43,15 @@ void run_pipeline(PipelineCall& call);
 // An Arena whose chunks come from a memory context (freed with it; nothing to destroy).
 ChunkSource chunks_from(MemoryContext context);
 
+// Whether telemetry.quarantine has its pii_rewritten_paths column (0.2.0). A library newer than
+// the extension's SQL objects (installed, ALTER EXTENSION UPDATE not run yet) keeps ingesting
+// into the older table. Two catalog cache lookups.
+bool quarantine_has_pii_paths();
+
 struct PendingError;
 
-// Decodes a jsonb argument for the pipeline: its document, or nullptr and a pending error.
-// Properties bigger than max_properties_jsonb_bytes are refused without being read (no
-// catalog allows more than 64 KB of JSON, and jsonb is at most a few times its text).
-inline constexpr std::size_t max_properties_jsonb_bytes = 1024 * 1024;
+// Decodes a jsonb argument for the pipeline (read_properties_jsonb: within an event's bounds):
+// its document, or nullptr and a pending error.
 const JsonValue* decode_properties(Jsonb* jsonb, Arena& arena, PendingError& pending) noexcept;
 
 }  // namespace telemetry::pg

@@ -7,6 +7,7 @@
 // would not have been kept.
 #include <cstring>
 
+#include "pg/convert.hpp"
 #include "pg/event_store.hpp"
 #include "pg/guard.hpp"
 #include "pg/pipeline.hpp"
@@ -78,7 +79,7 @@ int load_rows(const pg_uuid_t& tenant, Datum ids, bool ids_null, QuarantinedRow*
         for (int k = 0; k < count; ++k) {
             if (element_nulls[k]) continue;
             const text* path = DatumGetTextPP(elements[k]);
-            views[kept++] = std::string_view(VARDATA_ANY(path), VARSIZE_ANY_EXHDR(path));
+            views[kept++] = text_view(path);
         }
         rows[i].pii_rewritten_paths = PathList{views, static_cast<std::size_t>(kept)};
     }
@@ -167,6 +168,11 @@ TELEMETRY_FUNCTION(telemetry_replay_quarantine) {
     // Checked as the caller, done as the owner. An error on the way leaves the switch to
     // (sub)transaction abort, which restores the caller.
     const Oid owner = authorize_replay(tenant);
+    // A replay needs to know where x-pii rewrote each row, which the 0.1.0 table does not say.
+    if (!quarantine_has_pii_paths())
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("telemetry's SQL objects are older than its library"),
+                        errhint("Run ALTER EXTENSION telemetry UPDATE.")));
     Oid caller_user;
     int caller_security;
     GetUserIdAndSecContext(&caller_user, &caller_security);

@@ -2,9 +2,10 @@
 -- client's batch and reports on every event. Both run the same pipeline (docs/ingest.md).
 --
 -- SECURITY DEFINER: callers get EXECUTE on these functions, never INSERT on telemetry.events, so
--- every stored event went through the catalog's checks. Their search path is pinned to pg_catalog
--- (no pg_temp) inside the C code for the whole call (src/pg/guard.hpp, pin_search_path), not with
--- SET search_path here: that option costs a GUC save and restore on every event.
+-- every stored event went through the catalog's checks. Their search path is set to pg_catalog,
+-- pg_temp inside the C code, and only when SQL or executor code is about to run
+-- (src/pg/search_path.hpp), not with SET search_path here: that option costs a GUC save and
+-- restore on every event, most of which never need it.
 
 -- track() comes in six forms: four typed ones, which calls with typed arguments take (a uuid
 -- tenant, jsonb properties), and two text ones, which calls with untyped or text-typed arguments

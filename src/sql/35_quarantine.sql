@@ -20,8 +20,8 @@ CREATE TABLE telemetry.quarantine (
     reason          text        NOT NULL,
     json_path       text        NOT NULL,
     rule            text        NOT NULL,
-    pii_rewritten_paths text[]  NOT NULL DEFAULT '{}',  -- JSON Pointers: what x-pii hashed or redacted
     replay_attempts integer     NOT NULL DEFAULT 0,
+    pii_rewritten_paths text[]  NOT NULL DEFAULT '{}',  -- JSON Pointers: what x-pii hashed or redacted
     PRIMARY KEY (tenant_id, id)
 );
 SELECT pg_catalog.pg_extension_config_dump('telemetry.quarantine', '');

@@ -19,11 +19,19 @@ for my $symbol (qw(Pg_magic_func _PG_init telemetry_track pg_finfo_telemetry_tra
 }
 unlike($nm, qr/ T _Z\S*telemetry_track/, 'no C++-mangled entry point');
 
-# Every C function the install script declares is exported.
-my $script = slurp_file(`pg_config --sharedir` =~ s/\n//r . '/extension/telemetry--0.1.0.sql');
-my @c_symbols = $script =~ /'MODULE_PATHNAME', '(\w+)'/g;
-ok(scalar(@c_symbols) >= 6, 'the install script declares C functions');
-like($nm, qr/ T \Q$_\E$/m, "declared C function $_ is exported") for @c_symbols;
+# Every C function that any installed script declares is exported: this version's install
+# script, and those of earlier releases and the upgrades from them, which run with this library.
+my ($version) = slurp_file('telemetry.control') =~ /^default_version = '(.*)'/m;
+my $extension_dir = `pg_config --sharedir` =~ s/\n//r . '/extension';
+my @scripts = glob("$extension_dir/telemetry--*.sql");
+ok((grep { $_ eq "$extension_dir/telemetry--$version.sql" } @scripts), "the install script of $version is installed");
+my %c_symbols;
+for my $script (@scripts)
+{
+	$c_symbols{$_} = 1 for slurp_file($script) =~ /'MODULE_PATHNAME', '(\w+)'/g;
+}
+ok(scalar(keys %c_symbols) >= 6, 'the install scripts declare C functions');
+like($nm, qr/ T \Q$_\E$/m, "declared C function $_ is exported") for sort keys %c_symbols;
 
 my $node = PostgreSQL::Test::Cluster->new('install');
 $node->init;
@@ -32,7 +40,7 @@ $node->start;
 
 $node->safe_psql('postgres', 'CREATE EXTENSION telemetry');
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'telemetry'"),
-	'0.1.0', 'extension installed');
+	$version, 'extension installed');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM telemetry.partitions()'), '98',
 	'90 days back, today and 7 days ahead have partitions');
 
