@@ -10,8 +10,11 @@ EXTENSION  = telemetry
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" telemetry.control)
 
 MODULE_big = telemetry
-CORE_SRCS  = $(sort $(wildcard src/core/*.cpp))
-GLUE_SRCS  = $(sort $(wildcard src/pg/*.cpp))
+# Every .cpp under src/core and src/pg, in any folder depth: a file in a new domain folder is
+# built, and a core one compiled without the server include path, without touching this file
+# (test/build/run.sh checks both).
+CORE_SRCS  = $(sort $(shell find src/core -name '*.cpp'))
+GLUE_SRCS  = $(sort $(shell find src/pg -name '*.cpp'))
 OBJS       = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 
 # One install script, concatenated from src/sql/*.sql in name order (pg_partman's layout).

@@ -17,13 +17,17 @@ cxx=(clang++ -std=c++17 -O1 -g -fno-omit-frame-pointer $sanitizers -I"$root/src"
 
 echo "fuzz: building in $build"
 objects=()
-for src in "$root"/src/core/*.cpp; do
-  obj="$build/obj/$(basename "${src%.cpp}").o"
+# Every core source, in any folder (the object is named after its path, so two files of one
+# name in different domains do not collide).
+while IFS= read -r src; do
+  rel=${src#"$root"/src/core/}
+  obj="$build/obj/${rel//\//__}"
+  obj="${obj%.cpp}.o"
   objects+=("$obj")
   "${cxx[@]}" -fsanitize=fuzzer-no-link -c "$src" -o "$obj" &
   # two at a time
   while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
-done
+done < <(find "$root/src/core" -name '*.cpp' | sort)
 echo '#include <boost/json/src.hpp>' >"$build/boost_json.cpp"
 "${cxx[@]}" -fsanitize=fuzzer-no-link -c "$build/boost_json.cpp" -o "$build/obj/boost_json.o" &
 wait
