@@ -1,8 +1,8 @@
 // The shared library's entry: magic block and _PG_init.
-#include "pg/catalog_cache.hpp"
-#include "pg/counters.hpp"
-#include "pg/guard.hpp"
-#include "pg/search_path.hpp"
+#include "pg/catalog/catalog_cache.hpp"
+#include "pg/observe/counters.hpp"
+#include "pg/boundary/guard.hpp"
+#include "pg/boundary/search_path.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {

@@ -4,7 +4,7 @@
 -- SECURITY DEFINER: callers get EXECUTE on these functions, never INSERT on telemetry.events, so
 -- every stored event went through the catalog's checks. Their search path is set to pg_catalog,
 -- pg_temp inside the C code, and only when SQL or executor code is about to run
--- (src/pg/search_path.hpp), not with SET search_path here: that option costs a GUC save and
+-- (src/pg/boundary/search_path.hpp), not with SET search_path here: that option costs a GUC save and
 -- restore on every event, most of which never need it.
 
 -- track() comes in six forms: four typed ones, which calls with typed arguments take (a uuid
@@ -27,7 +27,7 @@
 --
 -- The text forms cannot know from types whether the first argument is a tenant or an event
 -- name (the multi-tenant and single-tenant forms share their arities), so the first argument
--- decides: a UUID is a tenant, anything else an event name (src/core/track_arguments.hpp). With
+-- decides: a UUID is a tenant, anything else an event name (src/core/ingest/track_arguments.hpp). With
 -- untyped arguments PostgreSQL prefers text wherever a candidate offers it, so a form whose
 -- every argument is text wins such a call: track(VARIADIC text[]) takes positional calls of two
 -- to eight arguments, with no defaults to fill in. Calls with named arguments cannot reach a

@@ -42,7 +42,9 @@ check_format
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/telemetry-build.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 # The sources with whatever objects the last build left, so that make only compiles the probes.
+mkdir -p "$scratch/test"
 cp -a Makefile CMakeLists.txt telemetry.control src "$scratch"/
+cp -a test/unit "$scratch/test/"
 [ -d build/unit ] || { cmake -S . -B build/unit >/dev/null && cmake --build build/unit -j"$(nproc)" >/dev/null; }
 purity() { TELEMETRY_PURITY_ROOT=$scratch build/unit/telemetry_unit_tests --gtest_filter='CorePurity.*' >"$scratch/purity.log" 2>&1; }
 

@@ -17,11 +17,11 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "core/arena.hpp"
-#include "core/batch.hpp"
-#include "core/json_text.hpp"
-#include "core/jsonb.hpp"
-#include "core/schema.hpp"
+#include "core/base/arena.hpp"
+#include "core/ingest/batch.hpp"
+#include "core/json/json_text.hpp"
+#include "core/json/jsonb.hpp"
+#include "core/catalog/schema.hpp"
 
 using namespace telemetry;
 

@@ -8,9 +8,9 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "core/catalog_document.hpp"
-#include "core/error.hpp"
-#include "core/schema_compat.hpp"
+#include "core/catalog/catalog_document.hpp"
+#include "core/base/error.hpp"
+#include "core/catalog/schema_compat.hpp"
 
 using namespace telemetry;
 

@@ -10,11 +10,11 @@
 #include <string_view>
 #include <vector>
 
-#include "core/arena.hpp"
-#include "core/error.hpp"
-#include "core/json.hpp"
-#include "core/json_text.hpp"
-#include "core/schema.hpp"
+#include "core/base/arena.hpp"
+#include "core/base/error.hpp"
+#include "core/json/json.hpp"
+#include "core/json/json_text.hpp"
+#include "core/catalog/schema.hpp"
 
 using namespace telemetry;
 

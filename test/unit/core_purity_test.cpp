@@ -56,7 +56,7 @@ TEST(CorePurity, EveryCoreSourceEndsWithTheGuard) {
         if (path.extension() != ".cpp") continue;
         std::string text = read(path);
         while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-        const std::string guard = "#include \"core/no_postgres.hpp\"";
+        const std::string guard = "#include \"core/base/no_postgres.hpp\"";
         ASSERT_GE(text.size(), guard.size()) << path;
         EXPECT_EQ(text.substr(text.size() - guard.size()), guard) << path << " must end with " << guard;
     }

@@ -1,4 +1,4 @@
-#include "core/arena.hpp"
+#include "core/base/arena.hpp"
 
 #include <cstdlib>
 #include <cstring>
@@ -55,4 +55,4 @@ HeapChunks::~HeapChunks() {
 
 }  // namespace telemetry
 
-#include "core/no_postgres.hpp"
+#include "core/base/no_postgres.hpp"

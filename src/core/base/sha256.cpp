@@ -1,4 +1,4 @@
-#include "core/sha256.hpp"
+#include "core/base/sha256.hpp"
 
 #include <cstring>
 
@@ -201,4 +201,4 @@ std::string base64url(const std::uint8_t* bytes, std::size_t n) {
 
 }  // namespace telemetry
 
-#include "core/no_postgres.hpp"
+#include "core/base/no_postgres.hpp"

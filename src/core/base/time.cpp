@@ -1,4 +1,4 @@
-#include "core/timefmt.hpp"
+#include "core/base/time.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -180,4 +180,4 @@ ParsedTime from_epoch_millis(double ms) noexcept {
 
 }  // namespace telemetry
 
-#include "core/no_postgres.hpp"
+#include "core/base/no_postgres.hpp"

@@ -1,4 +1,4 @@
-#include "core/uuid.hpp"
+#include "core/base/uuid.hpp"
 
 namespace telemetry {
 
@@ -54,4 +54,4 @@ bool is_placeholder_uuid(const Uuid& id) noexcept {
 
 }  // namespace telemetry
 
-#include "core/no_postgres.hpp"
+#include "core/base/no_postgres.hpp"

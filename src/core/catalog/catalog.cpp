@@ -1,9 +1,9 @@
-#include "core/catalog.hpp"
+#include "core/catalog/catalog.hpp"
 
 #include <charconv>
 
-#include "core/error.hpp"
-#include "core/schema.hpp"
+#include "core/base/error.hpp"
+#include "core/catalog/schema.hpp"
 
 namespace telemetry {
 
@@ -91,4 +91,4 @@ const EventTypeSpec* Catalog::find(std::string_view name) const noexcept {
 
 }  // namespace telemetry
 
-#include "core/no_postgres.hpp"
+#include "core/base/no_postgres.hpp"

@@ -1,12 +1,12 @@
-#include "core/catalog_document.hpp"
+#include "core/catalog/catalog_document.hpp"
 
 #include <boost/json.hpp>
 #include <cmath>
 #include <unordered_set>
 
-#include "core/event_name.hpp"
-#include "core/json_path.hpp"
-#include "core/schema.hpp"
+#include "core/catalog/event_name.hpp"
+#include "core/json/json_path.hpp"
+#include "core/catalog/schema.hpp"
 
 namespace telemetry {
 
@@ -190,4 +190,4 @@ ParsedCatalogDocument parse_catalog_document(std::string_view json_text) noexcep
 
 }  // namespace telemetry
 
-#include "core/no_postgres.hpp"
+#include "core/base/no_postgres.hpp"

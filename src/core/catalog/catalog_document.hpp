@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/catalog.hpp"
-#include "core/error.hpp"
+#include "core/catalog/catalog.hpp"
+#include "core/base/error.hpp"
 
 namespace telemetry {
 

@@ -1,6 +1,6 @@
-#include "core/event_name.hpp"
+#include "core/catalog/event_name.hpp"
 
-#include "core/uuid.hpp"
+#include "core/base/uuid.hpp"
 
 namespace telemetry {
 
@@ -45,4 +45,4 @@ const char* describe(EventNameVerdict verdict) noexcept {
 
 }  // namespace telemetry
 
-#include "core/no_postgres.hpp"
+#include "core/base/no_postgres.hpp"

@@ -1,13 +1,13 @@
-#include "core/schema.hpp"
+#include "core/catalog/schema.hpp"
 
 #include <re2/re2.h>
 
 #include <algorithm>
 #include <cstring>
 
-#include "core/json_path.hpp"
-#include "core/json_text.hpp"
-#include "core/sha256.hpp"
+#include "core/json/json_path.hpp"
+#include "core/json/json_text.hpp"
+#include "core/base/sha256.hpp"
 
 namespace telemetry {
 
@@ -501,4 +501,4 @@ Rewritten rewrite_properties(const CompiledSchema& schema, const JsonValue& prop
 
 }  // namespace telemetry
 
-#include "core/no_postgres.hpp"
+#include "core/base/no_postgres.hpp"

@@ -20,10 +20,10 @@
 #include <utility>
 #include <vector>
 
-#include "core/arena.hpp"
-#include "core/error.hpp"
-#include "core/json.hpp"
-#include "core/json_path.hpp"
+#include "core/base/arena.hpp"
+#include "core/base/error.hpp"
+#include "core/json/json.hpp"
+#include "core/json/json_path.hpp"
 
 namespace re2 {
 class RE2;

@@ -1,6 +1,6 @@
-#include "core/schema_compat.hpp"
+#include "core/catalog/schema_compat.hpp"
 
-#include "core/json_path.hpp"
+#include "core/json/json_path.hpp"
 
 namespace telemetry {
 
@@ -111,4 +111,4 @@ std::string refuse_catalog_change(const std::string& name, const CatalogChange& 
 
 }  // namespace telemetry
 
-#include "core/no_postgres.hpp"
+#include "core/base/no_postgres.hpp"

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "core/catalog.hpp"
-#include "core/schema.hpp"
+#include "core/catalog/catalog.hpp"
+#include "core/catalog/schema.hpp"
 
 namespace telemetry {
 

@@ -1,11 +1,11 @@
-#include "core/batch.hpp"
+#include "core/ingest/batch.hpp"
 
 #include <string>
 
-#include "core/json_path.hpp"
-#include "core/jsonb.hpp"
-#include "core/schema.hpp"
-#include "core/timefmt.hpp"
+#include "core/json/json_path.hpp"
+#include "core/json/jsonb.hpp"
+#include "core/catalog/schema.hpp"
+#include "core/base/time.hpp"
 
 namespace telemetry {
 
@@ -198,4 +198,4 @@ IncomingEvent unpack_batch_element(const JsonValue& element, const ElementProble
 
 }  // namespace telemetry
 
-#include "core/no_postgres.hpp"
+#include "core/base/no_postgres.hpp"

@@ -21,11 +21,11 @@
 #include <cstdint>
 #include <string_view>
 
-#include "core/arena.hpp"
-#include "core/ingest.hpp"
-#include "core/json.hpp"
-#include "core/json_text.hpp"
-#include "core/schema.hpp"
+#include "core/base/arena.hpp"
+#include "core/ingest/decide.hpp"
+#include "core/json/json.hpp"
+#include "core/json/json_text.hpp"
+#include "core/catalog/schema.hpp"
 
 namespace telemetry {
 

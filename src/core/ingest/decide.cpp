@@ -1,12 +1,12 @@
-#include "core/ingest.hpp"
+#include "core/ingest/decide.hpp"
 
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include "core/event_name.hpp"
-#include "core/schema.hpp"
-#include "core/sha256.hpp"
+#include "core/catalog/event_name.hpp"
+#include "core/catalog/schema.hpp"
+#include "core/base/sha256.hpp"
 
 namespace telemetry {
 
@@ -248,4 +248,4 @@ IngestDecision decide(const Catalog& catalog, const IngestSettings& settings, co
 
 }  // namespace telemetry
 
-#include "core/no_postgres.hpp"
+#include "core/base/no_postgres.hpp"

@@ -19,12 +19,12 @@
 #include <optional>
 #include <string_view>
 
-#include "core/arena.hpp"
-#include "core/catalog.hpp"
-#include "core/json.hpp"
-#include "core/json_path.hpp"
-#include "core/json_text.hpp"
-#include "core/uuid.hpp"
+#include "core/base/arena.hpp"
+#include "core/catalog/catalog.hpp"
+#include "core/json/json.hpp"
+#include "core/json/json_path.hpp"
+#include "core/json/json_text.hpp"
+#include "core/base/uuid.hpp"
 
 namespace telemetry {
 

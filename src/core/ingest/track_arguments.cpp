@@ -1,8 +1,8 @@
-#include "core/track_arguments.hpp"
+#include "core/ingest/track_arguments.hpp"
 
 #include <string>
 
-#include "core/uuid.hpp"
+#include "core/base/uuid.hpp"
 
 namespace telemetry {
 
@@ -72,4 +72,4 @@ ResolvedTrackArguments resolve_named_track_arguments(const std::optional<std::st
 
 }  // namespace telemetry
 
-#include "core/no_postgres.hpp"
+#include "core/base/no_postgres.hpp"

@@ -21,7 +21,7 @@
 #include <optional>
 #include <string_view>
 
-#include "core/error.hpp"
+#include "core/base/error.hpp"
 
 namespace telemetry {
 

@@ -1,4 +1,4 @@
-#include "core/json.hpp"
+#include "core/json/json.hpp"
 
 #include <charconv>
 #include <cstring>
@@ -271,4 +271,4 @@ std::size_t utf8_length(std::string_view s) noexcept {
 
 }  // namespace telemetry
 
-#include "core/no_postgres.hpp"
+#include "core/base/no_postgres.hpp"

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/arena.hpp"
+#include "core/base/arena.hpp"
 
 namespace telemetry {
 

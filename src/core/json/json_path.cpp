@@ -1,4 +1,4 @@
-#include "core/json_path.hpp"
+#include "core/json/json_path.hpp"
 
 namespace telemetry {
 
@@ -94,4 +94,4 @@ std::string PathStep::pointer() const {
 
 }  // namespace telemetry
 
-#include "core/no_postgres.hpp"
+#include "core/base/no_postgres.hpp"

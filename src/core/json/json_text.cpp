@@ -1,4 +1,4 @@
-#include "core/json_text.hpp"
+#include "core/json/json_text.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <algorithm>
@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/json_path.hpp"
-#include "core/uuid.hpp"
+#include "core/json/json_path.hpp"
+#include "core/base/uuid.hpp"
 
 namespace telemetry {
 
@@ -711,4 +711,4 @@ ParsedText parse_json_text(std::string_view text, const TextLimits& limits, Aren
 
 }  // namespace telemetry
 
-#include "core/no_postgres.hpp"
+#include "core/base/no_postgres.hpp"

@@ -24,9 +24,9 @@
 #include <limits>
 #include <string_view>
 
-#include "core/arena.hpp"
-#include "core/error.hpp"
-#include "core/json.hpp"
+#include "core/base/arena.hpp"
+#include "core/base/error.hpp"
+#include "core/json/json.hpp"
 
 namespace telemetry {
 

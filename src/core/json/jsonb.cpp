@@ -1,4 +1,4 @@
-#include "core/jsonb.hpp"
+#include "core/json/jsonb.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
+#include "core/base/error.hpp"
 
 namespace telemetry {
 
@@ -451,4 +451,4 @@ std::string_view encode_numeric(const JsonNumber& n, Arena& arena) {
 
 }  // namespace telemetry
 
-#include "core/no_postgres.hpp"
+#include "core/base/no_postgres.hpp"

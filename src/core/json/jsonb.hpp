@@ -13,8 +13,8 @@
 #include <limits>
 #include <string_view>
 
-#include "core/arena.hpp"
-#include "core/json.hpp"
+#include "core/base/arena.hpp"
+#include "core/json/json.hpp"
 
 namespace telemetry {
 

@@ -1,9 +1,9 @@
-#include "pg/convert.hpp"
+#include "pg/boundary/convert.hpp"
 
 #include <cstring>
 
-#include "core/uuid.hpp"
-#include "pg/event_store.hpp"
+#include "core/base/uuid.hpp"
+#include "pg/ingest/event_store.hpp"
 
 namespace telemetry::pg {
 

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string_view>
 
-#include "pg/pg_headers.hpp"
+#include "pg/boundary/pg_headers.hpp"
 
 namespace telemetry::pg {
 

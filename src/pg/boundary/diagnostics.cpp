@@ -6,13 +6,13 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
-#include "core/json.hpp"
-#include "core/json_text.hpp"
-#include "core/jsonb.hpp"
-#include "pg/convert.hpp"
-#include "pg/guard.hpp"
-#include "pg/pipeline.hpp"
+#include "core/base/error.hpp"
+#include "core/json/json.hpp"
+#include "core/json/json_text.hpp"
+#include "core/json/jsonb.hpp"
+#include "pg/boundary/convert.hpp"
+#include "pg/boundary/guard.hpp"
+#include "pg/ingest/pipeline.hpp"
 
 namespace telemetry::pg {
 

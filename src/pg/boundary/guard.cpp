@@ -2,8 +2,8 @@
 #include <cstring>
 #include <new>
 
-#include "core/json_path.hpp"
-#include "pg/guard.hpp"
+#include "core/json/json_path.hpp"
+#include "pg/boundary/guard.hpp"
 
 namespace telemetry::pg {
 

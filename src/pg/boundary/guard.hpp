@@ -19,9 +19,9 @@
 #include <string_view>
 #include <type_traits>
 
-#include "core/error.hpp"
-#include "pg/pg_headers.hpp"
-#include "pg/search_path.hpp"
+#include "core/base/error.hpp"
+#include "pg/boundary/pg_headers.hpp"
+#include "pg/boundary/search_path.hpp"
 
 namespace telemetry::pg {
 

@@ -1,6 +1,6 @@
-#include "pg/search_path.hpp"
+#include "pg/boundary/search_path.hpp"
 
-#include "pg/pg_headers.hpp"
+#include "pg/boundary/pg_headers.hpp"
 
 extern "C" {
 #include "access/xact.h"

@@ -1,6 +1,6 @@
-#include "pg/table_watch.hpp"
+#include "pg/boundary/table_watch.hpp"
 
-#include "pg/guard.hpp"
+#include "pg/boundary/guard.hpp"
 
 namespace telemetry::pg {
 

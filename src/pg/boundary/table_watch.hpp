@@ -16,7 +16,7 @@
 
 #include <cstdint>
 
-#include "pg/pg_headers.hpp"
+#include "pg/boundary/pg_headers.hpp"
 
 namespace telemetry::pg {
 

@@ -2,11 +2,11 @@
 #include <unordered_set>
 #include <vector>
 
-#include "core/schema.hpp"
-#include "pg/catalog_cache.hpp"
-#include "pg/guard.hpp"
-#include "pg/search_path.hpp"
-#include "pg/table_watch.hpp"
+#include "core/catalog/schema.hpp"
+#include "pg/catalog/catalog_cache.hpp"
+#include "pg/boundary/guard.hpp"
+#include "pg/boundary/search_path.hpp"
+#include "pg/boundary/table_watch.hpp"
 
 extern "C" {
 #include "access/xact.h"

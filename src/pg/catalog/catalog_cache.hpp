@@ -16,8 +16,8 @@
 
 #include <string_view>
 
-#include "core/catalog.hpp"
-#include "pg/pg_headers.hpp"
+#include "core/catalog/catalog.hpp"
+#include "pg/boundary/pg_headers.hpp"
 
 namespace telemetry::pg {
 

@@ -3,12 +3,12 @@
 #include <cstring>
 #include <string>
 
-#include "core/catalog_document.hpp"
-#include "core/event_name.hpp"
-#include "core/schema.hpp"
-#include "core/schema_compat.hpp"
-#include "pg/convert.hpp"
-#include "pg/guard.hpp"
+#include "core/catalog/catalog_document.hpp"
+#include "core/catalog/event_name.hpp"
+#include "core/catalog/schema.hpp"
+#include "core/catalog/schema_compat.hpp"
+#include "pg/boundary/convert.hpp"
+#include "pg/boundary/guard.hpp"
 
 namespace telemetry::pg {
 
@@ -161,7 +161,7 @@ TELEMETRY_FUNCTION(telemetry_check_event_type) {
 }
 
 // AFTER statement trigger on telemetry.event_types: the patterns of the whole catalog stay
-// within their budget (core/schema.hpp).
+// within their budget (core/catalog/schema.hpp).
 TELEMETRY_FUNCTION(telemetry_check_catalog_budget) {
     using namespace telemetry;
     if (!CALLED_AS_TRIGGER(fcinfo))

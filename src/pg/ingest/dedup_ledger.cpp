@@ -1,7 +1,7 @@
 #include <cstring>
 
-#include "pg/dedup_ledger.hpp"
-#include "pg/search_path.hpp"
+#include "pg/ingest/dedup_ledger.hpp"
+#include "pg/boundary/search_path.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {

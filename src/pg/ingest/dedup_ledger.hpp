@@ -8,7 +8,7 @@
 // 64 in one transaction overflow the backend's subtransaction cache (docs/ingest.md).
 #pragma once
 
-#include "pg/pg_headers.hpp"
+#include "pg/boundary/pg_headers.hpp"
 
 namespace telemetry::pg {
 

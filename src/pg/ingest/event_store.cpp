@@ -1,9 +1,9 @@
 #include <cstring>
 
-#include "core/uuid.hpp"
-#include "pg/event_store.hpp"
-#include "pg/search_path.hpp"
-#include "pg/table_watch.hpp"
+#include "core/base/uuid.hpp"
+#include "pg/ingest/event_store.hpp"
+#include "pg/boundary/search_path.hpp"
+#include "pg/boundary/table_watch.hpp"
 
 extern "C" {
 #include "access/heapam.h"

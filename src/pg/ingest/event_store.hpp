@@ -1,7 +1,7 @@
 // Writing events into telemetry.events.
 #pragma once
 
-#include "pg/pg_headers.hpp"
+#include "pg/boundary/pg_headers.hpp"
 
 namespace telemetry::pg {
 

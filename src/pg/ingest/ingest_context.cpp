@@ -3,12 +3,12 @@
 #include <string>
 #include <unordered_map>
 
-#include "core/sha256.hpp"
-#include "pg/guard.hpp"
-#include "pg/ingest_context.hpp"
-#include "pg/search_path.hpp"
+#include "core/base/sha256.hpp"
+#include "pg/boundary/guard.hpp"
+#include "pg/ingest/ingest_context.hpp"
+#include "pg/boundary/search_path.hpp"
 #include "pg/settings.hpp"
-#include "pg/table_watch.hpp"
+#include "pg/boundary/table_watch.hpp"
 
 extern "C" {
 #include "lib/ilist.h"

@@ -5,7 +5,7 @@
 
 #include <string_view>
 
-#include "pg/pg_headers.hpp"
+#include "pg/boundary/pg_headers.hpp"
 
 namespace telemetry::pg {
 

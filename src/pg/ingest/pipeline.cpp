@@ -2,17 +2,17 @@
 #include <new>
 #include <string>
 
-#include "core/batch.hpp"
-#include "core/jsonb.hpp"
-#include "core/schema.hpp"
-#include "pg/catalog_cache.hpp"
-#include "pg/counters.hpp"
-#include "pg/dedup_ledger.hpp"
-#include "pg/event_store.hpp"
-#include "pg/guard.hpp"
-#include "pg/ingest_context.hpp"
-#include "pg/pipeline.hpp"
-#include "pg/search_path.hpp"
+#include "core/ingest/batch.hpp"
+#include "core/json/jsonb.hpp"
+#include "core/catalog/schema.hpp"
+#include "pg/catalog/catalog_cache.hpp"
+#include "pg/observe/counters.hpp"
+#include "pg/ingest/dedup_ledger.hpp"
+#include "pg/ingest/event_store.hpp"
+#include "pg/boundary/guard.hpp"
+#include "pg/ingest/ingest_context.hpp"
+#include "pg/ingest/pipeline.hpp"
+#include "pg/boundary/search_path.hpp"
 #include "pg/settings.hpp"
 
 namespace telemetry::pg {

@@ -1,5 +1,5 @@
 // The ingest pipeline of the glue, shared by track(), track_batch() and replay_quarantine():
-// opt-out lookups, the core's decision for every event (core/ingest.hpp), deduplication,
+// opt-out lookups, the core's decision for every event (core/ingest/decide.hpp), deduplication,
 // partition checks, and writing events and quarantine rows. One place for all of it, so a
 // rule added later (tenant identity, PII detection) applies to every path.
 #pragma once
@@ -7,9 +7,9 @@
 #include <string_view>
 #include <type_traits>
 
-#include "core/arena.hpp"
-#include "core/ingest.hpp"
-#include "pg/pg_headers.hpp"
+#include "core/base/arena.hpp"
+#include "core/ingest/decide.hpp"
+#include "pg/boundary/pg_headers.hpp"
 
 namespace telemetry::pg {
 

@@ -7,10 +7,10 @@
 // would not have been kept.
 #include <cstring>
 
-#include "pg/convert.hpp"
-#include "pg/event_store.hpp"
-#include "pg/guard.hpp"
-#include "pg/pipeline.hpp"
+#include "pg/boundary/convert.hpp"
+#include "pg/ingest/event_store.hpp"
+#include "pg/boundary/guard.hpp"
+#include "pg/ingest/pipeline.hpp"
 
 extern "C" {
 #include "catalog/pg_class.h"

@@ -9,15 +9,15 @@
 #include <cstring>
 #include <type_traits>
 
-#include "core/batch.hpp"
-#include "core/json_text.hpp"
-#include "core/schema.hpp"
-#include "core/track_arguments.hpp"
-#include "pg/catalog_cache.hpp"
-#include "pg/convert.hpp"
-#include "pg/event_store.hpp"
-#include "pg/guard.hpp"
-#include "pg/pipeline.hpp"
+#include "core/ingest/batch.hpp"
+#include "core/json/json_text.hpp"
+#include "core/catalog/schema.hpp"
+#include "core/ingest/track_arguments.hpp"
+#include "pg/catalog/catalog_cache.hpp"
+#include "pg/boundary/convert.hpp"
+#include "pg/ingest/event_store.hpp"
+#include "pg/boundary/guard.hpp"
+#include "pg/ingest/pipeline.hpp"
 
 extern "C" {
 #include "nodes/primnodes.h"
@@ -157,7 +157,7 @@ Datum track_typed(FunctionCallInfo fcinfo, const pg_uuid_t& tenant, const TrackA
     return record(fcinfo, input);
 }
 
-// The fields of a text call, resolved (core/track_arguments.hpp). Trivially destructible.
+// The fields of a text call, resolved (core/ingest/track_arguments.hpp). Trivially destructible.
 struct TextCall {
     bool multi_tenant;
     std::optional<std::string_view> fields[track_field_count];

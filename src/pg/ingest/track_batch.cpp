@@ -7,14 +7,14 @@
 // the reader counts one too many).
 #include <cstring>
 
-#include "core/batch.hpp"
-#include "core/jsonb.hpp"
-#include "core/json_text.hpp"
-#include "core/schema.hpp"
-#include "pg/convert.hpp"
-#include "pg/event_store.hpp"
-#include "pg/guard.hpp"
-#include "pg/pipeline.hpp"
+#include "core/ingest/batch.hpp"
+#include "core/json/jsonb.hpp"
+#include "core/json/json_text.hpp"
+#include "core/catalog/schema.hpp"
+#include "pg/boundary/convert.hpp"
+#include "pg/ingest/event_store.hpp"
+#include "pg/boundary/guard.hpp"
+#include "pg/ingest/pipeline.hpp"
 
 namespace telemetry::pg {
 
@@ -44,7 +44,7 @@ int unpack(const JsonValue& root, const ElementProblem* problems, Arena& arena, 
     }
 }
 
-// Core phase: parse the text of a batch, within the batch's bounds (core/batch.hpp).
+// Core phase: parse the text of a batch, within the batch's bounds (core/ingest/batch.hpp).
 bool parse_text(std::string_view text, Arena& arena, JsonValue& root, ElementProblem*& problems, PendingError& pending) noexcept {
     try {
         ParsedText parsed = parse_batch_text(text, arena);

@@ -1,5 +1,5 @@
-#include "pg/counters.hpp"
-#include "pg/guard.hpp"
+#include "pg/observe/counters.hpp"
+#include "pg/boundary/guard.hpp"
 
 extern "C" {
 #include "port/atomics.h"

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "core/ingest.hpp"
+#include "core/ingest/decide.hpp"
 
 namespace telemetry::pg {
 

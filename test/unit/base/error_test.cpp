@@ -3,9 +3,9 @@
 #include <new>
 #include <stdexcept>
 
-#include "core/error.hpp"
-#include "core/uuid.hpp"
-#include "core/json_path.hpp"
+#include "core/base/error.hpp"
+#include "core/base/uuid.hpp"
+#include "core/json/json_path.hpp"
 
 namespace telemetry {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/sha256.hpp"
+#include "core/base/sha256.hpp"
 
 namespace telemetry {
 namespace {

@@ -5,7 +5,7 @@
 #include <limits>
 #include <string>
 
-#include "core/timefmt.hpp"
+#include "core/base/time.hpp"
 
 namespace telemetry {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "core/uuid.hpp"
+#include "core/base/uuid.hpp"
 
 namespace telemetry {
 namespace {

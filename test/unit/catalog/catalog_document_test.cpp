@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "core/catalog_document.hpp"
+#include "core/catalog/catalog_document.hpp"
 
 namespace telemetry {
 namespace {

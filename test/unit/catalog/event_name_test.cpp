@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "core/event_name.hpp"
+#include "core/catalog/event_name.hpp"
 
 namespace telemetry {
 namespace {

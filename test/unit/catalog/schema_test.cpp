@@ -5,8 +5,8 @@
 #include <chrono>
 #include <string>
 
-#include "core/json_text.hpp"
-#include "core/schema.hpp"
+#include "core/json/json_text.hpp"
+#include "core/catalog/schema.hpp"
 
 namespace telemetry {
 namespace {

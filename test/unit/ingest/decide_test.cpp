@@ -4,10 +4,10 @@
 #include <cmath>
 #include <string>
 
-#include "core/batch.hpp"
-#include "core/catalog_document.hpp"
-#include "core/ingest.hpp"
-#include "core/schema.hpp"
+#include "core/ingest/batch.hpp"
+#include "core/catalog/catalog_document.hpp"
+#include "core/ingest/decide.hpp"
+#include "core/catalog/schema.hpp"
 
 namespace telemetry {
 namespace {

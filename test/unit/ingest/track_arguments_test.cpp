@@ -1,11 +1,11 @@
-// How the text forms of track() read their arguments (core/track_arguments.hpp): the first one
+// How the text forms of track() read their arguments (core/ingest/track_arguments.hpp): the first one
 // decides tenant or event name; named arguments keep their names in single-tenant calls.
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "core/track_arguments.hpp"
+#include "core/ingest/track_arguments.hpp"
 
 namespace telemetry {
 namespace {

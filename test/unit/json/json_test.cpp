@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "core/json.hpp"
-#include "core/json_text.hpp"
-#include "core/jsonb.hpp"
+#include "core/json/json.hpp"
+#include "core/json/json_text.hpp"
+#include "core/json/jsonb.hpp"
 
 namespace telemetry {
 namespace {
