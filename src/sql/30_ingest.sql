@@ -157,10 +157,3 @@ COMMENT ON FUNCTION telemetry.track_batch(uuid, jsonb, timestamptz) IS
     'Records a client''s batch already parsed by PostgreSQL (jsonb); otherwise as the text form.';
 COMMENT ON FUNCTION telemetry.track_batch(text, text, text) IS
     'Records a client''s batch: what calls with untyped or text arguments (drivers) resolve to; the tenant and sent_at are read as uuid and timestamptz.';
-
--- Events by what happened to them since the server started (shared memory when the library is
--- preloaded, else this backend's own counts): nothing refused goes uncounted.
-CREATE FUNCTION telemetry.ingest_counters()
-RETURNS TABLE (status text, events bigint)
-LANGUAGE c VOLATILE
-AS 'MODULE_PATHNAME', 'telemetry_ingest_counters';

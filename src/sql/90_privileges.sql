@@ -1,17 +1,4 @@
--- Diagnostics and privileges.
-
--- Drives each path of the C++/PostgreSQL error boundary on purpose (docs/errors.md).
-CREATE FUNCTION telemetry.self_test(kind text)
-RETURNS text
-LANGUAGE c VOLATILE
-AS 'MODULE_PATHNAME', 'telemetry_self_test';
-
--- NULL when this build's jsonb reader and writer agree with PostgreSQL on a document, else what
--- differs (docs/errors.md). Used by test/t/004_jsonb_codec.pl.
-CREATE FUNCTION telemetry.self_test_jsonb(document text)
-RETURNS text
-LANGUAGE c VOLATILE STRICT
-AS 'MODULE_PATHNAME', 'telemetry_self_test_jsonb';
+-- Privileges: nothing is granted to PUBLIC but what is harmless (docs/operations.md, "Privileges").
 
 -- Nothing is callable by PUBLIC. Grant what each role needs (README, "Privileges").
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA telemetry FROM PUBLIC;

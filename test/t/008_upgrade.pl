@@ -66,8 +66,10 @@ SELECT line FROM (
     SELECT format('sequence %s %s %s %s', c.relname, s.seqtypid::regtype, s.seqincrement, s.seqcycle)
     FROM relations c JOIN pg_sequence s ON s.seqrelid = c.oid
     UNION ALL
-    SELECT format('dumped %s where %s', e.extconfig::regclass[], e.extcondition)
-    FROM pg_extension e WHERE e.extname = 'telemetry'
+    -- One line per dumped table: the order of extconfig is only the order of creation.
+    SELECT format('dumped %s where %s', c.table_name::regclass, c.condition)
+    FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS c(table_name, condition)
+    WHERE e.extname = 'telemetry'
     UNION ALL
     SELECT format('schema acl %s comment %s', n.nspacl, obj_description(n.oid, 'pg_namespace'))
     FROM pg_namespace n WHERE n.nspname = 'telemetry'

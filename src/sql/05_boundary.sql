@@ -1,0 +1,34 @@
+-- The boundary between the extension and PostgreSQL: how backends learn that a table they
+-- cache changed (src/pg/boundary/table_watch), and the diagnostics of the C++/PostgreSQL error
+-- boundary (src/pg/boundary/diagnostics).
+
+-- The statement trigger of every table whose rows backends cache (tenant settings, opt-outs,
+-- secrets): it tells them to reload (the same mechanism as the catalog's). The triggers fire
+-- ALWAYS, also under session_replication_role = replica.
+CREATE FUNCTION telemetry.table_changed()
+RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'telemetry_table_changed';
+
+-- The caches every backend keeps of the catalog, opt-outs, tenant settings and secrets follow
+-- their tables through their change triggers. A change made with the triggers disabled
+-- (ALTER TABLE ... DISABLE TRIGGER, pg_restore --disable-triggers) needs this call.
+CREATE FUNCTION telemetry.invalidate_caches()
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'telemetry_invalidate_caches';
+COMMENT ON FUNCTION telemetry.invalidate_caches() IS
+    'Makes every backend reload its caches of the catalog, opt-outs, tenant settings and secrets at its next call: for changes made with triggers disabled.';
+
+-- Drives each path of the C++/PostgreSQL error boundary on purpose (docs/errors.md).
+CREATE FUNCTION telemetry.self_test(kind text)
+RETURNS text
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'telemetry_self_test';
+
+-- NULL when this build's jsonb reader and writer agree with PostgreSQL on a document, else what
+-- differs (docs/errors.md). Used by test/t/004_jsonb_codec.pl.
+CREATE FUNCTION telemetry.self_test_jsonb(document text)
+RETURNS text
+LANGUAGE c VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'telemetry_self_test_jsonb';

@@ -1,0 +1,58 @@
+-- Personal data: the key behind x-pii "hash", and the users who opted out. Both tables are
+-- cached by every backend and followed through telemetry.table_changed() (05_boundary.sql).
+
+-- The key behind x-pii "hash", unless telemetry.pii_hash_key is set. Owner-only, and not dumped:
+-- a restored database gets a new key (set telemetry.pii_hash_key to keep hashes stable).
+CREATE TABLE telemetry.secrets (
+    name   text PRIMARY KEY,
+    value  text NOT NULL
+);
+INSERT INTO telemetry.secrets VALUES
+    ('pii_hash_key', pg_catalog.replace(pg_catalog.gen_random_uuid()::text || pg_catalog.gen_random_uuid()::text, '-', ''));
+CREATE TRIGGER secrets_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON telemetry.secrets
+    FOR EACH STATEMENT EXECUTE FUNCTION telemetry.table_changed();
+ALTER TABLE telemetry.secrets ENABLE ALWAYS TRIGGER secrets_changed;
+
+-- Users who opted out: none of their events is stored, by any path.
+CREATE TABLE telemetry.opt_outs (
+    tenant_id      uuid        NOT NULL,
+    user_id        text        NOT NULL,
+    opted_out_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (tenant_id, user_id)
+);
+SELECT pg_catalog.pg_extension_config_dump('telemetry.opt_outs', '');
+CREATE TRIGGER opt_outs_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON telemetry.opt_outs
+    FOR EACH STATEMENT EXECUTE FUNCTION telemetry.table_changed();
+ALTER TABLE telemetry.opt_outs ENABLE ALWAYS TRIGGER opt_outs_changed;
+
+CREATE FUNCTION telemetry.opt_out(tenant_id uuid, user_id text)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF tenant_id IS NULL OR user_id IS NULL OR user_id OPERATOR(pg_catalog.=) '' THEN
+        RAISE EXCEPTION 'tenant_id and user_id must be given' USING ERRCODE = '22004';
+    END IF;
+    INSERT INTO telemetry.opt_outs AS o (tenant_id, user_id) VALUES (opt_out.tenant_id, opt_out.user_id)
+    ON CONFLICT ON CONSTRAINT opt_outs_pkey DO NOTHING;
+    RETURN FOUND;  -- false: already opted out
+END
+$$;
+
+CREATE FUNCTION telemetry.opt_in(tenant_id uuid, user_id text)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF tenant_id IS NULL OR user_id IS NULL THEN
+        RAISE EXCEPTION 'tenant_id and user_id must be given' USING ERRCODE = '22004';
+    END IF;
+    DELETE FROM telemetry.opt_outs o
+     WHERE o.tenant_id OPERATOR(pg_catalog.=) opt_in.tenant_id AND o.user_id OPERATOR(pg_catalog.=) opt_in.user_id;
+    RETURN FOUND;  -- false: was not opted out
+END
+$$;
