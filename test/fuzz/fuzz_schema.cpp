@@ -15,6 +15,7 @@
 #include "core/json/json.hpp"
 #include "core/json/json_text.hpp"
 #include "core/catalog/schema.hpp"
+#include "core/pii/rewrite.hpp"
 
 using namespace telemetry;
 

@@ -6,6 +6,7 @@
 
 #include "core/catalog/event_name.hpp"
 #include "core/catalog/schema.hpp"
+#include "core/pii/rewrite.hpp"
 #include "core/base/sha256.hpp"
 
 namespace telemetry {
