@@ -1,4 +1,4 @@
-// Server settings (GUCs) of the extension. Defined in module.cpp; documented in docs/operations.md.
+// Server settings (GUCs) of the extension. Defined in settings.cpp; documented in docs/operations.md.
 #pragma once
 
 namespace telemetry::pg {
@@ -20,6 +20,7 @@ extern char* pii_hash_key;
 // Set while restoring a dump: CREATE EXTENSION then makes no partitions (the dump has them).
 extern bool restoring;
 
+// Defines every setting and reserves the prefix "telemetry." (from _PG_init).
 void define_settings();
 
 }  // namespace telemetry::pg

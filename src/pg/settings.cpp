@@ -1,0 +1,42 @@
+// The server settings (GUCs) of the extension: their variables and definitions, read by
+// _PG_init (module.cpp). Documented in docs/operations.md, "Settings".
+#include "pg/settings.hpp"
+
+#include "pg/boundary/pg_headers.hpp"
+
+namespace telemetry::pg {
+
+int retention_days = 90;
+int premake_days = 7;
+bool restoring = false;
+int dedup_window_days = 7;
+int future_tolerance_seconds = 300;
+char* pii_hash_key = nullptr;
+
+void define_settings() {
+    DefineCustomIntVariable("telemetry.retention_days",
+                            "Days of raw events kept, unless a tenant sets its own.",
+                            "Partitions are made this many days back, so every event recent enough to be "
+                            "accepted has somewhere to go.",
+                            &retention_days, 90, 1, 3650, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("telemetry.premake_days", "Days ahead of today for which partitions are kept ready.",
+                            nullptr, &premake_days, 7, 1, 365, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("telemetry.dedup_window_days",
+                            "Days during which a client-supplied event_id seen before is a duplicate.", nullptr,
+                            &dedup_window_days, 7, 1, 365, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("telemetry.future_tolerance_seconds",
+                            "How far ahead of the server's clock an event time may be before it is clamped to now.",
+                            nullptr, &future_tolerance_seconds, 300, 0, 86400, PGC_SUSET, GUC_UNIT_S, nullptr, nullptr,
+                            nullptr);
+    DefineCustomStringVariable("telemetry.pii_hash_key", "The secret key behind x-pii \"hash\".",
+                               "Set it in postgresql.conf to keep hashes stable across databases and restores; "
+                               "unset, each database uses a key of its own.",
+                               &pii_hash_key, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+                               nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable("telemetry.restoring", "Set while restoring a dump of a database that uses telemetry.",
+                             "CREATE EXTENSION then makes no partitions: the dump brings its own.", &restoring,
+                             false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    MarkGUCPrefixReserved("telemetry");
+}
+
+}  // namespace telemetry::pg
