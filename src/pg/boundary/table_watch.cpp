@@ -65,3 +65,14 @@ TELEMETRY_FUNCTION(telemetry_invalidate_caches) {
         telemetry::pg::broadcast_table_change(relname);
     PG_RETURN_VOID();
 }
+
+// Statement trigger on tenant_settings, opt_outs and secrets: tell every backend to reload its
+// cache of the table (TableWatch counts the invalidation).
+TELEMETRY_FUNCTION(telemetry_table_changed) {
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                        errmsg("telemetry.table_changed() must be called as a trigger")));
+    TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+    CacheInvalidateRelcache(trigger->tg_relation);
+    return PointerGetDatum(nullptr);
+}

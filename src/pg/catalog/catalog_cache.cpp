@@ -206,13 +206,3 @@ TELEMETRY_FUNCTION(telemetry_catalog_changed) {
     telemetry::pg::note_own_catalog_change();
     return PointerGetDatum(nullptr);
 }
-
-// Statement trigger on tenant_settings and opt_outs: tell every backend to reload its cache.
-TELEMETRY_FUNCTION(telemetry_table_changed) {
-    if (!CALLED_AS_TRIGGER(fcinfo))
-        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-                        errmsg("telemetry.table_changed() must be called as a trigger")));
-    TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
-    CacheInvalidateRelcache(trigger->tg_relation);
-    return PointerGetDatum(nullptr);
-}
