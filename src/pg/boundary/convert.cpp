@@ -1,10 +1,5 @@
 #include "pg/boundary/convert.hpp"
 
-#include <cstring>
-
-#include "core/base/uuid.hpp"
-#include "pg/ingest/event_store.hpp"
-
 namespace telemetry::pg {
 
 std::int64_t finite_time(TimestampTz t, const char* what) {
@@ -47,9 +42,25 @@ std::optional<pg_uuid_t> uuid_from_text(const std::optional<std::string_view>& v
     if (!id)
         ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), errmsg("%s: expected a UUID", what),
                         errhint("Such as 0192d5b4-1c2e-7a3b-9c4d-5e6f708192a3.")));
-    pg_uuid_t out;
-    std::memcpy(out.data, id->data(), 16);
-    return out;
+    return to_pg_uuid(*id);
+}
+
+ArrayType* to_text_array(const PathList& paths) {
+    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (paths.count > 0 ? paths.count : 1)));
+    for (std::size_t i = 0; i < paths.count; ++i) elements[i] = text_datum(paths.items[i]);
+    return construct_array(elements, static_cast<int>(paths.count), TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+PathList path_list_from(ArrayType* array) {
+    Datum* elements;
+    bool* nulls;
+    int count;
+    deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
+    auto* views = static_cast<std::string_view*>(palloc(sizeof(std::string_view) * (count > 0 ? count : 1)));
+    std::size_t kept = 0;
+    for (int k = 0; k < count; ++k)
+        if (!nulls[k]) views[kept++] = text_view(DatumGetTextPP(elements[k]));
+    return PathList{views, kept};
 }
 
 }  // namespace telemetry::pg

@@ -110,7 +110,8 @@ void run_codec(std::string_view text, const Jsonb* postgres, Arena& arena, Codec
         const std::string_view encoded = encode_jsonb(parsed.root, arena);
         out.encoded = encoded.data();
         out.encoded_size = encoded.size();
-        const JsonValue decoded = decode_jsonb(reinterpret_cast<const unsigned char*>(VARDATA(postgres)), VARSIZE(postgres) - VARHDRSZ, 64, arena);
+        const JsonbBytes bytes = jsonb_bytes(postgres);
+        const JsonValue decoded = decode_jsonb(bytes.data, bytes.size, 64, arena);
         std::string canonical;
         append_canonical(decoded, canonical);
         out.reprinted = pstrdup_or_throw(canonical);

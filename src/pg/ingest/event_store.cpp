@@ -1,6 +1,7 @@
 #include <cstring>
 
 #include "core/base/uuid.hpp"
+#include "pg/boundary/convert.hpp"
 #include "pg/ingest/event_store.hpp"
 #include "pg/boundary/search_path.hpp"
 #include "pg/boundary/table_watch.hpp"

@@ -36,8 +36,4 @@ void write_events(const StoredEvent* events, int n);
 // A fresh UUIDv7 for an event recorded at `now`.
 pg_uuid_t new_event_id(TimestampTz now);
 
-// Unix microseconds <-> TimestampTz.
-inline int64 to_unix_us(TimestampTz t) { return t + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY; }
-inline TimestampTz from_unix_us(int64 us) { return us - (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY; }
-
 }  // namespace telemetry::pg

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "core/base/sha256.hpp"
+#include "pg/boundary/convert.hpp"
 #include "pg/boundary/guard.hpp"
 #include "pg/ingest/ingest_context.hpp"
 #include "pg/boundary/search_path.hpp"
@@ -130,7 +131,7 @@ bool probe_opt_out(const pg_uuid_t& tenant, const std::string_view* user_id) {
     pg_uuid_t t = tenant;
     Datum values[2] = {UUIDPGetDatum(&t), (Datum)0};
     if (user_id != nullptr)
-        values[1] = PointerGetDatum(cstring_to_text_with_len(user_id->data(), static_cast<int>(user_id->size())));
+        values[1] = text_datum(*user_id);
     PushActiveSnapshot(GetLatestSnapshot());
     SPI_execute_plan(plan, values, nullptr, true, 1);
     PopActiveSnapshot();

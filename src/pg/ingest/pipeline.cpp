@@ -7,11 +7,13 @@
 #include "core/catalog/schema.hpp"
 #include "pg/catalog/catalog_cache.hpp"
 #include "pg/observe/counters.hpp"
+#include "pg/boundary/convert.hpp"
 #include "pg/ingest/dedup_ledger.hpp"
 #include "pg/ingest/event_store.hpp"
 #include "pg/boundary/guard.hpp"
 #include "pg/ingest/ingest_context.hpp"
 #include "pg/ingest/pipeline.hpp"
+#include "pg/ingest/quarantine_store.hpp"
 #include "pg/boundary/search_path.hpp"
 #include "pg/settings.hpp"
 
@@ -94,14 +96,8 @@ void deduplicate(PipelineCall& call) {
     }
 }
 
-text* text_or_null(const std::optional<std::string_view>& s) {
-    return s ? cstring_to_text_with_len(s->data(), static_cast<int>(s->size())) : nullptr;
-}
-text* as_text(std::string_view s) { return cstring_to_text_with_len(s.data(), static_cast<int>(s.size())); }
-
 Jsonb* stored_properties(const PipelineItem& item) {
-    if (!item.encoded_properties.empty())
-        return reinterpret_cast<Jsonb*>(const_cast<char*>(item.encoded_properties.data()));
+    if (!item.encoded_properties.empty()) return as_jsonb(item.encoded_properties);
     return item.original_properties;
 }
 
@@ -113,94 +109,52 @@ void write_accepted(PipelineCall& call) {
         if (item.decision.status != IngestStatus::accepted) continue;
         StoredEvent& e = rows[m++];
         e.tenant_id = call.tenant;
-        std::memcpy(e.event_id.data, item.in.event_id->data(), 16);
-        e.name = as_text(*item.in.name);
+        e.event_id = to_pg_uuid(*item.in.event_id);
+        e.name = to_text(*item.in.name);
         e.properties = stored_properties(item);
-        e.user_id = text_or_null(item.in.user_id);
-        e.session_id = text_or_null(item.in.session_id);
+        e.user_id = to_text_or_null(item.in.user_id);
+        e.session_id = to_text_or_null(item.in.session_id);
         e.occurred_at = from_unix_us(item.decision.occurred_at_us);
         e.received_at = item.received_at;
         e.sample_weight = item.decision.sample_weight;
         e.flags = static_cast<int16>(item.decision.flags);
         e.source = cstring_to_text(item.source);
-        e.schema_version = as_text(item.schema_version);
+        e.schema_version = to_text(item.schema_version);
     }
     write_events(rows, m);
 }
 
-// The quarantine insert, prepared once per table layout: with pii_rewritten_paths, and without
-// it for the 0.1.0 table (see quarantine_has_pii_paths()).
-SPIPlanPtr quarantine_plans[2] = {nullptr, nullptr};
-
 void write_quarantined(const PipelineCall& call, const PipelineItem& item) {
-    use_safe_search_path();
-    const bool with_paths = quarantine_has_pii_paths();
-    SPI_connect();
-    SPIPlanPtr& quarantine_plan = quarantine_plans[with_paths ? 1 : 0];
-    const int nargs = with_paths ? 17 : 16;
-    if (quarantine_plan == nullptr) {
-        Oid types[17] = {UUIDOID,   UUIDOID, TEXTOID, JSONBOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-                         TEXTOID,   FLOAT4OID, INT2OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID};
-        SPIPlanPtr plan = SPI_prepare(
-            with_paths
-                ? "INSERT INTO telemetry.quarantine (tenant_id, event_id, name, properties, user_id, session_id, occurred_at, "
-                  "received_at, source, sample_weight, flags, schema_version, sqlstate, reason, json_path, rule, "
-                  "pii_rewritten_paths) "
-                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
-                : "INSERT INTO telemetry.quarantine (tenant_id, event_id, name, properties, user_id, session_id, occurred_at, "
-                  "received_at, source, sample_weight, flags, schema_version, sqlstate, reason, json_path, rule) "
-                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-            nargs, types);
-        if (plan == nullptr) elog(ERROR, "telemetry: preparing the quarantine insert failed");
-        SPI_keepplan(plan);
-        quarantine_plan = plan;
-    }
-    pg_uuid_t tenant = call.tenant;
-    pg_uuid_t event_id;
-    std::memcpy(event_id.data, item.in.event_id->data(), 16);
     const IngestDecision& d = item.decision;
-    const PathList& pii = d.pii_rewritten_paths;
-    Datum* pii_paths = static_cast<Datum*>(palloc(sizeof(Datum) * (pii.count > 0 ? pii.count : 1)));
-    for (std::size_t i = 0; i < pii.count; ++i) pii_paths[i] = PointerGetDatum(as_text(pii.items[i]));
-    Datum values[17] = {UUIDPGetDatum(&tenant),
-                        UUIDPGetDatum(&event_id),
-                        PointerGetDatum(as_text(*item.in.name)),
-                        JsonbPGetDatum(stored_properties(item)),
-                        PointerGetDatum(text_or_null(item.in.user_id)),
-                        PointerGetDatum(text_or_null(item.in.session_id)),
-                        TimestampTzGetDatum(from_unix_us(d.occurred_at_us)),
-                        TimestampTzGetDatum(item.received_at),
-                        CStringGetTextDatum(item.source),
-                        Float4GetDatum(d.sample_weight),
-                        Int16GetDatum(static_cast<int16>(d.flags)),
-                        PointerGetDatum(as_text(item.schema_version)),
-                        CStringGetTextDatum(d.sqlstate),
-                        PointerGetDatum(as_text(d.quarantine_reason)),
-                        PointerGetDatum(as_text(d.violation_path)),
-                        PointerGetDatum(as_text(d.violation_rule)),
-                        PointerGetDatum(construct_array(pii_paths, static_cast<int>(pii.count), TEXTOID, -1, false, TYPALIGN_INT))};
-    char nulls[17];
-    std::memset(nulls, ' ', sizeof nulls);
-    if (!item.in.user_id) nulls[4] = 'n';
-    if (!item.in.session_id) nulls[5] = 'n';
-    const int rc = SPI_execute_plan(quarantine_plan, values, nulls, false, 0);
-    if (rc != SPI_OK_INSERT) elog(ERROR, "telemetry: quarantine insert failed: %s", SPI_result_code_string(rc));
-    SPI_finish();
+    QuarantineRow row;
+    row.tenant_id = call.tenant;
+    row.event_id = to_pg_uuid(*item.in.event_id);
+    row.name = to_text(*item.in.name);
+    row.properties = stored_properties(item);
+    row.user_id = to_text_or_null(item.in.user_id);
+    row.session_id = to_text_or_null(item.in.session_id);
+    row.occurred_at = from_unix_us(d.occurred_at_us);
+    row.received_at = item.received_at;
+    row.source = cstring_to_text(item.source);
+    row.sample_weight = d.sample_weight;
+    row.flags = static_cast<int16>(d.flags);
+    row.schema_version = to_text(item.schema_version);
+    row.sqlstate = cstring_to_text(d.sqlstate);
+    row.reason = to_text(d.quarantine_reason);
+    row.json_path = to_text(d.violation_path);
+    row.rule = to_text(d.violation_rule);
+    row.pii_rewritten_paths = to_text_array(d.pii_rewritten_paths);
+    insert_quarantine_row(row);
 }
 
 }  // namespace
 
 ChunkSource chunks_from(MemoryContext context) { return {&chunk_from_context, context}; }
 
-bool quarantine_has_pii_paths() {
-    const Oid schema = get_namespace_oid("telemetry", true);
-    const Oid quarantine = OidIsValid(schema) ? get_relname_relid("quarantine", schema) : InvalidOid;
-    return OidIsValid(quarantine) && get_attnum(quarantine, "pii_rewritten_paths") != InvalidAttrNumber;
-}
-
 const JsonValue* decode_properties(Jsonb* jsonb, Arena& arena, PendingError& pending) noexcept {
     try {
-        return read_properties_jsonb(reinterpret_cast<const unsigned char*>(VARDATA(jsonb)), VARSIZE(jsonb) - VARHDRSZ, arena);
+        const JsonbBytes bytes = jsonb_bytes(jsonb);
+        return read_properties_jsonb(bytes.data, bytes.size, arena);
     } catch (...) {
         pending.capture(current_exception_error());
         return nullptr;
@@ -213,7 +167,7 @@ void run_pipeline(PipelineCall& call) {
     settings.now_us = to_unix_us(call.now);
     settings.retention_us = static_cast<std::int64_t>(tenant_retention_days(call.tenant)) * USECS_PER_DAY;
     settings.future_tolerance_us = static_cast<std::int64_t>(future_tolerance_seconds) * USECS_PER_SEC;
-    settings.tenant_id = std::string_view(reinterpret_cast<const char*>(call.tenant.data), UUID_LEN);
+    settings.tenant_id = uuid_bytes(call.tenant);
     settings.pii_master_key = pii_master_key();
     if (tenant_has_opt_outs(call.tenant)) {
         for (int i = 0; i < call.n; ++i) {

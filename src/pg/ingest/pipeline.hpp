@@ -43,11 +43,6 @@ void run_pipeline(PipelineCall& call);
 // An Arena whose chunks come from a memory context (freed with it; nothing to destroy).
 ChunkSource chunks_from(MemoryContext context);
 
-// Whether telemetry.quarantine has its pii_rewritten_paths column (0.2.0). A library newer than
-// the extension's SQL objects (installed, ALTER EXTENSION UPDATE not run yet) keeps ingesting
-// into the older table. Two catalog cache lookups.
-bool quarantine_has_pii_paths();
-
 struct PendingError;
 
 // Decodes a jsonb argument for the pipeline (read_properties_jsonb: within an event's bounds):

@@ -90,8 +90,7 @@ Datum record(FunctionCallInfo fcinfo, const TrackInput& input) {
     const TimestampTz now = GetCurrentTimestamp();
     item->client_event_id = input.event_id.has_value();
     const pg_uuid_t event_id = input.event_id ? *input.event_id : new_event_id(now);
-    Uuid id;
-    std::memcpy(id.data(), event_id.data, 16);
+    const Uuid id = to_uuid(event_id);
     if (item->client_event_id && is_placeholder_uuid(id))
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("event_id: the nil and max UUIDs are placeholders, not event ids"),
@@ -202,8 +201,7 @@ Datum track_text(FunctionCallInfo fcinfo, const std::optional<std::string_view>*
     if (!resolve(values, count, given, call, pending)) pending.raise();
     TrackInput input;
     if (call.multi_tenant) {
-        const std::optional<Uuid> tenant = parse_uuid(*call.fields[tenant_field]);
-        std::memcpy(input.tenant.data, tenant->data(), 16);  // a UUID by resolution
+        input.tenant = to_pg_uuid(*parse_uuid(*call.fields[tenant_field]));  // a UUID by resolution
     }
     input.name = call.fields[name_field];
     input.properties_text = call.fields[properties_field];

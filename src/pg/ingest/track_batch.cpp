@@ -64,7 +64,8 @@ bool parse_text(std::string_view text, Arena& arena, JsonValue& root, ElementPro
 // Core phase: decode the jsonb of a batch, within the same bounds.
 bool decode(Jsonb* batch, Arena& arena, JsonValue& root, PendingError& pending) noexcept {
     try {
-        root = decode_batch_jsonb(reinterpret_cast<const unsigned char*>(VARDATA(batch)), VARSIZE(batch) - VARHDRSZ, arena);
+        const JsonbBytes bytes = jsonb_bytes(batch);
+        root = decode_batch_jsonb(bytes.data, bytes.size, arena);
         return true;
     } catch (...) {
         pending.capture(current_exception_error());
@@ -101,10 +102,7 @@ Datum ingest_batch(FunctionCallInfo fcinfo, const BatchCall& batch, const JsonVa
         if (item.in.event_id) {
             item.client_event_id = true;
         } else {
-            const pg_uuid_t id = new_event_id(now);
-            Uuid uuid;
-            std::memcpy(uuid.data(), id.data, 16);
-            item.in.event_id = uuid;
+            item.in.event_id = to_uuid(new_event_id(now));
         }
     }
 
@@ -124,10 +122,9 @@ Datum ingest_batch(FunctionCallInfo fcinfo, const BatchCall& batch, const JsonVa
         const IngestDecision& d = item.decision;
         // The id: the event's when it is kept, and the client's own id whatever happened.
         const bool show_id = item.client_event_id || d.status == IngestStatus::accepted || d.status == IngestStatus::quarantined;
-        pg_uuid_t id;
-        std::memcpy(id.data, item.in.event_id->data(), 16);
+        pg_uuid_t id = to_pg_uuid(*item.in.event_id);
         Datum values[5] = {Int32GetDatum(i), CStringGetTextDatum(to_string(d.status)), UUIDPGetDatum(&id),
-                           d.reason.empty() ? (Datum)0 : PointerGetDatum(cstring_to_text_with_len(d.reason.data(), static_cast<int>(d.reason.size()))),
+                           d.reason.empty() ? (Datum)0 : text_datum(d.reason),
                            *d.sqlstate ? CStringGetTextDatum(d.sqlstate) : (Datum)0};
         bool nulls[5] = {false, false, !show_id, d.reason.empty(), !*d.sqlstate};
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
