@@ -34,8 +34,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     HeapChunks chunks;
     Arena arena(chunks.source());
-    const ParsedText parsed = parse_json_text(properties_text, max_property_depth, arena);
-    if (failed(parsed.error)) return 0;
+    ParsedText parsed;
+    try {
+        parsed = parse_json_text(properties_text, max_property_depth, arena);
+    } catch (const DomainError&) {
+        return 0;  // not JSON, or over a limit: refused with a reason
+    }
 
     const std::vector<Violation> violations = validate(*schema, parsed.root);
     if (violations.size() > max_violations) std::abort();

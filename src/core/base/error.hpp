@@ -1,8 +1,19 @@
-// Errors of the pure core, as plain data.
+// Errors of the pure core, and the core's one convention for them (DESIGN.md §2):
 //
-// The core never lets an exception out of its API: each API function catches everything and
-// returns an Error instead (see capture_errors below). The glue turns an Error into an
-// ereport with the SQLSTATE it carries. The scheme of SQLSTATEs is documented in docs/errors.md.
+//  - A function that cannot fail is noexcept.
+//  - Any other function reports failure by throwing: DomainError for a refusal (a SQLSTATE of
+//    docs/errors.md and a message that names the rule and the JSON path, never a value, which
+//    may be personal data), std::bad_alloc when memory runs out. Nothing else is thrown on
+//    purpose: anything else is a bug, reported as XX000.
+//  - A refusal that is part of an answer is a value, not an error: an event's decision (decide()
+//    turns even its own failure into a rejected event, so one bad event never costs its batch),
+//    the problem of one element of a batch (ElementProblem).
+//  - No exception leaves the core for PostgreSQL: the glue runs core code only through
+//    run_core_phase() (src/pg/boundary/guard.hpp), which catches everything and raises the error
+//    once the C++ frames are gone. Tests and fuzzers look at an error as a value with
+//    capture_errors().
+//
+// The glue turns an Error into an ereport with the SQLSTATE it carries.
 #pragma once
 
 #include <exception>
@@ -37,7 +48,7 @@ struct Error {
     std::string hint;
 };
 
-// Thrown inside the core (never out of it) to report a domain error.
+// A refusal, thrown by core functions (see above).
 class DomainError : public std::exception {
 public:
     explicit DomainError(Error error) : error_(std::move(error)) {}
@@ -56,8 +67,8 @@ private:
 // when even the copy of a message fails, the Error keeps its code and loses its text.
 Error current_exception_error() noexcept;
 
-// Runs body and returns what it threw as an Error, or an empty Error (sqlstate "") on success.
-// This is the one way core API functions keep exceptions inside the core.
+// Runs body and returns what it threw as an Error, or an empty Error (sqlstate "") on success:
+// for tests and fuzzers, and for decide(), whose failure is an answer.
 template <typename Body>
 Error capture_errors(Body&& body) noexcept {
     try {

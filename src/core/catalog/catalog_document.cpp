@@ -182,11 +182,7 @@ std::vector<EventTypeSpec> parse_document(std::string_view text) {
 
 }  // namespace
 
-ParsedCatalogDocument parse_catalog_document(std::string_view json_text) noexcept {
-    ParsedCatalogDocument out;
-    out.error = capture_errors([&] { out.events = parse_document(json_text); });
-    return out;
-}
+std::vector<EventTypeSpec> parse_catalog_document(std::string_view json_text) { return parse_document(json_text); }
 
 }  // namespace telemetry
 

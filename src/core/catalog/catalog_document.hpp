@@ -21,11 +21,8 @@ inline constexpr std::size_t max_catalog_document_bytes = 4 * 1024 * 1024;
 inline constexpr std::size_t max_catalog_event_types = 10000;
 inline constexpr std::size_t max_json_depth = 32;
 
-struct ParsedCatalogDocument {
-    Error error;                       // failed(error) when the document was refused
-    std::vector<EventTypeSpec> events;  // in document order
-};
-
-ParsedCatalogDocument parse_catalog_document(std::string_view json_text) noexcept;
+// The event types of a catalog document, in document order. Throws DomainError naming the rule
+// and the JSON path when the document is refused.
+std::vector<EventTypeSpec> parse_catalog_document(std::string_view json_text);
 
 }  // namespace telemetry

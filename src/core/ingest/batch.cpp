@@ -92,21 +92,16 @@ struct Unpacker {
 
 }  // namespace
 
-ParsedText parse_batch_text(std::string_view text, Arena& arena) noexcept {
+ParsedText parse_batch_text(std::string_view text, Arena& arena) {
     TextLimits limits;
     limits.element_depth = batch_element_depth;
     limits.max_elements = max_batch_events;
     limits.max_values = max_batch_values + 1;  // the root array is a value too
     limits.max_element_values = max_event_values;
     limits.too_large_rule = event_too_large.c_str();
-    ParsedText parsed = parse_json_text(text, limits, arena);
-    try {
-        if (parsed.exceeded == TextLimit::elements) parsed.error.message = too_many_events();
-        if (parsed.exceeded == TextLimit::values) parsed.error.message = too_many_values();
-    } catch (...) {
-        parsed.error.message.clear();  // out of memory for the message: the code alone says it
-    }
-    return parsed;
+    limits.too_many_elements_message = too_many_events();
+    limits.too_many_values_message = too_many_values();
+    return parse_json_text(text, limits, arena);
 }
 
 void read_properties_text(std::string_view text, Arena& arena, IncomingEvent& event) {
@@ -114,9 +109,15 @@ void read_properties_text(std::string_view text, Arena& arena, IncomingEvent& ev
     TextLimits limits;
     limits.element_depth = max_property_depth;
     limits.max_values = max_event_values;
-    ParsedText parsed = parse_json_text(text, limits, arena);
-    if (parsed.exceeded == TextLimit::values) throw DomainError(sqlstate::program_limit_exceeded, properties_too_many_values);
-    if (failed(parsed.error)) throw DomainError(parsed.error.sqlstate.c_str(), "properties: " + parsed.error.message);
+    limits.too_many_values_message = properties_too_many_values;
+    ParsedText parsed;
+    try {
+        parsed = parse_json_text(text, limits, arena);
+    } catch (DomainError& refused) {
+        // Name what was not JSON: the properties, not the whole call.
+        if (refused.error().sqlstate == sqlstate::invalid_text_representation) refused.error().message.insert(0, "properties: ");
+        throw;
+    }
     auto* value = arena.allocate_array<JsonValue>(1);
     new (value) JsonValue(parsed.root);
     event.properties = value;

@@ -50,8 +50,9 @@ void read_properties_text(std::string_view text, Arena& arena, IncomingEvent& ev
 // container, size: the bytes after the jsonb's varlena header.
 const JsonValue* read_properties_jsonb(const unsigned char* container, std::size_t size, Arena& arena);
 
-// Parses the text of a batch with the limits above. A whole-batch refusal is in .error.
-ParsedText parse_batch_text(std::string_view text, Arena& arena) noexcept;
+// Parses the text of a batch with the limits above. Throws DomainError for a whole-batch
+// refusal (not JSON, too many events or values).
+ParsedText parse_batch_text(std::string_view text, Arena& arena);
 
 // Reads the jsonb of a batch (the bytes after the varlena header) with the same limits: an
 // element over max_event_values becomes JsonKind::too_large. Throws DomainError for a

@@ -34,20 +34,15 @@ struct TrackArguments {
     std::optional<std::string_view> fields[track_field_count];  // NULL or not given: nullopt
 };
 
-struct ResolvedTrackArguments {
-    Error error{"", {}, {}, {}};  // failed(error): the call is refused with it
-    TrackArguments arguments;
-};
-
-// track(VARIADIC text[]): the values in call order (nullopt for NULL); 1 to 8 of them.
-ResolvedTrackArguments resolve_positional_track_arguments(const std::optional<std::string_view>* values,
-                                                          std::size_t count) noexcept;
+// track(VARIADIC text[]): the values in call order (nullopt for NULL); 1 to 8 of them. Throws
+// DomainError (22004, 54023) for a call it cannot resolve.
+TrackArguments resolve_positional_track_arguments(const std::optional<std::string_view>* values, std::size_t count);
 
 // The named text form: its eight parameters (tenant_id, name, properties, user_id, session_id,
 // occurred_at, event_id, sent_at), nullopt where NULL; `given` says which ones the call gave
-// (positionally or by name), the others having been left to their default.
-ResolvedTrackArguments resolve_named_track_arguments(const std::optional<std::string_view> (&slots)[track_field_count],
-                                                     const bool (&given)[track_field_count]) noexcept;
+// (positionally or by name), the others having been left to their default. Throws as above.
+TrackArguments resolve_named_track_arguments(const std::optional<std::string_view> (&slots)[track_field_count],
+                                             const bool (&given)[track_field_count]);
 
 // Whether the first argument of a call reads as a tenant.
 bool reads_as_tenant(std::string_view first) noexcept;

@@ -39,12 +39,7 @@ struct ElementProblem {
     bool utf16_repaired = false;  // a lone surrogate escape became U+FFFD somewhere in the element
 };
 
-// Which whole-text limit was reached, if any.
-enum class TextLimit : std::uint8_t { none, elements, values };
-
 struct ParsedText {
-    Error error;                             // failed(error): the text as a whole is refused
-    TextLimit exceeded = TextLimit::none;    // ... because of this limit
     JsonValue root;
     ElementProblem* problems = nullptr;      // one per top-level array element, else one for the root
     std::uint32_t problem_count = 0;
@@ -68,13 +63,20 @@ struct TextLimits {
     std::uint64_t max_values = std::numeric_limits<std::uint64_t>::max();
     // The rule of the 54000 problem of an element over max_element_values.
     const char* too_large_rule = "the element holds too many values";
+    // The messages of the 54000 errors for a text over max_elements or max_values (empty: a
+    // sentence with the limit's number), so a caller can name the limit as its users know it.
+    std::string too_many_elements_message;
+    std::string too_many_values_message;
 };
 
-// Values count every scalar and container once (keys are not values).
-ParsedText parse_json_text(std::string_view text, const TextLimits& limits, Arena& arena) noexcept;
+// Values count every scalar and container once (keys are not values). Throws DomainError when
+// the text as a whole is refused: 22P02 when it is not JSON, 54000 over max_elements or
+// max_values. What is wrong inside one top-level element is a problem of that element, not an
+// error.
+ParsedText parse_json_text(std::string_view text, const TextLimits& limits, Arena& arena);
 
 // The same with only the depth limit.
-inline ParsedText parse_json_text(std::string_view text, std::uint32_t element_depth_limit, Arena& arena) noexcept {
+inline ParsedText parse_json_text(std::string_view text, std::uint32_t element_depth_limit, Arena& arena) {
     TextLimits limits;
     limits.element_depth = element_depth_limit;
     return parse_json_text(text, limits, arena);

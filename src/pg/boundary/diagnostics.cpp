@@ -102,10 +102,9 @@ struct CodecCheck {
     std::size_t canonical_size = 0;   // what canonical_size() says about it
 };
 
-void run_codec(std::string_view text, const Jsonb* postgres, Arena& arena, CodecCheck& out, PendingError& pending) noexcept {
-    try {
+void run_codec(std::string_view text, const Jsonb* postgres, Arena& arena, CodecCheck& out) {
+    core_phase_or_raise([&] {
         ParsedText parsed = parse_json_text(text, 64, arena);
-        if (failed(parsed.error)) throw DomainError(parsed.error);
         if (const ElementProblem* problem = parsed.first_problem()) throw DomainError(problem->sqlstate, problem->rule);
         const std::string_view encoded = encode_jsonb(parsed.root, arena);
         out.encoded = encoded.data();
@@ -116,9 +115,7 @@ void run_codec(std::string_view text, const Jsonb* postgres, Arena& arena, Codec
         append_canonical(decoded, canonical);
         out.reprinted = pstrdup_or_throw(canonical);
         out.canonical_size = telemetry::canonical_size(decoded);
-    } catch (...) {
-        pending.capture(current_exception_error());
-    }
+    });
 }
 
 }  // namespace
@@ -138,9 +135,7 @@ TELEMETRY_FUNCTION(telemetry_self_test_jsonb) {
     MemoryContext call_memory = AllocSetContextCreate(CurrentMemoryContext, "telemetry.self_test_jsonb", ALLOCSET_DEFAULT_SIZES);
     Arena arena(chunks_from(call_memory));
     CodecCheck check;
-    PendingError pending;
-    run_codec(view, postgres, arena, check, pending);
-    if (pending.set) pending.raise();
+    run_codec(view, postgres, arena, check);
 
     char problem[160] = "";
     if (check.encoded_size != VARSIZE(postgres)) {

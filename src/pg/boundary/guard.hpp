@@ -91,6 +91,38 @@ auto pg_call(F&& f) -> decltype(f()) {
     }
 }
 
+// Runs `phase`, core code that may throw (the convention of core/base/error.hpp: DomainError,
+// std::bad_alloc), from glue. Returns true when it finished; otherwise `pending` holds what it
+// threw and false is returned. Whatever the phase made on its stack is gone when this returns,
+// so the caller may raise the pending error at once. The phase must not call PostgreSQL
+// functions that may raise (pg_call() is for those).
+template <typename Phase>
+bool run_core_phase(PendingError& pending, Phase&& phase) noexcept {
+    try {
+        phase();
+        return true;
+    } catch (...) {
+        pending.capture(current_exception_error());
+        return false;
+    }
+}
+
+// The same, raising the error at once; returns what the phase returns, which must be trivially
+// destructible (nothing is skipped when a later ereport jumps over it).
+template <typename Phase>
+auto core_phase_or_raise(Phase&& phase) -> decltype(phase()) {
+    using Result = decltype(phase());
+    PendingError pending;
+    if constexpr (std::is_void_v<Result>) {
+        if (!run_core_phase(pending, phase)) pending.raise();
+    } else {
+        static_assert(std::is_trivially_destructible_v<Result>, "the result outlives the phase: keep it plain");
+        Result result{};
+        if (!run_core_phase(pending, [&] { result = phase(); })) pending.raise();
+        return result;
+    }
+}
+
 // palloc in the current memory context that reports failure as std::bad_alloc instead of an
 // ereport, for filling PostgreSQL structures from code where C++ objects are alive.
 void* palloc_or_throw(std::size_t size);

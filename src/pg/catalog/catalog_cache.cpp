@@ -118,8 +118,8 @@ int load_rows(RawEventType** rows_out) {
 
 // Core phase: build the lookup structure. No PostgreSQL call in here. Schemas are not compiled
 // here but on first use (Catalog::schema), so a large catalog costs a backend little.
-Catalog* build_catalog(const RawEventType* rows, int n, PendingError& pending) noexcept {
-    try {
+Catalog* build_catalog(const RawEventType* rows, int n) {
+    return core_phase_or_raise([&] {
         std::vector<EventTypeSpec> specs;
         specs.reserve(static_cast<std::size_t>(n));
         for (int i = 0; i < n; ++i) {
@@ -140,10 +140,7 @@ Catalog* build_catalog(const RawEventType* rows, int n, PendingError& pending) n
             specs.push_back(std::move(spec));
         }
         return new Catalog(std::move(specs));
-    } catch (...) {
-        pending.capture(current_exception_error());
-        return nullptr;
-    }
+    });
 }
 
 }  // namespace
@@ -159,9 +156,7 @@ const Catalog& current_catalog() {
         const TableWatch::Reading reading = event_types_watch.begin_reading();
         RawEventType* rows = nullptr;
         const int n = load_rows(&rows);
-        PendingError pending;
-        Catalog* fresh = build_catalog(rows, n, pending);
-        if (!fresh) pending.raise();
+        Catalog* fresh = build_catalog(rows, n);
         retire(cached_catalog);
         cached_catalog = fresh;
         own_change_pending = false;

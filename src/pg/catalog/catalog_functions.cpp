@@ -28,17 +28,13 @@ struct PlainEventType {
 
 // Core phase: parse the document and copy the result out. No PostgreSQL call may raise here:
 // allocation goes through palloc_or_throw, which reports failure as std::bad_alloc.
-int parse_document(std::string_view text, PlainEventType** out, PendingError& pending) noexcept {
-    try {
-        ParsedCatalogDocument parsed = parse_catalog_document(text);
-        if (failed(parsed.error)) {
-            pending.capture(parsed.error);
-            return 0;
-        }
-        const std::size_t n = parsed.events.size();
+int parse_document(std::string_view text, PlainEventType** out) {
+    return core_phase_or_raise([&] {
+        const std::vector<EventTypeSpec> events = parse_catalog_document(text);
+        const std::size_t n = events.size();
         auto* rows = static_cast<PlainEventType*>(palloc_or_throw(sizeof(PlainEventType) * (n ? n : 1)));
         for (std::size_t i = 0; i < n; ++i) {
-            const EventTypeSpec& spec = parsed.events[i];
+            const EventTypeSpec& spec = events[i];
             rows[i].name = pstrdup_or_throw(spec.name);
             rows[i].version = pstrdup_or_throw(spec.version.str());
             rows[i].status = to_string(spec.status);  // static strings
@@ -50,10 +46,7 @@ int parse_document(std::string_view text, PlainEventType** out, PendingError& pe
         }
         *out = rows;
         return static_cast<int>(n);
-    } catch (...) {
-        pending.capture(current_exception_error());
-        return 0;
-    }
+    });
 }
 
 }  // namespace
@@ -71,9 +64,7 @@ TELEMETRY_FUNCTION(telemetry_validate_catalog) {
     const char* text = JsonbToCString(nullptr, &document->root, VARSIZE(document));
 
     PlainEventType* rows = nullptr;
-    PendingError pending;
-    const int n = parse_document(text, &rows, pending);
-    if (pending.set) pending.raise();
+    const int n = parse_document(text, &rows);
 
     InitMaterializedSRF(fcinfo, 0);
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
@@ -110,24 +101,10 @@ std::string_view jsonb_text(Jsonb* j) {
 }
 
 // Core phase for the trigger: does the schema compile, and how large are its patterns?
-std::size_t check_schema(std::string_view name, std::string_view schema, PendingError& pending) noexcept {
-    try {
+std::size_t check_schema(std::string_view name, std::string_view schema) {
+    return core_phase_or_raise([&] {
         return compile_schema(schema, "event type \"" + std::string(name) + "\": $.schema")->pattern_instructions();
-    } catch (...) {
-        pending.capture(current_exception_error());
-        return 0;
-    }
-}
-
-// Core phase for catalog_change_refusal().
-void change_refusal(const std::string& name, const CatalogChange& before, const CatalogChange& after, char** out,
-                    PendingError& pending) noexcept {
-    try {
-        const std::string refusal = refuse_catalog_change(name, before, after);
-        *out = refusal.empty() ? nullptr : pstrdup_or_throw(refusal);
-    } catch (...) {
-        pending.capture(current_exception_error());
-    }
+    });
 }
 
 }  // namespace
@@ -150,9 +127,7 @@ TELEMETRY_FUNCTION(telemetry_check_event_type) {
     if (isnull || name_null) return PointerGetDatum(row);  // the NOT NULL constraints say so
     const std::string_view schema_text = jsonb_text(DatumGetJsonbP(schema));
     const char* name_text = TextDatumGetCString(name_datum);
-    PendingError pending;
-    const std::size_t instructions = check_schema(name_text, schema_text, pending);
-    if (pending.set) pending.raise();
+    const std::size_t instructions = check_schema(name_text, schema_text);
     int column = SPI_fnumber(desc, "pattern_instructions");
     if (column <= 0) return PointerGetDatum(row);  // the 0.1.0 table, until ALTER EXTENSION UPDATE
     Datum value = Int32GetDatum(static_cast<int32>(instructions));
@@ -197,11 +172,12 @@ TELEMETRY_FUNCTION(telemetry_catalog_change_refusal) {
     const std::optional<SchemaVer> after_version = parse_schema_ver(new_version);
     if (!before_version || !after_version)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("versions must be SchemaVer MODEL-REVISION-ADDITION")));
-    char* refusal = nullptr;
-    PendingError pending;
-    change_refusal(name, CatalogChange{*before_version, old_schema, old_max_bytes},
-                   CatalogChange{*after_version, new_schema, new_max_bytes}, &refusal, pending);
-    if (pending.set) pending.raise();
+    const CatalogChange before{*before_version, old_schema, old_max_bytes};
+    const CatalogChange after{*after_version, new_schema, new_max_bytes};
+    const char* refusal = core_phase_or_raise([&]() -> const char* {
+        const std::string why = refuse_catalog_change(name, before, after);
+        return why.empty() ? nullptr : pstrdup_or_throw(why);
+    });
     if (refusal == nullptr) PG_RETURN_NULL();
     PG_RETURN_TEXT_P(cstring_to_text(refusal));
 }

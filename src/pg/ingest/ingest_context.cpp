@@ -176,15 +176,12 @@ int tenant_retention_days(const pg_uuid_t& tenant) {
         const TableWatch::Reading reading = tenant_settings_watch.begin_reading();
         TenantDays* rows;
         const int n = load_retention(&rows);
-        PendingError pending;
-        try {
+        // Out of memory half way, the watch stays stale: the next call reloads.
+        core_phase_or_raise([&] {
             if (retention_by_tenant == nullptr) retention_by_tenant = new std::unordered_map<std::string, int>();
             retention_by_tenant->clear();
             for (int i = 0; i < n; ++i) (*retention_by_tenant)[tenant_key(rows[i].tenant)] = rows[i].days;
-        } catch (...) {
-            pending.capture(current_exception_error());
-        }
-        if (pending.set) pending.raise();  // the watch stays stale: the next call reloads
+        });
         tenant_settings_watch.finished(reading);
     }
     // No PostgreSQL call below: a std::bad_alloc from the key goes to the entry point's guard.

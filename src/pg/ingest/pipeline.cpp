@@ -31,9 +31,8 @@ void* chunk_from_context(void* context, std::size_t bytes) {
 constexpr int decide_chunk = 512;  // events decided between two checks for interrupts
 
 // Core phase: decide items [from, to). No PostgreSQL call may raise in here.
-void decide_range(const Catalog& catalog, const IngestSettings& settings, PipelineCall& call, int from, int to,
-                  PendingError& pending) noexcept {
-    try {
+void decide_range(const Catalog& catalog, const IngestSettings& settings, PipelineCall& call, int from, int to) {
+    core_phase_or_raise([&] {
         for (int i = from; i < to; ++i) {
             PipelineItem& item = call.items[i];
             item.decision = decide(catalog, settings, item.in, *call.arena);
@@ -43,9 +42,7 @@ void decide_range(const Catalog& catalog, const IngestSettings& settings, Pipeli
             if (d.properties_rewritten || item.original_properties == nullptr)
                 item.encoded_properties = encode_jsonb(*d.properties, *call.arena);
         }
-    } catch (...) {
-        pending.capture(current_exception_error());
-    }
+    });
 }
 
 void refuse(PipelineItem& item, const char* state, const char* reason) {
@@ -151,14 +148,9 @@ void write_quarantined(const PipelineCall& call, const PipelineItem& item) {
 
 ChunkSource chunks_from(MemoryContext context) { return {&chunk_from_context, context}; }
 
-const JsonValue* decode_properties(Jsonb* jsonb, Arena& arena, PendingError& pending) noexcept {
-    try {
-        const JsonbBytes bytes = jsonb_bytes(jsonb);
-        return read_properties_jsonb(bytes.data, bytes.size, arena);
-    } catch (...) {
-        pending.capture(current_exception_error());
-        return nullptr;
-    }
+const JsonValue* decode_properties(Jsonb* jsonb, Arena& arena) {
+    const JsonbBytes bytes = jsonb_bytes(jsonb);
+    return core_phase_or_raise([&] { return read_properties_jsonb(bytes.data, bytes.size, arena); });
 }
 
 void run_pipeline(PipelineCall& call) {
@@ -178,11 +170,9 @@ void run_pipeline(PipelineCall& call) {
 
     // 2. The decisions, against one catalog version for the whole statement.
     const Catalog& catalog = current_catalog();
-    PendingError pending;
     for (int from = 0; from < call.n; from += decide_chunk) {
         const int to = from + decide_chunk < call.n ? from + decide_chunk : call.n;
-        decide_range(catalog, settings, call, from, to, pending);
-        if (pending.set) pending.raise();
+        decide_range(catalog, settings, call, from, to);
         CHECK_FOR_INTERRUPTS();
     }
 

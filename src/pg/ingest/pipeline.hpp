@@ -43,10 +43,8 @@ void run_pipeline(PipelineCall& call);
 // An Arena whose chunks come from a memory context (freed with it; nothing to destroy).
 ChunkSource chunks_from(MemoryContext context);
 
-struct PendingError;
-
-// Decodes a jsonb argument for the pipeline (read_properties_jsonb: within an event's bounds):
-// its document, or nullptr and a pending error.
-const JsonValue* decode_properties(Jsonb* jsonb, Arena& arena, PendingError& pending) noexcept;
+// Decodes a jsonb argument for the pipeline (read_properties_jsonb: within an event's bounds),
+// or raises what the core refused. Call with no C++ object alive.
+const JsonValue* decode_properties(Jsonb* jsonb, Arena& arena);
 
 }  // namespace telemetry::pg

@@ -63,7 +63,6 @@ TELEMETRY_FUNCTION(telemetry_replay_quarantine) {
     const int n = lock_quarantined_events(tenant, PG_ARGISNULL(1) ? (Datum)0 : PG_GETARG_DATUM(1), PG_ARGISNULL(1),
                                           max_replay_rows, &rows);
     PipelineItem* items = arena.allocate_array<PipelineItem>(n);
-    PendingError pending;
     for (int i = 0; i < n; ++i) {
         PipelineItem& item = *new (&items[i]) PipelineItem();
         item.in.name = std::string_view(rows[i].name);
@@ -75,8 +74,7 @@ TELEMETRY_FUNCTION(telemetry_replay_quarantine) {
         item.received_at = rows[i].received_at;
         item.source = rows[i].source;
         item.in.pii_rewritten_before = rows[i].pii_rewritten_paths;  // as x-pii left them
-        item.in.properties = decode_properties(rows[i].properties, arena, pending);
-        if (pending.set) pending.raise();
+        item.in.properties = decode_properties(rows[i].properties, arena);
     }
 
     PipelineCall call;

@@ -65,12 +65,8 @@ std::optional<std::int64_t> optional_time(FunctionCallInfo fcinfo, int position,
 
 // Core phase for the text forms: properties given as JSON text, read with the same rules and
 // bounds as a batch element's. A problem refuses the event (in.read_sqlstate).
-void parse_properties_text(std::string_view text, Arena& arena, IncomingEvent& in, PendingError& pending) noexcept {
-    try {
-        read_properties_text(text, arena, in);
-    } catch (...) {
-        pending.capture(current_exception_error());
-    }
+void parse_properties_text(std::string_view text, Arena& arena, IncomingEvent& in) {
+    core_phase_or_raise([&] { read_properties_text(text, arena, in); });
 }
 
 Datum record(FunctionCallInfo fcinfo, const TrackInput& input) {
@@ -100,10 +96,8 @@ Datum record(FunctionCallInfo fcinfo, const TrackInput& input) {
     item->received_at = now;
     item->source = "server";
 
-    PendingError pending;
-    if (input.properties_jsonb != nullptr) in.properties = decode_properties(input.properties_jsonb, arena, pending);
-    else if (input.properties_text) parse_properties_text(*input.properties_text, arena, in, pending);
-    if (pending.set) pending.raise();
+    if (input.properties_jsonb != nullptr) in.properties = decode_properties(input.properties_jsonb, arena);
+    else if (input.properties_text) parse_properties_text(*input.properties_text, arena, in);
 
     PipelineCall call;
     call.tenant = input.tenant;
@@ -164,10 +158,9 @@ struct TextCall {
 
 // Core phase: resolve the arguments of a text call. No PostgreSQL call in here. `given` is for
 // the named form only.
-bool resolve(const std::optional<std::string_view>* values, std::size_t count, const bool* given, TextCall& out,
-             PendingError& pending) noexcept {
-    try {
-        ResolvedTrackArguments resolved;
+void resolve(const std::optional<std::string_view>* values, std::size_t count, const bool* given, TextCall& out) {
+    core_phase_or_raise([&] {
+        TrackArguments resolved;
         if (given != nullptr) {
             std::optional<std::string_view> slots[track_field_count];
             bool given_slots[track_field_count] = {};
@@ -179,17 +172,9 @@ bool resolve(const std::optional<std::string_view>* values, std::size_t count, c
         } else {
             resolved = resolve_positional_track_arguments(values, count);
         }
-        if (failed(resolved.error)) {
-            pending.capture(resolved.error);
-            return false;
-        }
-        out.multi_tenant = resolved.arguments.multi_tenant;
-        for (std::size_t f = 0; f < track_field_count; ++f) out.fields[f] = resolved.arguments.fields[f];
-        return true;
-    } catch (...) {
-        pending.capture(current_exception_error());
-        return false;
-    }
+        out.multi_tenant = resolved.multi_tenant;
+        for (std::size_t f = 0; f < track_field_count; ++f) out.fields[f] = resolved.fields[f];
+    });
 }
 
 // The text forms: every argument text (untyped or text-typed, as drivers send them). `given`:
@@ -197,8 +182,7 @@ bool resolve(const std::optional<std::string_view>* values, std::size_t count, c
 Datum track_text(FunctionCallInfo fcinfo, const std::optional<std::string_view>* values, std::size_t count,
                  const bool* given) {
     TextCall call;
-    PendingError pending;
-    if (!resolve(values, count, given, call, pending)) pending.raise();
+    resolve(values, count, given, call);
     TrackInput input;
     if (call.multi_tenant) {
         input.tenant = to_pg_uuid(*parse_uuid(*call.fields[tenant_field]));  // a UUID by resolution

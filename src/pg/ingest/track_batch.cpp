@@ -21,9 +21,8 @@ namespace telemetry::pg {
 namespace {
 
 // Core phase: unpack the array's elements into pipeline items. No PostgreSQL call in here.
-int unpack(const JsonValue& root, const ElementProblem* problems, Arena& arena, PipelineItem** out,
-           PendingError& pending) noexcept {
-    try {
+int unpack(const JsonValue& root, const ElementProblem* problems, Arena& arena, PipelineItem** out) {
+    return core_phase_or_raise([&] {
         if (root.kind != JsonKind::array)
             throw DomainError(sqlstate::invalid_parameter_value, std::string("events must be a JSON array, found ") + describe_kind(root));
         if (root.count > max_batch_events)
@@ -38,39 +37,7 @@ int unpack(const JsonValue& root, const ElementProblem* problems, Arena& arena, 
         }
         *out = items;
         return static_cast<int>(root.count);
-    } catch (...) {
-        pending.capture(current_exception_error());
-        return 0;
-    }
-}
-
-// Core phase: parse the text of a batch, within the batch's bounds (core/ingest/batch.hpp).
-bool parse_text(std::string_view text, Arena& arena, JsonValue& root, ElementProblem*& problems, PendingError& pending) noexcept {
-    try {
-        ParsedText parsed = parse_batch_text(text, arena);
-        if (failed(parsed.error)) {
-            pending.capture(parsed.error);
-            return false;
-        }
-        root = parsed.root;
-        problems = parsed.problems;
-        return true;
-    } catch (...) {
-        pending.capture(current_exception_error());
-        return false;
-    }
-}
-
-// Core phase: decode the jsonb of a batch, within the same bounds.
-bool decode(Jsonb* batch, Arena& arena, JsonValue& root, PendingError& pending) noexcept {
-    try {
-        const JsonbBytes bytes = jsonb_bytes(batch);
-        root = decode_batch_jsonb(bytes.data, bytes.size, arena);
-        return true;
-    } catch (...) {
-        pending.capture(current_exception_error());
-        return false;
-    }
+    });
 }
 
 void refuse_oversized(std::size_t bytes) {
@@ -89,9 +56,7 @@ struct BatchCall {
 Datum ingest_batch(FunctionCallInfo fcinfo, const BatchCall& batch, const JsonValue& root, const ElementProblem* problems,
                    Arena& arena, MemoryContext caller, MemoryContext call_memory) {
     PipelineItem* items = nullptr;
-    PendingError pending;
-    const int n = unpack(root, problems, arena, &items, pending);
-    if (pending.set) pending.raise();
+    const int n = unpack(root, problems, arena, &items);
 
     const TimestampTz now = GetCurrentTimestamp();
     for (int i = 0; i < n; ++i) {
@@ -166,12 +131,10 @@ BatchCall typed_call(FunctionCallInfo fcinfo) {
 Datum ingest_text(FunctionCallInfo fcinfo, const BatchCall& batch, const BatchMemory& memory) {
     text* events = PG_GETARG_TEXT_PP(1);
     Arena arena(chunks_from(memory.call));
-    JsonValue root;
-    ElementProblem* problems = nullptr;
-    PendingError pending;
     const std::string_view text = telemetry::pg::text_view(events);
-    if (!parse_text(text, arena, root, problems, pending)) pending.raise();
-    return ingest_batch(fcinfo, batch, root, problems, arena, memory.caller, memory.call);
+    // Core phase: parse the text of a batch, within the batch's bounds (core/ingest/batch.hpp).
+    const ParsedText parsed = core_phase_or_raise([&] { return parse_batch_text(text, arena); });
+    return ingest_batch(fcinfo, batch, parsed.root, parsed.problems, arena, memory.caller, memory.call);
 }
 
 }  // namespace
@@ -203,8 +166,8 @@ TELEMETRY_DEFINER_FUNCTION(telemetry_track_batch_jsonb) {
     const BatchCall batch = typed_call(fcinfo);
     Jsonb* events = PG_GETARG_JSONB_P(1);
     telemetry::Arena arena(chunks_from(memory.call));
-    telemetry::JsonValue root;
-    PendingError pending;
-    if (!decode(events, arena, root, pending)) pending.raise();
+    // Core phase: decode the jsonb of a batch, within the same bounds.
+    const JsonbBytes bytes = jsonb_bytes(events);
+    const telemetry::JsonValue root = core_phase_or_raise([&] { return decode_batch_jsonb(bytes.data, bytes.size, arena); });
     return ingest_batch(fcinfo, batch, root, nullptr, arena, memory.caller, memory.call);
 }

@@ -17,7 +17,6 @@ struct SchemaTest : ::testing::Test {
 
     JsonValue doc(const std::string& text) {
         ParsedText parsed = parse_json_text(arena.copy(text), max_property_depth, arena);  // strings may point into the text
-        EXPECT_FALSE(failed(parsed.error)) << text;
         return parsed.root;
     }
     std::shared_ptr<const CompiledSchema> compile(const std::string& schema) { return compile_schema(schema, "$.schema"); }

@@ -22,7 +22,7 @@ struct IngestTest : ::testing::Test {
     IngestSettings settings;
 
     void SetUp() override {
-        const ParsedCatalogDocument doc = parse_catalog_document(R"({"events": [
+        const std::vector<EventTypeSpec> events = parse_catalog_document(R"({"events": [
           {"name": "signup", "schema": {"required": ["plan"], "properties": {"plan": {"type": "string", "enum": ["free", "pro"]},
             "email": {"type": "string", "x-pii": "hash"}, "ua": {"x-pii": "redact"}, "card": {"x-pii": "reject"}},
             "additionalProperties": false}},
@@ -34,8 +34,7 @@ struct IngestTest : ::testing::Test {
           {"name": "old_thing", "status": "deprecated"},
           {"name": "future_thing", "status": "planned"},
           {"name": "spam", "status": "blocked"}]})");
-        ASSERT_FALSE(failed(doc.error)) << doc.error.message;
-        catalog = std::make_unique<Catalog>(doc.events);
+        catalog = std::make_unique<Catalog>(events);
         settings.now_us = now_us;
         settings.retention_us = 90 * day_us;
         settings.future_tolerance_us = 300 * 1000000LL;
@@ -45,7 +44,6 @@ struct IngestTest : ::testing::Test {
 
     const JsonValue* json(const std::string& text) {
         ParsedText parsed = parse_json_text(arena.copy(text), max_property_depth, arena);  // strings may point into the text
-        EXPECT_FALSE(failed(parsed.error)) << text;
         auto* v = arena.allocate_array<JsonValue>(1);
         new (v) JsonValue(parsed.root);
         return v;
@@ -242,7 +240,6 @@ TEST_F(IngestTest, BatchElements) {
         "page_view",
         {"name": "page_view", "properties": {"a": 1, "a": 2}}
     ])", max_property_depth + 1, arena);
-    ASSERT_FALSE(failed(parsed.error)) << parsed.error.message;
     auto unpacked = [&](std::uint32_t i) { return unpack_batch_element(parsed.root.elements[i], parsed.problems[i], arena); };
     const IncomingEvent first = unpacked(0);
     EXPECT_FALSE(*first.read_sqlstate);

@@ -14,16 +14,22 @@ using Maybe = std::optional<std::string_view>;
 const Maybe none;
 constexpr std::string_view tenant = "6a1f0c3e-0000-4000-8000-000000000001";
 
-std::string describe(const ResolvedTrackArguments& r) {
-    if (failed(r.error)) return r.error.sqlstate + " " + r.error.message;
+// The resolved call, or "SQLSTATE message" when it is refused.
+template <typename Resolve>
+std::string describe(Resolve&& resolve) {
+    TrackArguments r;
+    const Error error = capture_errors([&] { r = resolve(); });
+    if (failed(error)) return error.sqlstate + " " + error.message;
     static const char* names[] = {"tenant", "name", "properties", "user_id", "session_id", "occurred_at", "event_id", "sent_at"};
-    std::string out = r.arguments.multi_tenant ? "multi" : "single";
+    std::string out = r.multi_tenant ? "multi" : "single";
     for (std::size_t f = 0; f < track_field_count; ++f)
-        if (r.arguments.fields[f]) out += std::string(" ") + names[f] + "=" + std::string(*r.arguments.fields[f]);
+        if (r.fields[f]) out += std::string(" ") + names[f] + "=" + std::string(*r.fields[f]);
     return out;
 }
 
-std::string positional(std::vector<Maybe> values) { return describe(resolve_positional_track_arguments(values.data(), values.size())); }
+std::string positional(std::vector<Maybe> values) {
+    return describe([&] { return resolve_positional_track_arguments(values.data(), values.size()); });
+}
 
 // The named form's slots, with the given ones marked: {value} given, none given as NULL, and
 // `skip` left to the default.
@@ -41,7 +47,7 @@ std::string named(std::vector<Slot> slots) {
         values[i] = slots[i].value;
         given[i] = slots[i].given;
     }
-    return describe(resolve_named_track_arguments(values, given));
+    return describe([&] { return resolve_named_track_arguments(values, given); });
 }
 
 TEST(TrackArguments, PositionalFirstArgumentDecides) {
