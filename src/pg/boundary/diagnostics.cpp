@@ -1,15 +1,19 @@
 // telemetry.self_test(kind): drives each path of the error boundary on purpose, so an operator
 // (and test/t/002_error_boundary.pl) can see that this build turns every kind of failure into a
-// clean ERROR and never takes the server down. Superuser only.
+// clean ERROR and never takes the server down, and that engine state living across SPI fetches
+// is freed when an error interrupts it. Superuser only. telemetry.self_test_jsonb(document):
+// this build's jsonb codec against PostgreSQL's.
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/base/error.hpp"
 #include "core/json/json.hpp"
 #include "core/json/json_text.hpp"
 #include "core/json/jsonb.hpp"
+#include "pg/boundary/context_owned.hpp"
 #include "pg/boundary/convert.hpp"
 #include "pg/boundary/guard.hpp"
 #include "pg/ingest/pipeline.hpp"
@@ -49,6 +53,58 @@ void exception_inside_pg_try() {
 
 void describe_nothing(void*) {}
 
+// Engine state as an analytics engine keeps it across SPI fetches: C++ containers on the heap,
+// 64 KB of them at least, so that one left behind per call shows in the backend's memory.
+int live_stream_states = 0;
+
+struct StreamState {
+    std::vector<char> ballast = std::vector<char>(64 * 1024, 'x');
+    std::unordered_map<std::int64_t, std::int64_t> per_bucket;
+    std::vector<std::string> labels;
+    StreamState() { ++live_stream_states; }
+    ~StreamState() { --live_stream_states; }
+};
+
+// Streams 300 rows from an SPI cursor, 100 at a time, into state owned by a memory context
+// (context_owned.hpp). With fail, the cursor's query divides by zero at row 250: the ereport
+// leaves from inside SPI_cursor_fetch, past this frame, and only the context's reset callback,
+// run by the transaction's abort, destroys the state.
+text* stream_rows(bool fail) {
+    MemoryContext caller = CurrentMemoryContext;
+    MemoryContext call_memory = AllocSetContextCreate(caller, "telemetry.self_test stream", ALLOCSET_SMALL_SIZES);
+    StreamState* state = core_phase_or_raise([&] { return make_context_owned<StreamState>(call_memory); });
+    SPI_connect();
+    Portal cursor = SPI_cursor_open_with_args(
+        nullptr,
+        fail ? "SELECT g, 1 OPERATOR(pg_catalog./) (250 OPERATOR(pg_catalog.-) g) FROM pg_catalog.generate_series(1, 300) g"
+             : "SELECT g, 1 FROM pg_catalog.generate_series(1, 300) g",
+        0, nullptr, nullptr, nullptr, true, 0);
+    std::int64_t rows[100];
+    for (;;) {
+        SPI_cursor_fetch(cursor, true, 100);
+        const int n = static_cast<int>(SPI_processed);
+        if (n == 0) break;
+        bool isnull;
+        for (int i = 0; i < n; ++i)
+            rows[i] = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+        SPI_freetuptable(SPI_tuptable);
+        core_phase_or_raise([&] {
+            for (int i = 0; i < n; ++i) {
+                ++state->per_bucket[rows[i] / 10];
+                state->labels.push_back("row " + std::to_string(rows[i]));
+            }
+        });
+    }
+    SPI_cursor_close(cursor);
+    SPI_finish();
+    const std::size_t streamed = state->labels.size();
+    MemoryContextSwitchTo(caller);
+    MemoryContextDelete(call_memory);  // runs ~StreamState
+    char result[64];
+    snprintf(result, sizeof result, "streamed %zu rows", streamed);
+    return cstring_to_text(result);
+}
+
 void exception_under_error_context() {
     ErrorContextCallback callback;
     callback.callback = describe_nothing;
@@ -82,11 +138,19 @@ TELEMETRY_FUNCTION(telemetry_self_test) {
     if (kind == "postgres_error_under_cpp") pg::postgres_error_under_cpp();
     if (kind == "exception_inside_pg_try") pg::exception_inside_pg_try();
     if (kind == "exception_under_error_context") pg::exception_under_error_context();
+    if (kind == "engine_state_across_fetches") PG_RETURN_TEXT_P(pg::stream_rows(false));
+    if (kind == "engine_state_error_mid_stream") PG_RETURN_TEXT_P(pg::stream_rows(true));
+    if (kind == "engine_states_alive") {
+        char count[16];
+        snprintf(count, sizeof count, "%d", pg::live_stream_states);
+        PG_RETURN_TEXT_P(cstring_to_text(count));
+    }
     if (kind == "postgres_error")
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("self_test: a PostgreSQL error from glue")));
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown self_test kind"),
                     errhint("Kinds: ok, domain_error, cpp_exception, bad_alloc, unknown_exception, postgres_error, "
-                            "postgres_error_under_cpp, exception_inside_pg_try, exception_under_error_context, unwound.")));
+                            "postgres_error_under_cpp, exception_inside_pg_try, exception_under_error_context, unwound, "
+                            "engine_state_across_fetches, engine_state_error_mid_stream, engine_states_alive.")));
     PG_RETURN_NULL();
 }
 
