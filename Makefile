@@ -36,7 +36,12 @@ TAP_TESTS   = 1
 PROVE_TESTS = test/t/*.pl
 
 PG_CPPFLAGS = -I$(srcdir)/src
-PG_CXXFLAGS = -std=c++17 -Wno-register -Wextra -Wno-unused-parameter -Wno-missing-field-initializers $(TELEMETRY_CXXFLAGS)
+# Warnings are errors in every build of the tree (this one, the unit tests, the fuzz targets,
+# the benchmark client). A compiler newer than Debian 12's may warn about more: build with
+# TELEMETRY_WERROR= to see its warnings without failing. PostgreSQL's headers leave parameters
+# unused and fields to their defaults, hence the two -Wno.
+TELEMETRY_WERROR ?= -Werror
+PG_CXXFLAGS = -std=c++17 -Wno-register -Wextra -Wno-unused-parameter -Wno-missing-field-initializers $(TELEMETRY_WERROR) $(TELEMETRY_CXXFLAGS)
 SHLIB_LINK  = -lboost_json -lre2 -lstdc++
 
 # PGXS would also build LLVM bitcode with clang, without our C++ flags (DESIGN.md §2.5).

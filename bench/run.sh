@@ -173,7 +173,7 @@ for c in 1 4; do
 done
 
 log "Batch ingest: $batches client batches of 1,000 events, sent as bind parameters by bench/batch_client"
-cc -O2 -o "$work/batch_client" "$BENCH_DIR/batch_client.c" -I"$(pg_config --includedir)" -L"$(pg_config --libdir)" -lpq
+cc -O2 -Wall -Wextra -Werror -o "$work/batch_client" "$BENCH_DIR/batch_client.c" -I"$(pg_config --includedir)" -L"$(pg_config --libdir)" -lpq
 # One batch per line, "tenant<TAB>JSON array", as a client would post them; and the same rows
 # as COPY text for the plain table.
 batch_json() {  # batch_json EXTRA_FIELDS_SQL

@@ -13,7 +13,7 @@ build=${TELEMETRY_FUZZ_BUILD:-$(mktemp -d "${TMPDIR:-/tmp}/telemetry-fuzz.XXXXXX
 mkdir -p "$build/obj"
 
 sanitizers="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-cxx=(clang++ -std=c++17 -O1 -g -fno-omit-frame-pointer $sanitizers -I"$root/src")
+cxx=(clang++ -std=c++17 -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Werror $sanitizers -I"$root/src")
 
 echo "fuzz: building in $build"
 objects=()
