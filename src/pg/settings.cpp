@@ -14,8 +14,7 @@ int future_tolerance_seconds = 300;
 char* pii_hash_key = nullptr;
 
 void define_settings() {
-    DefineCustomIntVariable("telemetry.retention_days",
-                            "Days of raw events kept, unless a tenant sets its own.",
+    DefineCustomIntVariable("telemetry.retention_days", "Days of raw events kept, unless a tenant sets its own.",
                             "Partitions are made this many days back, so every event recent enough to be "
                             "accepted has somewhere to go.",
                             &retention_days, 90, 1, 3650, PGC_SUSET, 0, nullptr, nullptr, nullptr);
@@ -34,8 +33,8 @@ void define_settings() {
                                &pii_hash_key, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
                                nullptr, nullptr, nullptr);
     DefineCustomBoolVariable("telemetry.restoring", "Set while restoring a dump of a database that uses telemetry.",
-                             "CREATE EXTENSION then makes no partitions: the dump brings its own.", &restoring,
-                             false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+                             "CREATE EXTENSION then makes no partitions: the dump brings its own.", &restoring, false,
+                             PGC_SUSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("telemetry");
 }
 

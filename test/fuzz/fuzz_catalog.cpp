@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<EventTypeSpec> events;
     const Error error = capture_errors([&] { events = parse_catalog_document(text); });
     if (failed(error)) {
-        if (error.message.empty() || error.sqlstate == sqlstate::internal_error) std::abort();  // a refusal always says why
+        if (error.message.empty() || error.sqlstate == sqlstate::internal_error)
+            std::abort();  // a refusal always says why
         return 0;
     }
     for (std::size_t i = 1; i < events.size(); ++i) {

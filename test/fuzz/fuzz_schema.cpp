@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view input(reinterpret_cast<const char*>(data), size);
     const std::size_t nul = input.find('\0');
     const std::string_view schema_text = input.substr(0, nul);
-    const std::string_view properties_text = nul == std::string_view::npos ? std::string_view("{}") : input.substr(nul + 1);
+    const std::string_view properties_text =
+        nul == std::string_view::npos ? std::string_view("{}") : input.substr(nul + 1);
 
     std::shared_ptr<const CompiledSchema> schema;
     try {

@@ -27,8 +27,8 @@ private:
 
     std::array<std::uint32_t, 8> state_;
     std::array<std::uint8_t, 64> buffer_;
-    std::size_t buffered_;   // bytes waiting in buffer_, always < 64
-    std::uint64_t length_;   // bytes hashed so far (the padding holds it in bits, mod 2^64)
+    std::size_t buffered_;  // bytes waiting in buffer_, always < 64
+    std::uint64_t length_;  // bytes hashed so far (the padding holds it in bits, mod 2^64)
 };
 
 Sha256Digest sha256(std::string_view data) noexcept;

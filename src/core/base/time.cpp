@@ -21,9 +21,9 @@ constexpr const char* range_error = "time must fall within the years 0001-9999 (
 constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
     y -= m <= 2 ? 1 : 0;
     const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const auto yoe = static_cast<unsigned>(y - era * 400);                // [0, 399]
+    const auto yoe = static_cast<unsigned>(y - era * 400);                 // [0, 399]
     const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;  // [0, 365]
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           // [0, 146096]
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;            // [0, 146096]
     return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
@@ -134,7 +134,8 @@ ParsedTime parse_rfc3339(std::string_view text) noexcept {
 // double (1.000999...) by 1000 and flooring would give 1000.
 ParsedTime from_epoch_millis(double ms) noexcept {
     if (std::isnan(ms) || std::isinf(ms)) return refuse("time in epoch milliseconds must be a finite number");
-    if (ms >= 1e9 && ms < 1e10) return refuse("time looks like epoch seconds: send epoch milliseconds (seconds x 1000)");
+    if (ms >= 1e9 && ms < 1e10)
+        return refuse("time looks like epoch seconds: send epoch milliseconds (seconds x 1000)");
     if (ms >= 1e15 && ms < 1e18)
         return refuse("time looks like epoch microseconds: send epoch milliseconds (microseconds / 1000)");
     if (ms >= 1e18 && ms < 1e21)

@@ -17,10 +17,14 @@ std::optional<EventStatus> parse_event_status(std::string_view text) noexcept {
 
 const char* to_string(EventStatus status) noexcept {
     switch (status) {
-        case EventStatus::planned: return "planned";
-        case EventStatus::active: return "active";
-        case EventStatus::deprecated: return "deprecated";
-        case EventStatus::blocked: return "blocked";
+        case EventStatus::planned:
+            return "planned";
+        case EventStatus::active:
+            return "active";
+        case EventStatus::deprecated:
+            return "deprecated";
+        case EventStatus::blocked:
+            return "blocked";
     }
     return "unknown";
 }
@@ -34,9 +38,12 @@ std::optional<ViolationPolicy> parse_violation_policy(std::string_view text) noe
 
 const char* to_string(ViolationPolicy policy) noexcept {
     switch (policy) {
-        case ViolationPolicy::reject: return "reject";
-        case ViolationPolicy::quarantine: return "quarantine";
-        case ViolationPolicy::omit: return "omit";
+        case ViolationPolicy::reject:
+            return "reject";
+        case ViolationPolicy::quarantine:
+            return "quarantine";
+        case ViolationPolicy::omit:
+            return "omit";
     }
     return "unknown";
 }

@@ -16,14 +16,20 @@ namespace {
 
 const char* kind_of(const json::value& v) noexcept {
     switch (v.kind()) {
-        case json::kind::null: return "null";
-        case json::kind::bool_: return "a boolean";
+        case json::kind::null:
+            return "null";
+        case json::kind::bool_:
+            return "a boolean";
         case json::kind::int64:
         case json::kind::uint64:
-        case json::kind::double_: return "a number";
-        case json::kind::string: return "a string";
-        case json::kind::array: return "an array";
-        case json::kind::object: return "an object";
+        case json::kind::double_:
+            return "a number";
+        case json::kind::string:
+            return "a string";
+        case json::kind::array:
+            return "an array";
+        case json::kind::object:
+            return "an object";
     }
     return "an unknown value";
 }
@@ -118,8 +124,9 @@ EventTypeSpec parse_event(const json::value& entry, const JsonPath& path) {
                 throw;
             }
         } else {
-            refuse(at, "unknown key (allowed: name, version, status, description, sample_rate, max_bytes, "
-                       "on_violation, schema)");
+            refuse(at,
+                   "unknown key (allowed: name, version, status, description, sample_rate, max_bytes, "
+                   "on_violation, schema)");
         }
     }
     if (!spec.schema) spec.schema = compile_schema(spec.schema_json, path.key("schema").str());
@@ -155,9 +162,9 @@ std::vector<EventTypeSpec> parse_document(std::string_view text) {
     if (!events->is_array()) wrong_kind(events_path, "an array", *events);
     const json::array& list = events->get_array();
     if (list.size() > max_catalog_event_types)
-        throw DomainError(sqlstate::program_limit_exceeded,
-                          "catalog document declares more than " + std::to_string(max_catalog_event_types) +
-                              " event types");
+        throw DomainError(
+            sqlstate::program_limit_exceeded,
+            "catalog document declares more than " + std::to_string(max_catalog_event_types) + " event types");
 
     std::vector<EventTypeSpec> specs;
     specs.reserve(list.size());
@@ -174,7 +181,8 @@ std::vector<EventTypeSpec> parse_document(std::string_view text) {
                               "catalog document: " + at.key("schema").str() + ": the patterns up to here compile to " +
                                   std::to_string(pattern_instructions) + " RE2 instructions, over the budget of " +
                                   std::to_string(max_catalog_pattern_instructions) + " for a whole catalog",
-                              "", "Simplify the patterns (fewer alternatives and repetitions), or check less with them.");
+                              "",
+                              "Simplify the patterns (fewer alternatives and repetitions), or check less with them.");
         specs.push_back(std::move(spec));
     }
     return specs;

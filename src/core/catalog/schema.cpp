@@ -12,12 +12,18 @@ namespace telemetry {
 
 const char* to_string(PiiAction action) noexcept {
     switch (action) {
-        case PiiAction::none: return "none";
-        case PiiAction::allow: return "allow";
-        case PiiAction::hash: return "hash";
-        case PiiAction::redact: return "redact";
-        case PiiAction::drop: return "drop";
-        case PiiAction::reject: return "reject";
+        case PiiAction::none:
+            return "none";
+        case PiiAction::allow:
+            return "allow";
+        case PiiAction::hash:
+            return "hash";
+        case PiiAction::redact:
+            return "redact";
+        case PiiAction::drop:
+            return "drop";
+        case PiiAction::reject:
+            return "reject";
     }
     return "none";
 }
@@ -64,7 +70,9 @@ struct SchemaCompiler {
             refuse(at, std::string(keyword) + " must be a non-negative integer below 10000000");
         std::uint32_t n = 0;
         for (std::int32_t i = 0; i < v.number->point; ++i)
-            n = n * 10 + static_cast<std::uint32_t>(i < static_cast<std::int32_t>(v.number->digits.size()) ? v.number->digits[static_cast<std::size_t>(i)] - '0' : 0);
+            n = n * 10 + static_cast<std::uint32_t>(i < static_cast<std::int32_t>(v.number->digits.size())
+                                                        ? v.number->digits[static_cast<std::size_t>(i)] - '0'
+                                                        : 0);
         return n;
     }
 
@@ -83,7 +91,8 @@ struct SchemaCompiler {
     }
 
     void node(const JsonValue& v, const JsonPath& at, std::uint32_t depth, SchemaNode& n) {
-        if (v.kind != JsonKind::object) refuse(at, std::string("a schema must be an object, found ") + describe_kind(v));
+        if (v.kind != JsonKind::object)
+            refuse(at, std::string("a schema must be an object, found ") + describe_kind(v));
         if (depth > max_property_depth) refuse(at, "schemas may nest at most 16 levels");
         for (std::uint32_t i = 0; i < v.count; ++i) {
             const std::string_view key = v.members[i].key;
@@ -115,7 +124,8 @@ struct SchemaCompiler {
                 if (value.kind != JsonKind::object) refuse(here, "properties must be an object of property schemas");
                 for (std::uint32_t p = 0; p < value.count; ++p) {
                     const std::string_view name = value.members[p].key;
-                    if (name.empty() || name.size() > 256) refuse(here.key(name), "property names must be 1 to 256 bytes");
+                    if (name.empty() || name.size() > 256)
+                        refuse(here.key(name), "property names must be 1 to 256 bytes");
                     SchemaNode child;
                     node(value.members[p].value, here.key(name), depth + 1, child);
                     n.properties.emplace_back(std::string(name), std::move(child));
@@ -140,7 +150,8 @@ struct SchemaCompiler {
                     refuse(here, "enum must be an array of 1 to 1000 values");
                 for (std::uint32_t e = 0; e < value.count; ++e) {
                     for (const JsonValue* earlier : n.enum_values)
-                        if (json_equal(*earlier, value.elements[e])) refuse(here.index(e), "enum lists the same value twice");
+                        if (json_equal(*earlier, value.elements[e]))
+                            refuse(here.index(e), "enum lists the same value twice");
                     n.enum_values.push_back(&value.elements[e]);
                 }
             } else if (key == "minLength") {
@@ -158,10 +169,12 @@ struct SchemaCompiler {
                 options.set_log_errors(false);
                 options.set_max_mem(max_pattern_memory);  // bounds the program and its DFA cache
                 options.set_encoding(RE2::Options::EncodingUTF8);
-                auto regex = std::make_shared<const RE2>(re2::StringPiece(value.string.data(), value.string.size()), options);
+                auto regex =
+                    std::make_shared<const RE2>(re2::StringPiece(value.string.data(), value.string.size()), options);
                 if (!regex->ok())
-                    refuse(here, "pattern is not a supported regular expression (RE2 syntax: no backreferences or "
-                                 "lookaround; it must also compile within 256 KB)");
+                    refuse(here,
+                           "pattern is not a supported regular expression (RE2 syntax: no backreferences or "
+                           "lookaround; it must also compile within 256 KB)");
                 out.pattern_instructions_ += static_cast<std::size_t>(regex->ProgramSize());
                 n.pattern = PatternMatcher{std::string(value.string), std::move(regex)};
             } else if (key == "items") {
@@ -185,8 +198,9 @@ struct SchemaCompiler {
                 if (value.kind != JsonKind::string || value.string.size() > 1000)
                     refuse(here, "description must be a string of at most 1000 bytes");
             } else {
-                refuse(here, "keyword is not supported (allowed: type, required, properties, additionalProperties, "
-                             "enum, minLength, maxLength, minimum, maximum, pattern, items, maxItems, x-pii, description)");
+                refuse(here,
+                       "keyword is not supported (allowed: type, required, properties, additionalProperties, "
+                       "enum, minLength, maxLength, minimum, maximum, pattern, items, maxItems, x-pii, description)");
             }
         }
         if (n.min_length && n.max_length && *n.min_length > *n.max_length)
@@ -205,15 +219,21 @@ struct SchemaCompiler {
     static bool type_allows(std::uint8_t types, const JsonValue& v) noexcept {
         if (types == json_type::any) return true;
         switch (v.kind) {
-            case JsonKind::null: return types & json_type::null;
-            case JsonKind::boolean: return types & json_type::boolean;
-            case JsonKind::string: return types & json_type::string;
-            case JsonKind::array: return types & json_type::array;
-            case JsonKind::object: return types & json_type::object;
+            case JsonKind::null:
+                return types & json_type::null;
+            case JsonKind::boolean:
+                return types & json_type::boolean;
+            case JsonKind::string:
+                return types & json_type::string;
+            case JsonKind::array:
+                return types & json_type::array;
+            case JsonKind::object:
+                return types & json_type::object;
             case JsonKind::number:
                 return (types & json_type::number) || ((types & json_type::integer) && v.number->is_int64());
             case JsonKind::too_deep:
-            case JsonKind::too_large: return false;
+            case JsonKind::too_large:
+                return false;
         }
         return false;
     }
@@ -230,12 +250,14 @@ std::shared_ptr<const CompiledSchema> compile_schema(std::string_view schema_jso
         throw;
     }
     if (const ElementProblem* problem = parsed.first_problem())
-        throw DomainError(sqlstate::invalid_parameter_value, path + std::string(problem->path.substr(1)) + ": " + problem->rule);
+        throw DomainError(sqlstate::invalid_parameter_value,
+                          path + std::string(problem->path.substr(1)) + ": " + problem->rule);
     SchemaCompiler compiler{*compiled};
     const JsonPath root(path);
     compiler.node(parsed.root, root, 0, compiled->root_);
     if (compiled->root_.types != json_type::any && !(compiled->root_.types & json_type::object))
-        SchemaCompiler::refuse(root.key("type"), "the properties of an event are an object: the root type must include object");
+        SchemaCompiler::refuse(root.key("type"),
+                               "the properties of an event are an object: the root type must include object");
     compiled->root_.types = json_type::object;
     return compiled;
 }
@@ -247,14 +269,22 @@ namespace {
 
 const char* expected_types(std::uint8_t types) {
     switch (types) {
-        case json_type::string: return "a string";
-        case json_type::integer: return "an integer (64-bit)";
-        case json_type::number: return "a number";
-        case json_type::boolean: return "a boolean";
-        case json_type::object: return "an object";
-        case json_type::array: return "an array";
-        case json_type::null: return "null";
-        default: return "one of the declared types";
+        case json_type::string:
+            return "a string";
+        case json_type::integer:
+            return "an integer (64-bit)";
+        case json_type::number:
+            return "a number";
+        case json_type::boolean:
+            return "a boolean";
+        case json_type::object:
+            return "an object";
+        case json_type::array:
+            return "an array";
+        case json_type::null:
+            return "null";
+        default:
+            return "one of the declared types";
     }
 }
 
@@ -278,7 +308,8 @@ struct Validator {
                 add(at, "size", "holds more values than any event may", false);
                 return;
             case JsonKind::number:
-                if (v.number->out_of_range) add(at, "number", "number is out of range (beyond a double, or more than 1000 digits)");
+                if (v.number->out_of_range)
+                    add(at, "number", "number is out of range (beyond a double, or more than 1000 digits)");
                 return;
             case JsonKind::array:
                 for (std::uint32_t i = 0; i < v.count; ++i) structural(v.elements[i], at.index(i));
@@ -294,7 +325,7 @@ struct Validator {
     void value(const SchemaNode& s, const JsonValue& v, const PathStep& at) {
         if (full()) return;
         if (v.kind == JsonKind::too_deep || v.kind == JsonKind::too_large) return;  // reported by structural()
-        if (v.kind == JsonKind::number && v.number->out_of_range) return;  // likewise
+        if (v.kind == JsonKind::number && v.number->out_of_range) return;           // likewise
         if (s.pii == PiiAction::reject) {
             add(at, "x-pii", "the catalog refuses this property (x-pii: reject)");
             return;
@@ -302,22 +333,32 @@ struct Validator {
         if (!SchemaCompiler::type_allows(s.types, v)) {
             if (v.kind == JsonKind::number && (s.types & json_type::integer) && v.number->is_integral())
                 add(at, "type", "expected an integer (64-bit), found an integer beyond 64 bits");
-            else
-                add(at, "type", std::string("expected ") + expected_types(s.types) + ", found " + describe_kind(v));
+            else add(at, "type", std::string("expected ") + expected_types(s.types) + ", found " + describe_kind(v));
             return;
         }
         if (!s.enum_values.empty()) {
             bool found = false;
             for (const JsonValue* allowed : s.enum_values) found = found || json_equal(*allowed, v);
             if (!found)
-                add(at, "enum", "not one of the " + std::to_string(s.enum_values.size()) + " allowed values, found " + describe_kind(v));
+                add(at, "enum",
+                    "not one of the " + std::to_string(s.enum_values.size()) + " allowed values, found " +
+                        describe_kind(v));
         }
         switch (v.kind) {
-            case JsonKind::string: string(s, v, at); break;
-            case JsonKind::number: number(s, v, at); break;
-            case JsonKind::object: object(s, v, at); break;
-            case JsonKind::array: array(s, v, at); break;
-            default: break;
+            case JsonKind::string:
+                string(s, v, at);
+                break;
+            case JsonKind::number:
+                number(s, v, at);
+                break;
+            case JsonKind::object:
+                object(s, v, at);
+                break;
+            case JsonKind::array:
+                array(s, v, at);
+                break;
+            default:
+                break;
         }
     }
 
@@ -375,7 +416,8 @@ std::vector<Violation> validate(const CompiledSchema& schema, const JsonValue& p
     const PathStep root;
     validator.structural(properties, root);
     if (properties.kind != JsonKind::object) {
-        validator.add(root, "type", std::string("properties must be a JSON object, found ") + describe_kind(properties), false);
+        validator.add(root, "type", std::string("properties must be a JSON object, found ") + describe_kind(properties),
+                      false);
         return violations;
     }
     validator.value(schema.root(), properties, root);

@@ -8,13 +8,20 @@ namespace {
 
 const char* type_name(std::uint8_t bit) {
     switch (bit) {
-        case json_type::string: return "a string";
-        case json_type::integer: return "an integer";
-        case json_type::number: return "a number";
-        case json_type::boolean: return "a boolean";
-        case json_type::object: return "an object";
-        case json_type::array: return "an array";
-        case json_type::null: return "null";
+        case json_type::string:
+            return "a string";
+        case json_type::integer:
+            return "an integer";
+        case json_type::number:
+            return "a number";
+        case json_type::boolean:
+            return "a boolean";
+        case json_type::object:
+            return "an object";
+        case json_type::array:
+            return "an array";
+        case json_type::null:
+            return "null";
     }
     return "a value";
 }
@@ -93,8 +100,9 @@ std::string refuse_catalog_change(const std::string& name, const CatalogChange& 
     const bool schema_changed = before.schema_json != after.schema_json || before.max_bytes != after.max_bytes;
     if (!schema_changed) return "";
     if (after.version == before.version)
-        return prefix + "the schema or max_bytes changed but the version did not; bump ADDITION for a compatible change, "
-                        "MODEL for a breaking one";
+        return prefix +
+               "the schema or max_bytes changed but the version did not; bump ADDITION for a compatible change, "
+               "MODEL for a breaking one";
     std::vector<std::string> changes;
     if (after.max_bytes < before.max_bytes) changes.push_back("max_bytes lowered");
     const auto old_schema = compile_schema(before.schema_json, "$");

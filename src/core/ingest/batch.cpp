@@ -23,9 +23,7 @@ const std::string properties_too_many_values = "properties hold more than " + st
 constexpr const char* properties_too_large = "properties are larger than 1 MB and were not read";
 static_assert(max_properties_bytes == 1024 * 1024, "properties_too_large says 1 MB");
 
-std::string too_many_events() {
-    return "a batch holds at most " + std::to_string(max_batch_events) + " events";
-}
+std::string too_many_events() { return "a batch holds at most " + std::to_string(max_batch_events) + " events"; }
 
 std::string too_many_values() {
     return "a batch holds at most " + std::to_string(max_batch_values) + " JSON values; send smaller batches";
@@ -54,9 +52,11 @@ struct Unpacker {
             return arena.copy(text);
         }
         if (v.kind == JsonKind::number)
-            problem("22023", std::string("$.") + field + ": expected a string or an integer, found a number with a fraction");
+            problem("22023",
+                    std::string("$.") + field + ": expected a string or an integer, found a number with a fraction");
         else
-            problem("22023", std::string("$.") + field + ": expected a string or an integer, found " + describe_kind(v));
+            problem("22023",
+                    std::string("$.") + field + ": expected a string or an integer, found " + describe_kind(v));
         return std::nullopt;
     }
 
@@ -68,7 +68,8 @@ struct Unpacker {
         } else if (v.kind == JsonKind::number) {
             t = from_epoch_millis(v.number->approx);
         } else {
-            problem("22007", std::string("$.") + field + ": expected an RFC 3339 string or epoch milliseconds, found " + describe_kind(v));
+            problem("22007", std::string("$.") + field + ": expected an RFC 3339 string or epoch milliseconds, found " +
+                                 describe_kind(v));
             return std::nullopt;
         }
         if (!t.ok) {
@@ -115,7 +116,8 @@ void read_properties_text(std::string_view text, Arena& arena, IncomingEvent& ev
         parsed = parse_json_text(text, limits, arena);
     } catch (DomainError& refused) {
         // Name what was not JSON: the properties, not the whole call.
-        if (refused.error().sqlstate == sqlstate::invalid_text_representation) refused.error().message.insert(0, "properties: ");
+        if (refused.error().sqlstate == sqlstate::invalid_text_representation)
+            refused.error().message.insert(0, "properties: ");
         throw;
     }
     auto* value = arena.allocate_array<JsonValue>(1);
@@ -175,7 +177,8 @@ IncomingEvent unpack_batch_element(const JsonValue& element, const ElementProble
         const JsonValue& v = element.members[i].value;
         if (key == "name") {
             if (v.kind == JsonKind::string) u.out.name = v.string;
-            else if (v.kind != JsonKind::null) u.problem("22023", std::string("$.name: expected a string, found ") + describe_kind(v));
+            else if (v.kind != JsonKind::null)
+                u.problem("22023", std::string("$.name: expected a string, found ") + describe_kind(v));
         } else if (key == "properties") {
             if (v.kind != JsonKind::null) u.out.properties = &v;
         } else if (key == "user_id") {
@@ -190,8 +193,10 @@ IncomingEvent unpack_batch_element(const JsonValue& element, const ElementProble
             u.out.sent_at_us = u.time(v, "sent_at");
         } else {
             JsonPath path;
-            u.problem("22023", path.key(key).str() +
-                                   ": unknown key (allowed: name, properties, user_id, session_id, event_id, occurred_at, sent_at)");
+            u.problem(
+                "22023",
+                path.key(key).str() +
+                    ": unknown key (allowed: name, properties, user_id, session_id, event_id, occurred_at, sent_at)");
         }
     }
     return u.out;

@@ -13,12 +13,18 @@ namespace telemetry {
 
 const char* to_string(IngestStatus status) noexcept {
     switch (status) {
-        case IngestStatus::accepted: return "accepted";
-        case IngestStatus::duplicate: return "duplicate";
-        case IngestStatus::quarantined: return "quarantined";
-        case IngestStatus::rejected: return "rejected";
-        case IngestStatus::sampled_out: return "sampled_out";
-        case IngestStatus::opted_out: return "opted_out";
+        case IngestStatus::accepted:
+            return "accepted";
+        case IngestStatus::duplicate:
+            return "duplicate";
+        case IngestStatus::quarantined:
+            return "quarantined";
+        case IngestStatus::rejected:
+            return "rejected";
+        case IngestStatus::sampled_out:
+            return "sampled_out";
+        case IngestStatus::opted_out:
+            return "opted_out";
     }
     return "rejected";
 }
@@ -70,15 +76,17 @@ struct Decider {
         if (!in.name) return reject("22004", "event name must not be NULL");
         const EventNameVerdict verdict = check_event_name(*in.name);
         if (verdict != EventNameVerdict::ok) return reject("42602", describe(verdict));
-        for (const auto& [field, value] : {std::pair<const char*, const std::optional<std::string_view>*>{"user_id", &in.user_id},
-                                            {"session_id", &in.session_id}}) {
+        for (const auto& [field, value] :
+             {std::pair<const char*, const std::optional<std::string_view>*>{"user_id", &in.user_id},
+              {"session_id", &in.session_id}}) {
             if (!*value) continue;
             if ((*value)->empty()) {
                 out.hint = "Pass NULL for an event without one.";
                 return reject("22023", std::string(field) + " must not be empty");
             }
             if ((*value)->size() > max_id_bytes)
-                return reject("22001", std::string(field) + " must be at most " + std::to_string(max_id_bytes) + " bytes");
+                return reject("22001",
+                              std::string(field) + " must be at most " + std::to_string(max_id_bytes) + " bytes");
         }
 
         // 4. The catalog.
@@ -88,7 +96,8 @@ struct Decider {
             return reject("42704", quoted_type() + " is not in the catalog");
         }
         if (type->status == EventStatus::planned || type->status == EventStatus::blocked) {
-            if (type->status == EventStatus::planned) out.hint = "Set its status to active in the catalog to start recording it.";
+            if (type->status == EventStatus::planned)
+                out.hint = "Set its status to active in the catalog to start recording it.";
             return reject("55000", quoted_type() + " is " + to_string(type->status) + ": it does not accept events");
         }
         const CompiledSchema* const compiled = catalog.schema(*type);
@@ -123,7 +132,8 @@ struct Decider {
             out.flags |= event_flag::time_clamped;
         }
         if (occurred < now - settings.retention_us) {
-            out.hint = "A tenant's retention is telemetry.tenant_settings.retention_days, else telemetry.retention_days.";
+            out.hint =
+                "A tenant's retention is telemetry.tenant_settings.retention_days, else telemetry.retention_days.";
             return reject("22008", "occurred_at is older than the tenant's retention of " +
                                        std::to_string(settings.retention_us / 86400000000LL) + " days");
         }
@@ -166,8 +176,8 @@ struct Decider {
             }
             std::string more;
             if (violations.size() > 1)
-                more = " (and " + std::to_string(violations.size() - 1) + (violations.size() >= max_violations ? " or more" : "") +
-                       " more)";
+                more = " (and " + std::to_string(violations.size() - 1) +
+                       (violations.size() >= max_violations ? " or more" : "") + " more)";
             const std::string rule = ": " + violations[0].keyword + ": " + violations[0].message + more;
             const std::string reason = quoted_name() + ": " + caller_path(violations[0].path) + rule;
             if (never_kept || type->on_violation == ViolationPolicy::reject ||
@@ -200,7 +210,8 @@ struct Decider {
         if (!rewritten.pii_rewritten_paths.empty()) {  // for a quarantine row (see IngestDecision)
             const std::size_t n = rewritten.pii_rewritten_paths.size();
             auto* paths = arena.allocate_array<std::string_view>(n);
-            for (std::size_t i = 0; i < n; ++i) new (&paths[i]) std::string_view(arena.copy(rewritten.pii_rewritten_paths[i]));
+            for (std::size_t i = 0; i < n; ++i)
+                new (&paths[i]) std::string_view(arena.copy(rewritten.pii_rewritten_paths[i]));
             out.pii_rewritten_paths = PathList{paths, n};
         }
 
@@ -237,7 +248,8 @@ IngestDecision decide(const Catalog& catalog, const IngestSettings& settings, co
         decision = IngestDecision{};
         decision.status = IngestStatus::rejected;
         // The sqlstate must outlive this call: keep to the static strings of known codes.
-        decision.sqlstate = error.sqlstate == sqlstate::out_of_memory ? sqlstate::out_of_memory : sqlstate::internal_error;
+        decision.sqlstate =
+            error.sqlstate == sqlstate::out_of_memory ? sqlstate::out_of_memory : sqlstate::internal_error;
         try {
             decision.reason = arena.copy(error.message);
         } catch (...) {

@@ -45,14 +45,14 @@ inline constexpr std::size_t max_id_bytes = 256;
 // One event as it arrived. Views point into memory that outlives the decision.
 struct IncomingEvent {
     std::optional<std::string_view> name;
-    const JsonValue* properties = nullptr;   // nullptr: none given, meaning {}
+    const JsonValue* properties = nullptr;  // nullptr: none given, meaning {}
     std::optional<std::string_view> user_id;
     std::optional<std::string_view> session_id;
-    std::optional<Uuid> event_id;            // the client's id, or the one made for it (sampling uses it)
+    std::optional<Uuid> event_id;                // the client's id, or the one made for it (sampling uses it)
     std::optional<std::int64_t> occurred_at_us;  // Unix microseconds
     std::optional<std::int64_t> sent_at_us;
-    bool opted_out = false;                  // the caller looked the user up in the opt-out list
-    bool text_repaired = false;              // the reader replaced a lone surrogate (flag 16)
+    bool opted_out = false;      // the caller looked the user up in the opt-out list
+    bool text_repaired = false;  // the reader replaced a lone surrogate (flag 16)
     // Where x-pii rewrote the properties before, as JSON Pointers (a quarantined event being
     // replayed: its row keeps them): a value there already hashed or redacted is not rewritten
     // again. Empty for what a client sends, who could otherwise store short plaintext, or another
@@ -67,22 +67,22 @@ struct IncomingEvent {
 };
 
 struct IngestSettings {
-    std::int64_t now_us = 0;                 // received_at, Unix microseconds
-    std::int64_t retention_us = 0;           // events older than this are refused
-    std::int64_t future_tolerance_us = 0;    // later than now + this: clamped to now
-    std::string_view tenant_id;              // 16 bytes: sampling and hashing are per tenant
+    std::int64_t now_us = 0;               // received_at, Unix microseconds
+    std::int64_t retention_us = 0;         // events older than this are refused
+    std::int64_t future_tolerance_us = 0;  // later than now + this: clamped to now
+    std::string_view tenant_id;            // 16 bytes: sampling and hashing are per tenant
     std::string_view pii_master_key;
 };
 
 struct IngestDecision {
     IngestStatus status = IngestStatus::rejected;
-    const char* sqlstate = "";               // rejected and quarantined: the rule's SQLSTATE
-    std::string_view reason;                 // why; empty for a plain accept
-    const char* hint = "";                   // what to do about it, when there is something to say
+    const char* sqlstate = "";  // rejected and quarantined: the rule's SQLSTATE
+    std::string_view reason;    // why; empty for a plain accept
+    const char* hint = "";      // what to do about it, when there is something to say
     // For accepted and quarantined events:
-    const EventTypeSpec* type = nullptr;     // valid as long as the catalog decided from
-    const JsonValue* properties = nullptr;   // what to store, maybe rewritten
-    bool properties_rewritten = false;       // false: store the properties exactly as given
+    const EventTypeSpec* type = nullptr;    // valid as long as the catalog decided from
+    const JsonValue* properties = nullptr;  // what to store, maybe rewritten
+    bool properties_rewritten = false;      // false: store the properties exactly as given
     std::int64_t occurred_at_us = 0;
     float sample_weight = 1;
     std::uint16_t flags = 0;

@@ -26,8 +26,17 @@
 namespace telemetry {
 
 // The fields of a call, in the multi-tenant order.
-enum TrackField : std::size_t { tenant_field, name_field, properties_field, user_id_field, session_id_field,
-                                occurred_at_field, event_id_field, sent_at_field, track_field_count };
+enum TrackField : std::size_t {
+    tenant_field,
+    name_field,
+    properties_field,
+    user_id_field,
+    session_id_field,
+    occurred_at_field,
+    event_id_field,
+    sent_at_field,
+    track_field_count
+};
 
 struct TrackArguments {
     bool multi_tenant = false;

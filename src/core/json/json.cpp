@@ -15,14 +15,22 @@ const JsonValue* JsonValue::find(std::string_view key) const noexcept {
 
 const char* describe_kind(const JsonValue& v) noexcept {
     switch (v.kind) {
-        case JsonKind::null: return "null";
-        case JsonKind::boolean: return "a boolean";
-        case JsonKind::number: return "a number";
-        case JsonKind::string: return "a string";
-        case JsonKind::array: return "an array";
-        case JsonKind::object: return "an object";
-        case JsonKind::too_deep: return "a value nested too deeply";
-        case JsonKind::too_large: return "a value too large to read";
+        case JsonKind::null:
+            return "null";
+        case JsonKind::boolean:
+            return "a boolean";
+        case JsonKind::number:
+            return "a number";
+        case JsonKind::string:
+            return "a string";
+        case JsonKind::array:
+            return "an array";
+        case JsonKind::object:
+            return "an object";
+        case JsonKind::too_deep:
+            return "a value nested too deeply";
+        case JsonKind::too_large:
+            return "a value too large to read";
     }
     return "a value";
 }
@@ -93,7 +101,7 @@ bool parse_json_number(std::string_view text, Arena& arena, JsonNumber& out) {
         point = 0;
     }
     if (digits.size() > static_cast<std::size_t>(max_number_digits) || out.dscale > max_number_digits) return false;
-    if (point > 309) return false;        // beyond double's range: 1e400 is not a measurement
+    if (point > 309) return false;  // beyond double's range: 1e400 is not a measurement
     if (point < -max_number_digits) return false;
     out.point = static_cast<std::int32_t>(point);
     out.digits = arena.copy(digits);
@@ -131,7 +139,7 @@ void append_number_text(const JsonNumber& n, std::string& out) {
     if (n.negative) out += '-';
     const auto digit_at = [&](long long index) -> char {
         return index >= 0 && index < static_cast<long long>(n.digits.size()) ? n.digits[static_cast<std::size_t>(index)]
-                                                                              : '0';
+                                                                             : '0';
     };
     if (n.point <= 0) {
         out += '0';
@@ -161,13 +169,27 @@ void append_escaped(std::string_view s, std::string& out) {
     out += '"';
     for (unsigned char c : s) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (c < 0x20) {
                     out += "\\u00";
@@ -185,10 +207,14 @@ void append_escaped(std::string_view s, std::string& out) {
 
 std::size_t canonical_size(const JsonValue& v) noexcept {
     switch (v.kind) {
-        case JsonKind::null: return 4;
-        case JsonKind::boolean: return v.boolean ? 4 : 5;
-        case JsonKind::number: return number_text_size(*v.number);
-        case JsonKind::string: return escaped_size(v.string);
+        case JsonKind::null:
+            return 4;
+        case JsonKind::boolean:
+            return v.boolean ? 4 : 5;
+        case JsonKind::number:
+            return number_text_size(*v.number);
+        case JsonKind::string:
+            return escaped_size(v.string);
         case JsonKind::array: {
             std::size_t size = 2 + (v.count ? v.count - 1 : 0);
             for (std::uint32_t i = 0; i < v.count; ++i) size += canonical_size(v.elements[i]);
@@ -201,17 +227,26 @@ std::size_t canonical_size(const JsonValue& v) noexcept {
             return size;
         }
         case JsonKind::too_deep:
-        case JsonKind::too_large: return 0;
+        case JsonKind::too_large:
+            return 0;
     }
     return 0;
 }
 
 void append_canonical(const JsonValue& v, std::string& out) {
     switch (v.kind) {
-        case JsonKind::null: out += "null"; return;
-        case JsonKind::boolean: out += v.boolean ? "true" : "false"; return;
-        case JsonKind::number: append_number_text(*v.number, out); return;
-        case JsonKind::string: append_escaped(v.string, out); return;
+        case JsonKind::null:
+            out += "null";
+            return;
+        case JsonKind::boolean:
+            out += v.boolean ? "true" : "false";
+            return;
+        case JsonKind::number:
+            append_number_text(*v.number, out);
+            return;
+        case JsonKind::string:
+            append_escaped(v.string, out);
+            return;
         case JsonKind::array:
             out += '[';
             for (std::uint32_t i = 0; i < v.count; ++i) {
@@ -231,19 +266,24 @@ void append_canonical(const JsonValue& v, std::string& out) {
             out += '}';
             return;
         case JsonKind::too_deep:
-        case JsonKind::too_large: out += "null"; return;
+        case JsonKind::too_large:
+            out += "null";
+            return;
     }
 }
 
 bool json_equal(const JsonValue& a, const JsonValue& b) noexcept {
     if (a.kind != b.kind) return false;
     switch (a.kind) {
-        case JsonKind::null: return true;
-        case JsonKind::boolean: return a.boolean == b.boolean;
+        case JsonKind::null:
+            return true;
+        case JsonKind::boolean:
+            return a.boolean == b.boolean;
         case JsonKind::number:
             return a.number->negative == b.number->negative && a.number->point == b.number->point &&
                    a.number->digits == b.number->digits;
-        case JsonKind::string: return a.string == b.string;
+        case JsonKind::string:
+            return a.string == b.string;
         case JsonKind::array:
             if (a.count != b.count) return false;
             for (std::uint32_t i = 0; i < a.count; ++i)
@@ -257,7 +297,8 @@ bool json_equal(const JsonValue& a, const JsonValue& b) noexcept {
             }
             return true;
         case JsonKind::too_deep:
-        case JsonKind::too_large: return false;
+        case JsonKind::too_large:
+            return false;
     }
     return false;
 }

@@ -24,12 +24,12 @@ enum class JsonKind : std::uint8_t { null, boolean, number, string, array, objec
 // 123.45 is {"12345", point 3}; 0.001 is {"1", point -2}; zero has no digits.
 // (Members are ordered largest first: a batch holds up to a million values, so bytes count.)
 struct JsonNumber {
-    std::string_view digits;    // no leading or trailing zeros
-    double approx = 0;          // the nearest double
+    std::string_view digits;  // no leading or trailing zeros
+    double approx = 0;        // the nearest double
     // When the number was read from jsonb: its numeric datum, copied back unchanged on encode.
     const unsigned char* pg_numeric = nullptr;
     std::int32_t point = 0;
-    std::int32_t dscale = 0;    // digits shown after the decimal point ("1.50" has 2)
+    std::int32_t dscale = 0;  // digits shown after the decimal point ("1.50" has 2)
     std::uint32_t pg_numeric_size = 0;
     bool negative = false;
     // Read from jsonb but beyond what we accept (parse_json_number's limits); validation refuses it.
@@ -46,11 +46,11 @@ struct JsonMember;
 struct JsonValue {
     JsonKind kind = JsonKind::null;
     bool boolean = false;
-    std::uint32_t count = 0;          // elements of an array, members of an object
-    std::string_view string;          // the UTF-8 bytes of a string
+    std::uint32_t count = 0;  // elements of an array, members of an object
+    std::string_view string;  // the UTF-8 bytes of a string
     const JsonNumber* number = nullptr;
-    JsonValue* elements = nullptr;    // array
-    JsonMember* members = nullptr;    // object, in the order read (jsonb: sorted)
+    JsonValue* elements = nullptr;  // array
+    JsonMember* members = nullptr;  // object, in the order read (jsonb: sorted)
 
     const JsonValue* find(std::string_view key) const noexcept;
 };

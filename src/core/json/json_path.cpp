@@ -69,9 +69,12 @@ JsonPath JsonPath::index(std::size_t i) const {
 
 JsonPath PathStep::path() const {
     switch (kind_) {
-        case Kind::key: return parent_->path().key(key_);
-        case Kind::index: return parent_->path().index(index_);
-        case Kind::root: break;
+        case Kind::key:
+            return parent_->path().key(key_);
+        case Kind::index:
+            return parent_->path().index(index_);
+        case Kind::root:
+            break;
     }
     return JsonPath();
 }

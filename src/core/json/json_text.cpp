@@ -39,15 +39,15 @@ namespace {
 // as Boost would (Boost never sees it); the one place a string may stand but a container may
 // not, an object's key, the builder refuses a placeholder.
 
-constexpr std::int64_t largest_kept_exponent = 100000;  // as parse_json_number
+constexpr std::int64_t largest_kept_exponent = 100000;      // as parse_json_number
 constexpr std::uint32_t repair_depth = max_text_depth - 1;  // deeper containers become ""
 
 struct Repairs {
-    bool invalid = false;                        // the text is not JSON (seen where Boost does not look)
-    std::string_view text;                       // what to parse: the input, or its repaired copy
-    const std::uint32_t* repaired = nullptr;     // string tokens with a repaired surrogate, ascending
+    bool invalid = false;                     // the text is not JSON (seen where Boost does not look)
+    std::string_view text;                    // what to parse: the input, or its repaired copy
+    const std::uint32_t* repaired = nullptr;  // string tokens with a repaired surrogate, ascending
     std::size_t repaired_count = 0;
-    const std::uint32_t* placeholders = nullptr; // string tokens that stand for too-deep containers
+    const std::uint32_t* placeholders = nullptr;  // string tokens that stand for too-deep containers
     std::size_t placeholder_count = 0;
 };
 
@@ -210,8 +210,8 @@ struct RepairScan {
     char* out = nullptr;
     std::uint32_t* repaired = nullptr;
     std::uint32_t* placeholders = nullptr;
-    std::size_t written = 0;           // bytes of out
-    std::size_t copied_until = 0;      // input before this is in out
+    std::size_t written = 0;       // bytes of out
+    std::size_t copied_until = 0;  // input before this is in out
     std::size_t repaired_count = 0;
     std::size_t placeholder_count = 0;
     bool any = false;
@@ -264,7 +264,8 @@ struct RepairScan {
     // The number token starting at i; returns the index after it.
     std::size_t number_token(std::size_t i) noexcept {
         std::size_t j = i;
-        while (j < text.size() && ((text[j] >= '0' && text[j] <= '9') || text[j] == '-' || text[j] == '+' || text[j] == '.'))
+        while (j < text.size() &&
+               ((text[j] >= '0' && text[j] <= '9') || text[j] == '-' || text[j] == '+' || text[j] == '.'))
             ++j;
         if (j < text.size() && (text[j] == 'e' || text[j] == 'E')) {
             ++j;
@@ -427,10 +428,10 @@ public:
 private:
     struct Frame {
         JsonKind kind;
-        std::size_t first;              // where this container's children start in values_/keys_
-        std::string_view key;           // in an object: the key of the value being read
-        std::uint32_t depth;            // the element is depth 1
-        std::uint32_t children = 0;     // finished children so far
+        std::size_t first;           // where this container's children start in values_/keys_
+        std::string_view key;        // in an object: the key of the value being read
+        std::uint32_t depth;         // the element is depth 1
+        std::uint32_t children = 0;  // finished children so far
     };
     struct StringNotes {
         bool repaired = false;
@@ -472,7 +473,9 @@ private:
         return copy;
     }
 
-    bool at_root_array() const noexcept { return frames_.size() == 1 && frames_[0].kind == JsonKind::array && !root_is_element_; }
+    bool at_root_array() const noexcept {
+        return frames_.size() == 1 && frames_[0].kind == JsonKind::array && !root_is_element_;
+    }
 
     // A value begins. Counts it against the limits and, where a new top-level element starts,
     // gives it a problem slot. False: a whole-text limit was reached, stop.
@@ -564,7 +567,8 @@ private:
             std::copy(values_.begin() + static_cast<std::ptrdiff_t>(frame.first), values_.end(), v.elements);
         } else {
             v.members = arena_.allocate_array<JsonMember>(n);
-            for (std::size_t i = 0; i < n; ++i) new (&v.members[i]) JsonMember{keys_[frame.first + i], values_[frame.first + i]};
+            for (std::size_t i = 0; i < n; ++i)
+                new (&v.members[i]) JsonMember{keys_[frame.first + i], values_[frame.first + i]};
             report_duplicate_key(v);
         }
         values_.resize(frame.first);
@@ -668,10 +672,10 @@ private:
     std::string text_;
     std::uint32_t skip_depth_ = 0;
     bool root_is_element_ = true;
-    std::uint32_t elements_ = 0;         // top-level elements begun
-    std::uint64_t values_read_ = 0;      // in the whole text
-    std::uint64_t element_values_ = 0;   // in the element being read
-    std::uint32_t strings_ = 0;          // string tokens seen, skipped ones included
+    std::uint32_t elements_ = 0;        // top-level elements begun
+    std::uint64_t values_read_ = 0;     // in the whole text
+    std::uint64_t element_values_ = 0;  // in the element being read
+    std::uint32_t strings_ = 0;         // string tokens seen, skipped ones included
     std::size_t next_repaired_ = 0;
     std::size_t next_placeholder_ = 0;
 };
@@ -690,10 +694,11 @@ ParsedText parse_json_text(std::string_view text, const TextLimits& limits, Aren
     Builder& builder = parser.handler();
     if (builder.not_json) throw DomainError(sqlstate::invalid_text_representation, "text is not valid JSON");
     if (builder.exceeded == TextLimit::elements)
-        throw DomainError(sqlstate::program_limit_exceeded,
-                          !limits.too_many_elements_message.empty()
-                              ? limits.too_many_elements_message
-                              : "the top-level array holds more than " + std::to_string(limits.max_elements) + " elements");
+        throw DomainError(
+            sqlstate::program_limit_exceeded,
+            !limits.too_many_elements_message.empty()
+                ? limits.too_many_elements_message
+                : "the top-level array holds more than " + std::to_string(limits.max_elements) + " elements");
     if (builder.exceeded == TextLimit::values)
         throw DomainError(sqlstate::program_limit_exceeded,
                           !limits.too_many_values_message.empty()

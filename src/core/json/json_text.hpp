@@ -33,15 +33,15 @@ namespace telemetry {
 // What the reader found in one top-level array element (or in the whole document when the root
 // is not an array): its first problem, and whether text was repaired.
 struct ElementProblem {
-    const char* sqlstate = "";  // empty: no problem
-    std::string_view path;      // relative to the element: "$.properties.tags[2]"
-    const char* rule = "";      // a sentence naming the rule
+    const char* sqlstate = "";    // empty: no problem
+    std::string_view path;        // relative to the element: "$.properties.tags[2]"
+    const char* rule = "";        // a sentence naming the rule
     bool utf16_repaired = false;  // a lone surrogate escape became U+FFFD somewhere in the element
 };
 
 struct ParsedText {
     JsonValue root;
-    ElementProblem* problems = nullptr;      // one per top-level array element, else one for the root
+    ElementProblem* problems = nullptr;  // one per top-level array element, else one for the root
     std::uint32_t problem_count = 0;
 
     // The first problem anywhere in the text, or nullptr.

@@ -89,8 +89,9 @@ JsonNumber* decode_numeric(const unsigned char* p, std::size_t available, Arena&
     if (flags == NUMERIC_SHORT) {
         negative = (n_header & NUMERIC_SHORT_SIGN_MASK) != 0;
         dscale = (n_header & NUMERIC_SHORT_DSCALE_MASK) >> NUMERIC_SHORT_DSCALE_SHIFT;
-        weight = static_cast<std::int16_t>(((n_header & NUMERIC_SHORT_WEIGHT_SIGN_MASK) ? ~NUMERIC_SHORT_WEIGHT_MASK : 0) |
-                                           (n_header & NUMERIC_SHORT_WEIGHT_MASK));
+        weight =
+            static_cast<std::int16_t>(((n_header & NUMERIC_SHORT_WEIGHT_SIGN_MASK) ? ~NUMERIC_SHORT_WEIGHT_MASK : 0) |
+                                      (n_header & NUMERIC_SHORT_WEIGHT_MASK));
         digits_at = header + 2;
     } else {
         if (total < header + 4) malformed("numeric size");
@@ -138,7 +139,8 @@ JsonNumber* decode_numeric(const unsigned char* p, std::size_t available, Arena&
         n->approx = reparsed.approx;
     } else {
         n->out_of_range = true;
-        n->approx = n->point <= 0 ? 0.0 : (negative ? -std::numeric_limits<double>::max() : std::numeric_limits<double>::max());
+        n->approx =
+            n->point <= 0 ? 0.0 : (negative ? -std::numeric_limits<double>::max() : std::numeric_limits<double>::max());
     }
     return n;
 }
@@ -150,8 +152,8 @@ struct ElementTooLarge {};
 struct Decoder {
     Arena& arena;
     const DecodeLimits& limits;
-    std::uint64_t values = 0;           // in the whole document
-    std::uint64_t element_values = 0;   // in the batch element being read
+    std::uint64_t values = 0;          // in the whole document
+    std::uint64_t element_values = 0;  // in the batch element being read
     bool in_element = false;
 
     // Counts n values about to be read (a container's children are counted before any of them
@@ -232,8 +234,8 @@ struct Decoder {
             std::size_t start, length;
             entry(i, type, start, length);
             if (type != JENTRY_ISSTRING) malformed("object key");
-            new (&out.members[i]) JsonMember{
-                std::string_view(reinterpret_cast<const char*>(data + start), length), JsonValue{}};
+            new (&out.members[i])
+                JsonMember{std::string_view(reinterpret_cast<const char*>(data + start), length), JsonValue{}};
         }
         for (std::uint32_t i = 0; i < count; ++i) {
             std::uint32_t type;
@@ -312,17 +314,20 @@ struct Encoder {
     std::uint32_t value(const JsonValue& v, std::uint32_t level) {
         const std::size_t begin = out.size();
         switch (v.kind) {
-            case JsonKind::null: return JENTRY_ISNULL;
-            case JsonKind::boolean: return v.boolean ? JENTRY_ISBOOL_TRUE : JENTRY_ISBOOL_FALSE;
+            case JsonKind::null:
+                return JENTRY_ISNULL;
+            case JsonKind::boolean:
+                return v.boolean ? JENTRY_ISBOOL_TRUE : JENTRY_ISBOOL_FALSE;
             case JsonKind::string:
                 out.append(v.string.data(), v.string.size());
                 return JENTRY_ISSTRING | static_cast<std::uint32_t>(v.string.size());
             case JsonKind::number: {
                 pad();
-                const std::string_view numeric = v.number->pg_numeric != nullptr
-                                                     ? std::string_view(reinterpret_cast<const char*>(v.number->pg_numeric),
-                                                                        v.number->pg_numeric_size)
-                                                     : encode_numeric(*v.number, arena);
+                const std::string_view numeric =
+                    v.number->pg_numeric != nullptr
+                        ? std::string_view(reinterpret_cast<const char*>(v.number->pg_numeric),
+                                           v.number->pg_numeric_size)
+                        : encode_numeric(*v.number, arena);
                 out.append(numeric.data(), numeric.size());
                 return JENTRY_ISNUMERIC | static_cast<std::uint32_t>(out.size() - begin);
             }
@@ -440,7 +445,8 @@ std::string_view encode_numeric(const JsonNumber& n, Arena& arena) {
             (weight < 0 ? NUMERIC_SHORT_WEIGHT_SIGN_MASK : 0) | (weight & NUMERIC_SHORT_WEIGHT_MASK));
         std::memcpy(bytes + 4, &h, 2);
     } else {
-        const std::uint16_t sign_dscale = static_cast<std::uint16_t>((n.negative ? NUMERIC_NEG : 0) | (n.dscale & NUMERIC_DSCALE_MASK));
+        const std::uint16_t sign_dscale =
+            static_cast<std::uint16_t>((n.negative ? NUMERIC_NEG : 0) | (n.dscale & NUMERIC_DSCALE_MASK));
         const std::int16_t w16 = static_cast<std::int16_t>(weight);
         std::memcpy(bytes + 4, &sign_dscale, 2);
         std::memcpy(bytes + 6, &w16, 2);

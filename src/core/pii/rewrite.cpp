@@ -44,19 +44,17 @@ struct Rewriter {
     bool omitted_any = false;
     std::vector<std::string> pii_paths;
 
-    bool omitted(const std::string& path) const {
-        return std::find(omit.begin(), omit.end(), path) != omit.end();
-    }
+    bool omitted(const std::string& path) const { return std::find(omit.begin(), omit.end(), path) != omit.end(); }
 
     // Returns the rewritten value; `changed` tells whether anything differs.
     JsonValue value(const SchemaNode* s, const JsonValue& v, const PathStep& at, bool& changed) {
         if (s != nullptr && (s->pii == PiiAction::hash || s->pii == PiiAction::redact)) {
             // The pointer is made only when asked for or needed: most events need neither.
             std::string pointer = record_paths || !rewritten_before.empty() ? at.pointer() : std::string();
-            const bool done_before = !rewritten_before.empty() && v.kind == JsonKind::string &&
-                                     (s->pii == PiiAction::hash ? is_pii_hash(v.string) : v.string == pii_redacted) &&
-                                     std::binary_search(rewritten_before.begin(), rewritten_before.end(),
-                                                        std::string_view(pointer));
+            const bool done_before =
+                !rewritten_before.empty() && v.kind == JsonKind::string &&
+                (s->pii == PiiAction::hash ? is_pii_hash(v.string) : v.string == pii_redacted) &&
+                std::binary_search(rewritten_before.begin(), rewritten_before.end(), std::string_view(pointer));
             if (record_paths) pii_paths.push_back(std::move(pointer));
             if (done_before) return v;  // rewritten here before this event was quarantined: never twice
             JsonValue out;
@@ -89,7 +87,8 @@ struct Rewriter {
             const JsonMember& m = v.members[i];
             const PathStep here = at.key(m.key);
             const SchemaNode* child = s != nullptr ? s->property(m.key) : nullptr;
-            const bool undeclared_omitted = s != nullptr && child == nullptr && s->additional == AdditionalProperties::omit;
+            const bool undeclared_omitted =
+                s != nullptr && child == nullptr && s->additional == AdditionalProperties::omit;
             const bool pii_drop = child != nullptr && child->pii == PiiAction::drop;
             if (undeclared_omitted || pii_drop || (!omit.empty() && omitted(here.str()))) {
                 any = true;
@@ -113,8 +112,9 @@ Rewritten rewrite_properties(const CompiledSchema& schema, const JsonValue& prop
                              const std::vector<std::string>& omit, const PiiHashKey& key, Arena& arena,
                              const PathList& rewritten_before, bool record_paths) {
     if (!schema.needs_rewrite() && omit.empty()) return {&properties, false, false, {}};
-    Rewriter rewriter{omit, key, arena, {rewritten_before.items, rewritten_before.items + rewritten_before.count},
-                      record_paths, false, false, {}};
+    Rewriter rewriter{
+        omit,         key,   arena, {rewritten_before.items, rewritten_before.items + rewritten_before.count},
+        record_paths, false, false, {}};
     std::sort(rewriter.rewritten_before.begin(), rewriter.rewritten_before.end());
     bool changed = false;
     JsonValue rewritten = rewriter.value(&schema.root(), properties, PathStep(), changed);

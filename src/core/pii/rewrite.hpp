@@ -19,8 +19,8 @@ namespace telemetry {
 // where the tenant key is HMAC-SHA-256(master key, tenant id). Linkable within a tenant, not
 // across tenants, and not reversible by enumeration without the master key.
 struct PiiHashKey {
-    std::string_view master;       // the secret (docs/operations.md, telemetry.pii_hash_key)
-    std::string_view tenant_id;    // 16 bytes
+    std::string_view master;     // the secret (docs/operations.md, telemetry.pii_hash_key)
+    std::string_view tenant_id;  // 16 bytes
 };
 
 // Applies what changes stored properties: x-pii hash/redact/drop, and removes the members named
@@ -33,8 +33,8 @@ struct PiiHashKey {
 // hash, for a hash, nor can a value stored before its property was tagged.
 struct Rewritten {
     const JsonValue* value;
-    bool pii_applied = false;   // some value was hashed, redacted or dropped
-    bool omitted = false;       // some member was removed for a violation or as undeclared
+    bool pii_applied = false;  // some value was hashed, redacted or dropped
+    bool omitted = false;      // some member was removed for a violation or as undeclared
     // With record_paths: the JSON Pointers of the values now hashed or redacted, those left as
     // they were included (for a quarantine row; events do not keep them).
     std::vector<std::string> pii_rewritten_paths;

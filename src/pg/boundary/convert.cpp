@@ -16,8 +16,8 @@ std::optional<std::int64_t> time_from_text(const std::optional<std::string_view>
     ErrorData* volatile error = nullptr;
     PG_TRY();
     {
-        t = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(cstring), ObjectIdGetDatum(InvalidOid),
-                                                    Int32GetDatum(-1)));
+        t = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(cstring),
+                                                    ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
     }
     PG_CATCH();
     {

@@ -60,7 +60,9 @@ std::optional<pg_uuid_t> uuid_from_text(const std::optional<std::string_view>& v
 
 // Unix microseconds (the core's times) <-> TimestampTz (microseconds since 2000-01-01).
 inline std::int64_t to_unix_us(TimestampTz t) { return t + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY; }
-inline TimestampTz from_unix_us(std::int64_t us) { return us - (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY; }
+inline TimestampTz from_unix_us(std::int64_t us) {
+    return us - (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+}
 
 // A finite timestamp as Unix microseconds; raises 22008 naming `what` for infinity.
 std::int64_t finite_time(TimestampTz t, const char* what);
@@ -77,7 +79,8 @@ struct JsonbBytes {
     std::size_t size;
 };
 inline JsonbBytes jsonb_bytes(const Jsonb* jsonb) {
-    return {reinterpret_cast<const unsigned char*>(VARDATA(jsonb)), static_cast<std::size_t>(VARSIZE(jsonb) - VARHDRSZ)};
+    return {reinterpret_cast<const unsigned char*>(VARDATA(jsonb)),
+            static_cast<std::size_t>(VARSIZE(jsonb) - VARHDRSZ)};
 }
 // jsonb bytes the core encoded (a varlena with its header) as a Jsonb.
 inline Jsonb* as_jsonb(std::string_view encoded) { return reinterpret_cast<Jsonb*>(const_cast<char*>(encoded.data())); }

@@ -76,8 +76,9 @@ text* stream_rows(bool fail) {
     SPI_connect();
     Portal cursor = SPI_cursor_open_with_args(
         nullptr,
-        fail ? "SELECT g, 1 OPERATOR(pg_catalog./) (250 OPERATOR(pg_catalog.-) g) FROM pg_catalog.generate_series(1, 300) g"
-             : "SELECT g, 1 FROM pg_catalog.generate_series(1, 300) g",
+        fail
+            ? "SELECT g, 1 OPERATOR(pg_catalog./) (250 OPERATOR(pg_catalog.-) g) FROM pg_catalog.generate_series(1, 300) g"
+            : "SELECT g, 1 FROM pg_catalog.generate_series(1, 300) g",
         0, nullptr, nullptr, nullptr, true, 0);
     std::int64_t rows[100];
     for (;;) {
@@ -120,8 +121,7 @@ void exception_under_error_context() {
 
 TELEMETRY_FUNCTION(telemetry_self_test) {
     using namespace telemetry;
-    if (PG_ARGISNULL(0))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("kind must not be NULL")));
+    if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("kind must not be NULL")));
     const std::string_view kind = telemetry::pg::text_view(PG_GETARG_TEXT_PP(0));
     if (kind == "ok") PG_RETURN_TEXT_P(cstring_to_text("ok"));
     if (kind == "unwound") {
@@ -147,10 +147,11 @@ TELEMETRY_FUNCTION(telemetry_self_test) {
     }
     if (kind == "postgres_error")
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("self_test: a PostgreSQL error from glue")));
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown self_test kind"),
-                    errhint("Kinds: ok, domain_error, cpp_exception, bad_alloc, unknown_exception, postgres_error, "
-                            "postgres_error_under_cpp, exception_inside_pg_try, exception_under_error_context, unwound, "
-                            "engine_state_across_fetches, engine_state_error_mid_stream, engine_states_alive.")));
+    ereport(ERROR,
+            (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown self_test kind"),
+             errhint("Kinds: ok, domain_error, cpp_exception, bad_alloc, unknown_exception, postgres_error, "
+                     "postgres_error_under_cpp, exception_inside_pg_try, exception_under_error_context, unwound, "
+                     "engine_state_across_fetches, engine_state_error_mid_stream, engine_states_alive.")));
     PG_RETURN_NULL();
 }
 
@@ -162,8 +163,8 @@ namespace {
 struct CodecCheck {
     const char* encoded = nullptr;
     std::size_t encoded_size = 0;
-    char* reprinted = nullptr;        // canonical text of the decoded jsonb (palloc'd)
-    std::size_t canonical_size = 0;   // what canonical_size() says about it
+    char* reprinted = nullptr;       // canonical text of the decoded jsonb (palloc'd)
+    std::size_t canonical_size = 0;  // what canonical_size() says about it
 };
 
 void run_codec(std::string_view text, const Jsonb* postgres, Arena& arena, CodecCheck& out) {
@@ -196,7 +197,8 @@ TELEMETRY_FUNCTION(telemetry_self_test_jsonb) {
     const std::string_view view = telemetry::pg::text_view(document);
     Jsonb* postgres = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(document))));
 
-    MemoryContext call_memory = AllocSetContextCreate(CurrentMemoryContext, "telemetry.self_test_jsonb", ALLOCSET_DEFAULT_SIZES);
+    MemoryContext call_memory =
+        AllocSetContextCreate(CurrentMemoryContext, "telemetry.self_test_jsonb", ALLOCSET_DEFAULT_SIZES);
     Arena arena(chunks_from(call_memory));
     CodecCheck check;
     run_codec(view, postgres, arena, check);
@@ -209,7 +211,8 @@ TELEMETRY_FUNCTION(telemetry_self_test_jsonb) {
         while (at < check.encoded_size && check.encoded[at] == reinterpret_cast<const char*>(postgres)[at]) ++at;
         snprintf(problem, sizeof problem, "encoded bytes differ from jsonb_in's at offset %zu", at);
     } else if (check.canonical_size != strlen(check.reprinted)) {
-        snprintf(problem, sizeof problem, "canonical_size says %zu, the text has %zu bytes", check.canonical_size, strlen(check.reprinted));
+        snprintf(problem, sizeof problem, "canonical_size says %zu, the text has %zu bytes", check.canonical_size,
+                 strlen(check.reprinted));
     } else {
         Jsonb* reparsed = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(check.reprinted)));
         if (compareJsonbContainers(&reparsed->root, &postgres->root) != 0)

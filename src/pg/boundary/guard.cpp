@@ -35,8 +35,8 @@ void PendingError::capture(const Error& error) noexcept {
 }
 
 [[noreturn]] static void raise_code(int code, const char* message, const char* detail, const char* hint) {
-    ereport(ERROR, (errcode(code), errmsg_internal("%s", message),
-                    detail ? errdetail_internal("%s", detail) : 0, hint ? errhint("%s", hint) : 0));
+    ereport(ERROR, (errcode(code), errmsg_internal("%s", message), detail ? errdetail_internal("%s", detail) : 0,
+                    hint ? errhint("%s", hint) : 0));
     pg_unreachable();
 }
 
@@ -93,7 +93,8 @@ auto run_guarded(Body&& body) noexcept -> decltype(body()) {
             if (PG_exception_stack == entry_exception_stack && error_context_stack == entry_context_stack) return;
         } else {
             const auto result = body();
-            if (PG_exception_stack == entry_exception_stack && error_context_stack == entry_context_stack) return result;
+            if (PG_exception_stack == entry_exception_stack && error_context_stack == entry_context_stack)
+                return result;
         }
         // Something returned from inside a PG_TRY block, or without popping its error context.
         pending.capture(sqlstate::internal_error, "telemetry: PostgreSQL's error stack was left changed");
@@ -111,7 +112,9 @@ auto run_guarded(Body&& body) noexcept -> decltype(body()) {
 }
 }  // namespace
 
-void guarded_call(void (*body)()) noexcept { run_guarded([body] { body(); }); }
+void guarded_call(void (*body)()) noexcept {
+    run_guarded([body] { body(); });
+}
 
 Datum guarded_call(FunctionBody body, FunctionCallInfo fcinfo) noexcept {
     return run_guarded([body, fcinfo] { return body(fcinfo); });

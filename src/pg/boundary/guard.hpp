@@ -140,25 +140,25 @@ void guarded_call(void (*body)()) noexcept;
 
 // Declares the SQL-callable C function `name` (unmangled, with its fmgr info record) whose body
 // follows the macro and runs inside guarded_call().
-#define TELEMETRY_FUNCTION(name)                                                   \
-    static Datum name##_body(FunctionCallInfo fcinfo);                             \
-    extern "C" {                                                                   \
-    PG_FUNCTION_INFO_V1(name);                                                     \
+#define TELEMETRY_FUNCTION(name)                                                                \
+    static Datum name##_body(FunctionCallInfo fcinfo);                                          \
+    extern "C" {                                                                                \
+    PG_FUNCTION_INFO_V1(name);                                                                  \
     Datum name(PG_FUNCTION_ARGS) { return ::telemetry::pg::guarded_call(name##_body, fcinfo); } \
-    }                                                                              \
+    }                                                                                           \
     static Datum name##_body(FunctionCallInfo fcinfo)
 
 // TELEMETRY_FUNCTION for SECURITY DEFINER entry points: the body runs in a search path scope
 // (search_path.hpp), so whatever SQL or executor code it runs resolves names in pg_catalog.
-#define TELEMETRY_DEFINER_FUNCTION(name)                                           \
-    static Datum name##_body(FunctionCallInfo fcinfo);                             \
-    extern "C" {                                                                   \
-    PG_FUNCTION_INFO_V1(name);                                                     \
-    Datum name(PG_FUNCTION_ARGS) {                                                 \
-        ::telemetry::pg::begin_search_path_scope();                                \
-        Datum result = ::telemetry::pg::guarded_call(name##_body, fcinfo);         \
-        ::telemetry::pg::end_search_path_scope();                                  \
-        return result;                                                             \
-    }                                                                              \
-    }                                                                              \
+#define TELEMETRY_DEFINER_FUNCTION(name)                                   \
+    static Datum name##_body(FunctionCallInfo fcinfo);                     \
+    extern "C" {                                                           \
+    PG_FUNCTION_INFO_V1(name);                                             \
+    Datum name(PG_FUNCTION_ARGS) {                                         \
+        ::telemetry::pg::begin_search_path_scope();                        \
+        Datum result = ::telemetry::pg::guarded_call(name##_body, fcinfo); \
+        ::telemetry::pg::end_search_path_scope();                          \
+        return result;                                                     \
+    }                                                                      \
+    }                                                                      \
     static Datum name##_body(FunctionCallInfo fcinfo)

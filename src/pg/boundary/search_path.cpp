@@ -22,7 +22,7 @@ struct Scope {
 // a call is refused when it needs the safe path (it cannot be given one it could restore).
 constexpr int max_scopes = 64;
 Scope scopes[max_scopes];
-int depth = 0;       // scopes opened, including those beyond max_scopes
+int depth = 0;  // scopes opened, including those beyond max_scopes
 bool callbacks_registered = false;
 
 Scope* current() noexcept { return depth > 0 && depth <= max_scopes ? &scopes[depth - 1] : nullptr; }

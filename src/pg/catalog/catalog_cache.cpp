@@ -40,7 +40,7 @@ TableWatch event_types_watch("event_types");
 // that commits runs one statement over many transactions, each of which takes in changes).
 TimestampTz pinned_statement = 0;
 LocalTransactionId pinned_transaction = InvalidLocalTransactionId;
-bool own_change_pending = false;   // this session changed the catalog since the last rebuild
+bool own_change_pending = false;  // this session changed the catalog since the last rebuild
 SubTransactionId own_change_subtransaction = InvalidSubTransactionId;  // the latest that did
 std::unordered_set<std::string>* deprecation_noticed = nullptr;
 bool callbacks_registered = false;
@@ -73,8 +73,7 @@ void retire(Catalog* replaced) noexcept {
     try {
         if (retired_catalogs == nullptr) retired_catalogs = new std::vector<Catalog*>();
         retired_catalogs->push_back(replaced);
-    } catch (...) {
-    }
+    } catch (...) {}
 }
 
 const char* text_column(HeapTuple tuple, TupleDesc desc, int column) {
@@ -129,7 +128,8 @@ Catalog* build_catalog(const RawEventType* rows, int n) {
             const auto status = parse_event_status(rows[i].status);
             const auto policy = parse_violation_policy(rows[i].on_violation);
             if (!version || !status || !policy)
-                throw DomainError(sqlstate::internal_error, "telemetry.event_types holds a row its checks should refuse");
+                throw DomainError(sqlstate::internal_error,
+                                  "telemetry.event_types holds a row its checks should refuse");
             spec.version = *version;
             spec.status = *status;
             spec.on_violation = *policy;

@@ -70,14 +70,10 @@ TELEMETRY_FUNCTION(telemetry_validate_catalog) {
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     for (int i = 0; i < n; ++i) {
         Datum values[8] = {
-            CStringGetTextDatum(rows[i].name),
-            CStringGetTextDatum(rows[i].version),
-            CStringGetTextDatum(rows[i].status),
-            CStringGetTextDatum(rows[i].description),
-            Float8GetDatum(rows[i].sample_rate),
-            Int32GetDatum(rows[i].max_bytes),
-            CStringGetTextDatum(rows[i].on_violation),
-            DirectFunctionCall1(jsonb_in, CStringGetDatum(rows[i].schema)),
+            CStringGetTextDatum(rows[i].name),         CStringGetTextDatum(rows[i].version),
+            CStringGetTextDatum(rows[i].status),       CStringGetTextDatum(rows[i].description),
+            Float8GetDatum(rows[i].sample_rate),       Int32GetDatum(rows[i].max_bytes),
+            CStringGetTextDatum(rows[i].on_violation), DirectFunctionCall1(jsonb_in, CStringGetDatum(rows[i].schema)),
         };
         bool nulls[8] = {};
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -116,7 +112,8 @@ std::size_t check_schema(std::string_view name, std::string_view schema) {
 TELEMETRY_FUNCTION(telemetry_check_event_type) {
     using namespace telemetry::pg;
     if (!CALLED_AS_TRIGGER(fcinfo))
-        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("check_event_type() must be called as a trigger")));
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                        errmsg("check_event_type() must be called as a trigger")));
     TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
     HeapTuple row = TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? trigger->tg_newtuple : trigger->tg_trigtuple;
     TupleDesc desc = trigger->tg_relation->rd_att;
@@ -140,19 +137,22 @@ TELEMETRY_FUNCTION(telemetry_check_event_type) {
 TELEMETRY_FUNCTION(telemetry_check_catalog_budget) {
     using namespace telemetry;
     if (!CALLED_AS_TRIGGER(fcinfo))
-        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED), errmsg("check_catalog_budget() must be called as a trigger")));
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                        errmsg("check_catalog_budget() must be called as a trigger")));
     SPI_connect();  // (its SQL names everything by schema: no search path to set)
     // Not read-only: SPI then takes a snapshot that sees the rows of the statement that fired us.
     SPI_execute("SELECT pg_catalog.sum(pattern_instructions)::pg_catalog.int8 FROM telemetry.event_types", false, 1);
     bool isnull = true;
-    const Datum sum = SPI_processed == 1 ? SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull) : (Datum)0;
+    const Datum sum =
+        SPI_processed == 1 ? SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull) : (Datum)0;
     const int64 total = isnull ? 0 : DatumGetInt64(sum);
     SPI_finish();
     if (total > static_cast<int64>(max_catalog_pattern_instructions))
-        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                        errmsg("the patterns of the catalog compile to %lld RE2 instructions, over the budget of %zu",
-                               static_cast<long long>(total), max_catalog_pattern_instructions),
-                        errhint("Simplify the patterns (fewer alternatives and repetitions), or check less with them.")));
+        ereport(ERROR,
+                (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                 errmsg("the patterns of the catalog compile to %lld RE2 instructions, over the budget of %zu",
+                        static_cast<long long>(total), max_catalog_pattern_instructions),
+                 errhint("Simplify the patterns (fewer alternatives and repetitions), or check less with them.")));
     return PointerGetDatum(nullptr);
 }
 
@@ -171,7 +171,8 @@ TELEMETRY_FUNCTION(telemetry_catalog_change_refusal) {
     const std::optional<SchemaVer> before_version = parse_schema_ver(old_version);
     const std::optional<SchemaVer> after_version = parse_schema_ver(new_version);
     if (!before_version || !after_version)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("versions must be SchemaVer MODEL-REVISION-ADDITION")));
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("versions must be SchemaVer MODEL-REVISION-ADDITION")));
     const CatalogChange before{*before_version, old_schema, old_max_bytes};
     const CatalogChange after{*after_version, new_schema, new_max_bytes};
     const char* refusal = core_phase_or_raise([&]() -> const char* {

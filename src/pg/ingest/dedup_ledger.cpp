@@ -41,16 +41,19 @@ int insert_ids(Datum* values, Snapshot snapshot, pg_uuid_t** recorded_out) {
     if (record_plan == nullptr) {
         Oid types[4] = {UUIDOID, UUIDARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
         SPIPlanPtr plan = SPI_prepare(record_sql, 4, types);
-        if (plan == nullptr) elog(ERROR, "telemetry: preparing the dedup ledger insert failed: %s", SPI_result_code_string(SPI_result));
+        if (plan == nullptr)
+            elog(ERROR, "telemetry: preparing the dedup ledger insert failed: %s", SPI_result_code_string(SPI_result));
         SPI_keepplan(plan);
         record_plan = plan;
     }
     const int rc = snapshot != InvalidSnapshot
                        ? SPI_execute_snapshot(record_plan, values, nullptr, snapshot, InvalidSnapshot, false, true, 0)
                        : SPI_execute_plan(record_plan, values, nullptr, false, 0);
-    if (rc != SPI_OK_INSERT_RETURNING) elog(ERROR, "telemetry: dedup ledger insert failed: %s", SPI_result_code_string(rc));
+    if (rc != SPI_OK_INSERT_RETURNING)
+        elog(ERROR, "telemetry: dedup ledger insert failed: %s", SPI_result_code_string(rc));
     const int recorded = static_cast<int>(SPI_processed);
-    auto* fresh = static_cast<pg_uuid_t*>(MemoryContextAlloc(caller, sizeof(pg_uuid_t) * (recorded > 0 ? recorded : 1)));
+    auto* fresh =
+        static_cast<pg_uuid_t*>(MemoryContextAlloc(caller, sizeof(pg_uuid_t) * (recorded > 0 ? recorded : 1)));
     for (int i = 0; i < recorded; ++i) {
         bool isnull;
         fresh[i] = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
@@ -103,14 +106,16 @@ void record_event_ids(const pg_uuid_t& tenant, const pg_uuid_t* ids, int n, Time
     ArrayType* array = construct_array(elements, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR);
     const TimestampTz window_start = now - static_cast<TimestampTz>(dedup_window_days) * USECS_PER_DAY;
     pg_uuid_t t = tenant;
-    Datum values[4] = {UUIDPGetDatum(&t), PointerGetDatum(array), TimestampTzGetDatum(now), TimestampTzGetDatum(window_start)};
+    Datum values[4] = {UUIDPGetDatum(&t), PointerGetDatum(array), TimestampTzGetDatum(now),
+                       TimestampTzGetDatum(window_start)};
 
     use_safe_search_path();
     pg_uuid_t* fresh = nullptr;
     const int recorded = IsolationUsesXactSnapshot() ? insert_ids_with_latest_snapshot(values, &fresh)
                                                      : insert_ids(values, InvalidSnapshot, &fresh);
     qsort(fresh, recorded, sizeof(pg_uuid_t), compare_uuids);
-    for (int i = 0; i < n; ++i) is_new[i] = bsearch(&ids[i], fresh, recorded, sizeof(pg_uuid_t), compare_uuids) != nullptr;
+    for (int i = 0; i < n; ++i)
+        is_new[i] = bsearch(&ids[i], fresh, recorded, sizeof(pg_uuid_t), compare_uuids) != nullptr;
 }
 
 }  // namespace telemetry::pg

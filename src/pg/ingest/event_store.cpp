@@ -46,12 +46,25 @@ Oid events_relid() {
 
 // The columns we fill, in the parent's order. A partition with any other live column is
 // written through INSERT, which applies that column's default.
-constexpr const char* column_names[] = {"id",    "occurred_at", "received_at", "tenant_id",  "event_id",       "sample_weight",
-                                        "flags", "name",        "user_id",     "session_id", "schema_version", "source",
-                                        "properties"};
+constexpr const char* column_names[] = {
+    "id",   "occurred_at", "received_at", "tenant_id",      "event_id", "sample_weight", "flags",
+    "name", "user_id",     "session_id",  "schema_version", "source",   "properties"};
 constexpr int column_count = sizeof(column_names) / sizeof(column_names[0]);
-enum Column { c_id, c_occurred_at, c_received_at, c_tenant_id, c_event_id, c_sample_weight, c_flags, c_name, c_user_id,
-              c_session_id, c_schema_version, c_source, c_properties };
+enum Column {
+    c_id,
+    c_occurred_at,
+    c_received_at,
+    c_tenant_id,
+    c_event_id,
+    c_sample_weight,
+    c_flags,
+    c_name,
+    c_user_id,
+    c_session_id,
+    c_schema_version,
+    c_source,
+    c_properties
+};
 
 // The executor's way in: one INSERT for all the rows of a call, column by column as arrays.
 constexpr const char* insert_sql =
@@ -223,8 +236,8 @@ ArrayType* column_array(const Datum* values, const bool* isnull, int n, Oid type
     get_typlenbyvalalign(type, &length, &by_value, &align);
     int dims[1] = {n};
     int lower_bounds[1] = {1};
-    return construct_md_array(const_cast<Datum*>(values), const_cast<bool*>(isnull), 1, dims, lower_bounds, type, length,
-                              by_value, align);
+    return construct_md_array(const_cast<Datum*>(values), const_cast<bool*>(isnull), 1, dims, lower_bounds, type,
+                              length, by_value, align);
 }
 
 // The events events[which[0..n)] as one INSERT through the executor, which routes each row and
@@ -267,7 +280,8 @@ void insert_through_executor(const StoredEvent* events, const int* which, int n)
         Oid types[insert_nargs];
         for (int c = 0; c < insert_nargs; ++c) types[c] = get_array_type(element_types[c]);
         SPIPlanPtr plan = SPI_prepare(insert_sql, insert_nargs, types);
-        if (plan == nullptr) elog(ERROR, "telemetry: preparing the event insert failed: %s", SPI_result_code_string(SPI_result));
+        if (plan == nullptr)
+            elog(ERROR, "telemetry: preparing the event insert failed: %s", SPI_result_code_string(SPI_result));
         SPI_keepplan(plan);
         insert_plan = plan;
     }
@@ -401,7 +415,8 @@ pg_uuid_t new_event_id(TimestampTz now) {
     constexpr std::size_t per_id = 10;
     if (pool_used + per_id > sizeof pool || pool_owner != MyProcPid) {
         if (!pg_strong_random(pool, sizeof pool))
-            ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not generate random bytes for an event id")));
+            ereport(ERROR,
+                    (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not generate random bytes for an event id")));
         pool_used = 0;
         pool_owner = MyProcPid;
     }

@@ -27,7 +27,9 @@ TableWatch secrets_watch("secrets");
 std::unordered_map<std::string, int>* retention_by_tenant = nullptr;
 char* database_key = nullptr;  // TopMemoryContext
 
-std::string tenant_key(const pg_uuid_t& tenant) { return std::string(reinterpret_cast<const char*>(tenant.data), UUID_LEN); }
+std::string tenant_key(const pg_uuid_t& tenant) {
+    return std::string(reinterpret_cast<const char*>(tenant.data), UUID_LEN);
+}
 
 // Rows copied out of SPI, so the C++ containers are filled after SPI_finish.
 struct TenantDays {
@@ -42,7 +44,8 @@ int load_retention(TenantDays** out) {
     use_safe_search_path();
     SPI_connect();
     PushActiveSnapshot(GetLatestSnapshot());
-    SPI_execute("SELECT tenant_id, retention_days FROM telemetry.tenant_settings WHERE retention_days IS NOT NULL", true, 0);
+    SPI_execute("SELECT tenant_id, retention_days FROM telemetry.tenant_settings WHERE retention_days IS NOT NULL",
+                true, 0);
     PopActiveSnapshot();
     const int n = static_cast<int>(SPI_processed);
     MemoryContext spi = MemoryContextSwitchTo(caller);
@@ -67,7 +70,7 @@ int load_retention(TenantDays** out) {
 struct OptOutAnswer {
     unsigned char key[32];  // must come first: dynahash's key
     bool opted_out;
-    dlist_node lru;         // most recently used at the head
+    dlist_node lru;  // most recently used at the head
 };
 
 HTAB* answers = nullptr;
@@ -119,10 +122,12 @@ bool probe_opt_out(const pg_uuid_t& tenant, const std::string_view* user_id) {
         Oid types[2] = {UUIDOID, TEXTOID};
         SPIPlanPtr prepared =
             user_id != nullptr
-                ? SPI_prepare("SELECT FROM telemetry.opt_outs WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
-                              "AND user_id OPERATOR(pg_catalog.=) $2",
-                              2, types)
-                : SPI_prepare("SELECT FROM telemetry.opt_outs WHERE tenant_id OPERATOR(pg_catalog.=) $1 LIMIT 1", 1, types);
+                ? SPI_prepare(
+                      "SELECT FROM telemetry.opt_outs WHERE tenant_id OPERATOR(pg_catalog.=) $1 "
+                      "AND user_id OPERATOR(pg_catalog.=) $2",
+                      2, types)
+                : SPI_prepare("SELECT FROM telemetry.opt_outs WHERE tenant_id OPERATOR(pg_catalog.=) $1 LIMIT 1", 1,
+                              types);
         if (prepared == nullptr)
             elog(ERROR, "telemetry: preparing the opt-out probe failed: %s", SPI_result_code_string(SPI_result));
         SPI_keepplan(prepared);
@@ -130,8 +135,7 @@ bool probe_opt_out(const pg_uuid_t& tenant, const std::string_view* user_id) {
     }
     pg_uuid_t t = tenant;
     Datum values[2] = {UUIDPGetDatum(&t), (Datum)0};
-    if (user_id != nullptr)
-        values[1] = text_datum(*user_id);
+    if (user_id != nullptr) values[1] = text_datum(*user_id);
     PushActiveSnapshot(GetLatestSnapshot());
     SPI_execute_plan(plan, values, nullptr, true, 1);
     PopActiveSnapshot();
@@ -220,8 +224,9 @@ std::string_view pii_master_key() {
         SPI_execute("SELECT value FROM telemetry.secrets WHERE name OPERATOR(pg_catalog.=) 'pii_hash_key'", true, 1);
         PopActiveSnapshot();
         if (SPI_processed != 1)
-            ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("telemetry.secrets has no pii_hash_key"),
-                            errhint("Set telemetry.pii_hash_key, or reinstall the extension.")));
+            ereport(ERROR,
+                    (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("telemetry.secrets has no pii_hash_key"),
+                     errhint("Set telemetry.pii_hash_key, or reinstall the extension.")));
         char* value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
         char* kept = MemoryContextStrdup(TopMemoryContext, value);
         SPI_finish();

@@ -164,7 +164,8 @@ void run_pipeline(PipelineCall& call) {
     if (tenant_has_opt_outs(call.tenant)) {
         for (int i = 0; i < call.n; ++i) {
             IncomingEvent& in = call.items[i].in;
-            if (!*in.read_sqlstate && in.user_id && !in.user_id->empty()) in.opted_out = is_opted_out(call.tenant, *in.user_id);
+            if (!*in.read_sqlstate && in.user_id && !in.user_id->empty())
+                in.opted_out = is_opted_out(call.tenant, *in.user_id);
         }
     }
 
@@ -180,7 +181,8 @@ void run_pipeline(PipelineCall& call) {
     //    refused here must not leave its id in the ledger, or its retry would be a "duplicate".
     for (int i = 0; i < call.n; ++i) {
         PipelineItem& item = call.items[i];
-        if (item.decision.status == IngestStatus::accepted && !partition_accepts(from_unix_us(item.decision.occurred_at_us))) {
+        if (item.decision.status == IngestStatus::accepted &&
+            !partition_accepts(from_unix_us(item.decision.occurred_at_us))) {
             refuse(item, "22008", "occurred_at falls on a day without a partition of telemetry.events");
             item.decision.hint = "SELECT telemetry.create_partitions() makes the missing days.";
         }

@@ -14,15 +14,15 @@
 namespace telemetry::pg {
 
 struct PipelineItem {
-    IncomingEvent in;                   // in.event_id is set for every item (the client's or a new one)
-    bool client_event_id = false;       // the client sent in.event_id: deduplicate it
+    IncomingEvent in;                      // in.event_id is set for every item (the client's or a new one)
+    bool client_event_id = false;          // the client sent in.event_id: deduplicate it
     Jsonb* original_properties = nullptr;  // track(): stored as it came unless rewritten
     const char* source = "server";
     TimestampTz received_at = 0;
     // Filled by run_pipeline():
     IngestDecision decision;
-    std::string_view schema_version;     // accepted and quarantined
-    std::string_view encoded_properties; // the jsonb to store when there is no original to reuse
+    std::string_view schema_version;      // accepted and quarantined
+    std::string_view encoded_properties;  // the jsonb to store when there is no original to reuse
 };
 static_assert(std::is_trivially_destructible_v<PipelineItem>, "pipeline items live in arena memory");
 
@@ -31,8 +31,8 @@ struct PipelineCall {
     PipelineItem* items = nullptr;
     int n = 0;
     TimestampTz now = 0;
-    bool deduplicate = true;          // false when replaying quarantine (the row is the event)
-    bool write_quarantine = true;     // false when replaying (the rows are already there)
+    bool deduplicate = true;       // false when replaying quarantine (the row is the event)
+    bool write_quarantine = true;  // false when replaying (the rows are already there)
     Arena* arena = nullptr;
 };
 

@@ -17,8 +17,9 @@ constexpr int insert_columns = 17;
 SPIPlanPtr insert_plan(bool with_paths) {
     SPIPlanPtr& cached = insert_plans[with_paths ? 1 : 0];
     if (cached != nullptr) return cached;
-    Oid types[insert_columns] = {UUIDOID, UUIDOID,   TEXTOID, JSONBOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID,
-                                 FLOAT4OID, INT2OID, TEXTOID, TEXTOID,  TEXTOID, TEXTOID, TEXTOID,        TEXTARRAYOID};
+    Oid types[insert_columns] = {UUIDOID,        UUIDOID,        TEXTOID, JSONBOID,  TEXTOID,     TEXTOID,
+                                 TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, FLOAT4OID, INT2OID,     TEXTOID,
+                                 TEXTOID,        TEXTOID,        TEXTOID, TEXTOID,   TEXTARRAYOID};
     SPIPlanPtr plan = SPI_prepare(
         with_paths
             ? "INSERT INTO telemetry.quarantine (tenant_id, event_id, name, properties, user_id, session_id, occurred_at, "
@@ -115,9 +116,8 @@ void record_replay_refusal(const pg_uuid_t& tenant, int64 id, const char* sqlsta
                            std::string_view json_path, std::string_view rule, std::string_view schema_version) {
     pg_uuid_t t = tenant;
     Oid types[7] = {UUIDOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-    Datum values[7] = {UUIDPGetDatum(&t),       Int64GetDatum(id),    CStringGetTextDatum(sqlstate),
-                       text_datum(reason),      text_datum(json_path), text_datum(rule),
-                       text_datum(schema_version)};
+    Datum values[7] = {UUIDPGetDatum(&t),     Int64GetDatum(id), CStringGetTextDatum(sqlstate), text_datum(reason),
+                       text_datum(json_path), text_datum(rule),  text_datum(schema_version)};
     SPI_connect();
     SPI_execute_with_args(
         "UPDATE telemetry.quarantine SET sqlstate = $3, reason = $4, "
@@ -136,8 +136,8 @@ void delete_quarantine_row(const pg_uuid_t& tenant, int64 id) {
     Datum values[2] = {UUIDPGetDatum(&t), Int64GetDatum(id)};
     SPI_connect();
     SPI_execute_with_args(
-        "DELETE FROM telemetry.quarantine WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2", 2,
-        types, values, nullptr, false, 0);
+        "DELETE FROM telemetry.quarantine WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2",
+        2, types, values, nullptr, false, 0);
     SPI_finish();
 }
 

@@ -26,8 +26,7 @@ void settle(const pg_uuid_t& tenant, const QuarantinedEvent& row, const Pipeline
                               item.schema_version);
     else if (d.status == IngestStatus::rejected)
         record_replay_refusal(tenant, row.id, d.sqlstate, d.reason, {}, {}, item.schema_version);
-    else
-        delete_quarantine_row(tenant, row.id);
+    else delete_quarantine_row(tenant, row.id);
 }
 
 }  // namespace
@@ -38,7 +37,8 @@ void settle(const pg_uuid_t& tenant, const QuarantinedEvent& row, const Pipeline
 TELEMETRY_FUNCTION(telemetry_replay_quarantine) {
     using namespace telemetry;
     using namespace telemetry::pg;
-    if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("tenant_id must not be NULL")));
+    if (PG_ARGISNULL(0))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("tenant_id must not be NULL")));
     const pg_uuid_t tenant = *PG_GETARG_UUID_P(0);
 
     // Checked as the caller, done as the owner. An error on the way leaves the switch to
@@ -97,8 +97,8 @@ TELEMETRY_FUNCTION(telemetry_replay_quarantine) {
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     for (int i = 0; i < n; ++i) {
         const IngestDecision& d = items[i].decision;
-        Datum values[4] = {Int64GetDatum(rows[i].id), CStringGetTextDatum(to_string(d.status)), UUIDPGetDatum(&rows[i].event_id),
-                           d.reason.empty() ? (Datum)0 : text_datum(d.reason)};
+        Datum values[4] = {Int64GetDatum(rows[i].id), CStringGetTextDatum(to_string(d.status)),
+                           UUIDPGetDatum(&rows[i].event_id), d.reason.empty() ? (Datum)0 : text_datum(d.reason)};
         bool nulls[4] = {false, false, false, d.reason.empty()};
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }

@@ -43,8 +43,8 @@ constexpr pg_uuid_t default_tenant{};
 struct TrackInput {
     pg_uuid_t tenant = default_tenant;
     std::optional<std::string_view> name, user_id, session_id;
-    Jsonb* properties_jsonb = nullptr;                 // the typed forms
-    std::optional<std::string_view> properties_text;   // the text forms
+    Jsonb* properties_jsonb = nullptr;                // the typed forms
+    std::optional<std::string_view> properties_text;  // the text forms
     std::optional<std::int64_t> occurred_at_us, sent_at_us;
     std::optional<pg_uuid_t> event_id;
 };
@@ -111,13 +111,15 @@ Datum record(FunctionCallInfo fcinfo, const TrackInput& input) {
     MemoryContextSwitchTo(caller);
     switch (d.status) {
         case IngestStatus::rejected:
-            ereport(ERROR, (errcode(MAKE_SQLSTATE(d.sqlstate[0], d.sqlstate[1], d.sqlstate[2], d.sqlstate[3], d.sqlstate[4])),
-                            errmsg_internal("%.*s", static_cast<int>(d.reason.size()), d.reason.data()),
-                            *d.hint ? errhint("%s", d.hint) : 0));
+            ereport(ERROR,
+                    (errcode(MAKE_SQLSTATE(d.sqlstate[0], d.sqlstate[1], d.sqlstate[2], d.sqlstate[3], d.sqlstate[4])),
+                     errmsg_internal("%.*s", static_cast<int>(d.reason.size()), d.reason.data()),
+                     *d.hint ? errhint("%s", d.hint) : 0));
             break;
         case IngestStatus::accepted:
             if (d.type->status == EventStatus::deprecated && first_deprecation_notice(*d.type))
-                ereport(WARNING, (errmsg("event type \"%.*s\" is deprecated", static_cast<int>(in.name->size()), in.name->data()),
+                ereport(WARNING, (errmsg("event type \"%.*s\" is deprecated", static_cast<int>(in.name->size()),
+                                         in.name->data()),
                                   errhint("It is still recorded; move producers to its replacement.")));
             [[fallthrough]];
         case IngestStatus::duplicate: {
@@ -209,7 +211,8 @@ Datum track_text(FunctionCallInfo fcinfo, const std::optional<std::string_view>*
 bool written_by_caller(const FuncExpr* call, int position) {
     if (position >= list_length(call->args)) return false;
     const Node* argument = static_cast<const Node*>(list_nth(call->args, position));
-    while (argument != nullptr && IsA(argument, RelabelType)) argument = reinterpret_cast<const Node*>(reinterpret_cast<const RelabelType*>(argument)->arg);
+    while (argument != nullptr && IsA(argument, RelabelType))
+        argument = reinterpret_cast<const Node*>(reinterpret_cast<const RelabelType*>(argument)->arg);
     if (argument == nullptr || !IsA(argument, FuncExpr)) return true;
     const Oid function = reinterpret_cast<const FuncExpr*>(argument)->funcid;
     const char* name = get_func_name(function);
@@ -274,7 +277,8 @@ TELEMETRY_DEFINER_FUNCTION(telemetry_track_positional_text) {
 TELEMETRY_DEFINER_FUNCTION(telemetry_track_named_text) {
     using namespace telemetry;
     std::optional<std::string_view> slots[track_field_count];
-    for (int i = 0; i < static_cast<int>(track_field_count) && i < PG_NARGS(); ++i) slots[i] = pg::optional_text(fcinfo, i);
+    for (int i = 0; i < static_cast<int>(track_field_count) && i < PG_NARGS(); ++i)
+        slots[i] = pg::optional_text(fcinfo, i);
     bool given[track_field_count];
     pg::given_arguments(fcinfo, given);
     return pg::track_text(fcinfo, slots, track_field_count, given);

@@ -24,11 +24,12 @@ namespace {
 int unpack(const JsonValue& root, const ElementProblem* problems, Arena& arena, PipelineItem** out) {
     return core_phase_or_raise([&] {
         if (root.kind != JsonKind::array)
-            throw DomainError(sqlstate::invalid_parameter_value, std::string("events must be a JSON array, found ") + describe_kind(root));
+            throw DomainError(sqlstate::invalid_parameter_value,
+                              std::string("events must be a JSON array, found ") + describe_kind(root));
         if (root.count > max_batch_events)
-            throw DomainError(sqlstate::program_limit_exceeded,
-                              "a batch holds at most " + std::to_string(max_batch_events) + " events, this one " +
-                                  std::to_string(root.count));
+            throw DomainError(sqlstate::program_limit_exceeded, "a batch holds at most " +
+                                                                    std::to_string(max_batch_events) +
+                                                                    " events, this one " + std::to_string(root.count));
         PipelineItem* items = arena.allocate_array<PipelineItem>(root.count);
         static const ElementProblem none;
         for (std::uint32_t i = 0; i < root.count; ++i) {
@@ -53,8 +54,8 @@ struct BatchCall {
 };
 
 // The part shared by every form, once the batch is a document.
-Datum ingest_batch(FunctionCallInfo fcinfo, const BatchCall& batch, const JsonValue& root, const ElementProblem* problems,
-                   Arena& arena, MemoryContext caller, MemoryContext call_memory) {
+Datum ingest_batch(FunctionCallInfo fcinfo, const BatchCall& batch, const JsonValue& root,
+                   const ElementProblem* problems, Arena& arena, MemoryContext caller, MemoryContext call_memory) {
     PipelineItem* items = nullptr;
     const int n = unpack(root, problems, arena, &items);
 
@@ -86,7 +87,8 @@ Datum ingest_batch(FunctionCallInfo fcinfo, const BatchCall& batch, const JsonVa
         const PipelineItem& item = items[i];
         const IngestDecision& d = item.decision;
         // The id: the event's when it is kept, and the client's own id whatever happened.
-        const bool show_id = item.client_event_id || d.status == IngestStatus::accepted || d.status == IngestStatus::quarantined;
+        const bool show_id =
+            item.client_event_id || d.status == IngestStatus::accepted || d.status == IngestStatus::quarantined;
         pg_uuid_t id = to_pg_uuid(*item.in.event_id);
         Datum values[5] = {Int32GetDatum(i), CStringGetTextDatum(to_string(d.status)), UUIDPGetDatum(&id),
                            d.reason.empty() ? (Datum)0 : text_datum(d.reason),
@@ -108,7 +110,8 @@ struct BatchMemory {
 };
 
 BatchMemory begin_batch(FunctionCallInfo fcinfo) {
-    if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("tenant_id must not be NULL")));
+    if (PG_ARGISNULL(0))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("tenant_id must not be NULL")));
     if (PG_ARGISNULL(1)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("events must not be NULL")));
     const std::size_t raw_bytes = toast_raw_datum_size(PG_GETARG_DATUM(1)) - VARHDRSZ;
     if (raw_bytes > max_batch_bytes) refuse_oversized(raw_bytes);
@@ -168,6 +171,7 @@ TELEMETRY_DEFINER_FUNCTION(telemetry_track_batch_jsonb) {
     telemetry::Arena arena(chunks_from(memory.call));
     // Core phase: decode the jsonb of a batch, within the same bounds.
     const JsonbBytes bytes = jsonb_bytes(events);
-    const telemetry::JsonValue root = core_phase_or_raise([&] { return decode_batch_jsonb(bytes.data, bytes.size, arena); });
+    const telemetry::JsonValue root =
+        core_phase_or_raise([&] { return decode_batch_jsonb(bytes.data, bytes.size, arena); });
     return ingest_batch(fcinfo, batch, root, nullptr, arena, memory.caller, memory.call);
 }

@@ -30,7 +30,8 @@ void attach() {
     if (previous_startup_hook) previous_startup_hook();
     LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
     bool found;
-    auto* counters = static_cast<SharedCounters*>(ShmemInitStruct("telemetry ingest counters", sizeof(SharedCounters), &found));
+    auto* counters =
+        static_cast<SharedCounters*>(ShmemInitStruct("telemetry ingest counters", sizeof(SharedCounters), &found));
     if (!found)
         for (auto& c : counters->by_status) pg_atomic_init_u64(&c, 0);
     LWLockRelease(AddinShmemInitLock);
@@ -72,7 +73,8 @@ TELEMETRY_FUNCTION(telemetry_ingest_counters) {
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     for (int i = 0; i < pg::status_count; ++i) {
         const auto status = static_cast<IngestStatus>(i);
-        Datum values[2] = {CStringGetTextDatum(to_string(status)), Int64GetDatum(static_cast<int64>(pg::decision_count(status)))};
+        Datum values[2] = {CStringGetTextDatum(to_string(status)),
+                           Int64GetDatum(static_cast<int64>(pg::decision_count(status)))};
         bool nulls[2] = {false, false};
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }

@@ -31,8 +31,11 @@ Oid authorize_quarantine_replay(const pg_uuid_t& tenant) {
     const bool admin = SPI_processed > 0;
     SPI_finish();
     if (!admin)
-        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to replay this tenant's quarantine"),
-                        errhint("An admin of the tenant (telemetry.tenant_admins) or a role with UPDATE on telemetry.quarantine can.")));
+        ereport(
+            ERROR,
+            (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to replay this tenant's quarantine"),
+             errhint(
+                 "An admin of the tenant (telemetry.tenant_admins) or a role with UPDATE on telemetry.quarantine can.")));
     return owner;
 }
 

@@ -51,14 +51,13 @@ TEST(Uuid, Version7Layout) {
     const Uuid u = make_uuid_v7(0x0123456789ab, random);
     EXPECT_EQ(u[0], 0x01);
     EXPECT_EQ(u[5], 0xab);
-    EXPECT_EQ(u[6] >> 4, 7);        // version
-    EXPECT_EQ(u[8] >> 6, 0b10);     // RFC 9562 variant
+    EXPECT_EQ(u[6] >> 4, 7);     // version
+    EXPECT_EQ(u[8] >> 6, 0b10);  // RFC 9562 variant
     EXPECT_EQ(u[15], 0xff);
     // Later milliseconds sort later, whatever the random bits.
     const std::uint8_t zeros[10] = {};
     EXPECT_LT(make_uuid_v7(1000, random), make_uuid_v7(1001, zeros));
 }
-
 
 TEST(PathStep, SpellsTheSamePathAsJsonPath) {
     const PathStep root;

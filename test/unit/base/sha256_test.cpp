@@ -133,9 +133,10 @@ TEST(HmacSha256, Rfc4231TestCases) {
     // Test cases 6 and 7: a 131-byte key, longer than the block, is hashed first.
     EXPECT_EQ(hex(hmac_sha256(key131, "Test Using Larger Than Block-Size Key - Hash Key First")),
               "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
-    EXPECT_EQ(hex(hmac_sha256(key131, "This is a test using a larger than block-size key and a larger than "
-                                      "block-size data. The key needs to be hashed before being used by the "
-                                      "HMAC algorithm.")),
+    EXPECT_EQ(hex(hmac_sha256(key131,
+                              "This is a test using a larger than block-size key and a larger than "
+                              "block-size data. The key needs to be hashed before being used by the "
+                              "HMAC algorithm.")),
               "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
 }
 

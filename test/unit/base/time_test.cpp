@@ -106,13 +106,14 @@ TEST(ParseRfc3339, RefusesEachBrokenRule) {
 
 TEST(ParseRfc3339, RefusesWhatIsNotTheShape) {
     const std::string shape = "time must be an RFC 3339 timestamp such as 2026-11-21T10:00:00Z";
-    for (const char* text : {"2026-11-21T10:00Z", "2026-11-21T10:00+01:00", "2026-11-21", "2026-11-21T", "now",
-                             "26-11-21T10:00:00Z", "2026-1-21T10:00:00Z", "2026/11/21T10:00:00Z",
-                             "2026-11-21_10:00:00Z", "2026-11-21  10:00:00Z", "+2026-11-21T10:00:00Z",
-                             "20261121T100000Z", "2026-11-21T10:00:0aZ", "１２３４-11-21T10:00:00Z"}) {
+    for (const char* text :
+         {"2026-11-21T10:00Z", "2026-11-21T10:00+01:00", "2026-11-21", "2026-11-21T", "now", "26-11-21T10:00:00Z",
+          "2026-1-21T10:00:00Z", "2026/11/21T10:00:00Z", "2026-11-21_10:00:00Z", "2026-11-21  10:00:00Z",
+          "+2026-11-21T10:00:00Z", "20261121T100000Z", "2026-11-21T10:00:0aZ", "１２３４-11-21T10:00:00Z"}) {
         EXPECT_EQ(refusal(text), shape) << text;
     }
-    EXPECT_EQ(refusal(std::string("2026-11-21T10:00:00\0Z", 21)), "time zone offset must be Z, +HH:MM, +HHMM or +HH (or with -)");
+    EXPECT_EQ(refusal(std::string("2026-11-21T10:00:00\0Z", 21)),
+              "time zone offset must be Z, +HH:MM, +HHMM or +HH (or with -)");
 }
 
 // Offsets may carry an instant just outside the supported years.
@@ -184,8 +185,8 @@ TEST(FromEpochMillis, OtherUnitsAreNamed) {
               "time looks like epoch microseconds: send epoch milliseconds (microseconds / 1000)");
     EXPECT_EQ(std::string(from_epoch_millis(1795255200000000000.0).error),
               "time looks like epoch nanoseconds: send epoch milliseconds (nanoseconds / 1000000)");
-    EXPECT_TRUE(from_epoch_millis(999999999.0).ok);      // 1970-01-12, old but milliseconds
-    EXPECT_TRUE(from_epoch_millis(10000000000.0).ok);    // 1970-04-26
+    EXPECT_TRUE(from_epoch_millis(999999999.0).ok);    // 1970-01-12, old but milliseconds
+    EXPECT_TRUE(from_epoch_millis(10000000000.0).ok);  // 1970-04-26
 }
 
 TEST(FromEpochMillis, SupportedRangeEnds) {

@@ -108,7 +108,8 @@ TEST(CatalogDocument, NumbersAreChecked) {
               "22023 catalog document: $.events[0].max_bytes: expected an integer");
     EXPECT_EQ(refusal(R"({"events": [{"name": "a", "max_bytes": 1}]})"),
               "22023 catalog document: $.events[0].max_bytes: max_bytes must be between 2 and 65536");
-    const std::vector<EventTypeSpec> integral = parse_catalog_document(R"({"events": [{"name": "a", "max_bytes": 4096.0}]})");
+    const std::vector<EventTypeSpec> integral =
+        parse_catalog_document(R"({"events": [{"name": "a", "max_bytes": 4096.0}]})");
     EXPECT_EQ(integral[0].max_bytes, 4096);
 }
 
@@ -126,8 +127,8 @@ TEST(CatalogDocument, MalformedAndHostileInput) {
 TEST(SchemaVer, ParsesAndRefuses) {
     EXPECT_EQ(parse_schema_ver("1-0-0"), (SchemaVer{1, 0, 0}));
     EXPECT_EQ(parse_schema_ver("12-3-45"), (SchemaVer{12, 3, 45}));
-    for (const char* bad : {"", "1", "1-0", "1-0-0-0", "0-1-0", "01-0-0", "1-00-0", "1.0.0", "-1-0-0", "1-0-",
-                            "a-b-c", "1-0-0 ", "1234567890-0-0"}) {
+    for (const char* bad : {"", "1", "1-0", "1-0-0-0", "0-1-0", "01-0-0", "1-00-0", "1.0.0", "-1-0-0", "1-0-", "a-b-c",
+                            "1-0-0 ", "1234567890-0-0"}) {
         EXPECT_FALSE(parse_schema_ver(bad).has_value()) << bad;
     }
     EXPECT_TRUE((SchemaVer{1, 2, 3}) < (SchemaVer{2, 0, 0}));

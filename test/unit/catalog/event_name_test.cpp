@@ -8,9 +8,9 @@ namespace telemetry {
 namespace {
 
 TEST(EventName, AcceptsTheNamesOfTheDesignDocuments) {
-    for (const char* name : {"conversation_started", "message_sent", "quota_exceeded", "lossy.stt.fallback",
-                             "lossy.voice_mode.speech_detected", "a", "page_view2", "v2.checkout_completed",
-                             "lossy.2fa_done"}) {
+    for (const char* name :
+         {"conversation_started", "message_sent", "quota_exceeded", "lossy.stt.fallback",
+          "lossy.voice_mode.speech_detected", "a", "page_view2", "v2.checkout_completed", "lossy.2fa_done"}) {
         EXPECT_EQ(check_event_name(name), EventNameVerdict::ok) << name;
     }
 }
@@ -47,8 +47,9 @@ TEST(EventName, EmbeddedNulIsABadCharacter) {
 }
 
 TEST(EventName, DescriptionsNameTheRuleNotTheName) {
-    for (auto verdict : {EventNameVerdict::empty, EventNameVerdict::too_long, EventNameVerdict::bad_first_character,
-                         EventNameVerdict::bad_character, EventNameVerdict::empty_segment, EventNameVerdict::reads_as_uuid}) {
+    for (auto verdict :
+         {EventNameVerdict::empty, EventNameVerdict::too_long, EventNameVerdict::bad_first_character,
+          EventNameVerdict::bad_character, EventNameVerdict::empty_segment, EventNameVerdict::reads_as_uuid}) {
         const std::string text = describe(verdict);
         EXPECT_NE(text.find("event name"), std::string::npos) << text;
     }

@@ -16,10 +16,13 @@ struct SchemaTest : ::testing::Test {
     Arena arena{chunks.source()};
 
     JsonValue doc(const std::string& text) {
-        ParsedText parsed = parse_json_text(arena.copy(text), max_property_depth, arena);  // strings may point into the text
+        ParsedText parsed =
+            parse_json_text(arena.copy(text), max_property_depth, arena);  // strings may point into the text
         return parsed.root;
     }
-    std::shared_ptr<const CompiledSchema> compile(const std::string& schema) { return compile_schema(schema, "$.schema"); }
+    std::shared_ptr<const CompiledSchema> compile(const std::string& schema) {
+        return compile_schema(schema, "$.schema");
+    }
     std::string compile_error(const std::string& schema) {
         try {
             compile(schema);
@@ -50,12 +53,14 @@ TEST_F(SchemaTest, TheDesignExampleCompiles) {
 }
 
 TEST_F(SchemaTest, RefusesWhatIsOutsideTheSubset) {
-    EXPECT_EQ(compile_error(R"({"type": "object", "format": "email"})"),
-              "22023 $.schema.format: keyword is not supported (allowed: type, required, properties, additionalProperties, "
-              "enum, minLength, maxLength, minimum, maximum, pattern, items, maxItems, x-pii, description)");
+    EXPECT_EQ(
+        compile_error(R"({"type": "object", "format": "email"})"),
+        "22023 $.schema.format: keyword is not supported (allowed: type, required, properties, additionalProperties, "
+        "enum, minLength, maxLength, minimum, maximum, pattern, items, maxItems, x-pii, description)");
     EXPECT_EQ(compile_error(R"({"oneOf": []})").substr(0, 38), "22023 $.schema.oneOf: keyword is not s");
-    EXPECT_EQ(compile_error(R"({"properties": {"a": {"type": "text"}}})"),
-              "22023 $.schema.properties.a.type: type must be one of string, integer, number, boolean, object, array, null");
+    EXPECT_EQ(
+        compile_error(R"({"properties": {"a": {"type": "text"}}})"),
+        "22023 $.schema.properties.a.type: type must be one of string, integer, number, boolean, object, array, null");
     EXPECT_EQ(compile_error(R"({"properties": {"a": {"type": ["string", "string"]}}})"),
               "22023 $.schema.properties.a.type[1]: type lists the same type twice");
     EXPECT_EQ(compile_error(R"({"type": "string"})"),
@@ -76,16 +81,19 @@ TEST_F(SchemaTest, RefusesWhatIsOutsideTheSubset) {
               "22023 $.schema.properties.a[\"x-pii\"]: x-pii must be one of allow, hash, redact, drop, reject");
     EXPECT_EQ(compile_error(R"({"x-pii": "hash"})"),
               "22023 $.schema[\"x-pii\"]: x-pii belongs on a property, not on the whole properties object");
-    EXPECT_EQ(compile_error(R"({"additionalProperties": {"type": "string"}})"),
-              "22023 $.schema.additionalProperties: additionalProperties must be true, false, \"allow\", \"omit\" or \"reject\"");
-    EXPECT_EQ(compile_error(R"({"properties": {"a": []}})"), "22023 $.schema.properties.a: a schema must be an object, found an array");
+    EXPECT_EQ(
+        compile_error(R"({"additionalProperties": {"type": "string"}})"),
+        "22023 $.schema.additionalProperties: additionalProperties must be true, false, \"allow\", \"omit\" or \"reject\"");
+    EXPECT_EQ(compile_error(R"({"properties": {"a": []}})"),
+              "22023 $.schema.properties.a: a schema must be an object, found an array");
 }
 
 TEST_F(SchemaTest, PatternsAreRe2AndBounded) {
     // Backreferences and lookaround are not linear-time: refused at load time.
     EXPECT_EQ(compile_error(R"j({"properties": {"a": {"pattern": "(a)\\1"}}})j").substr(0, 61),
               "22023 $.schema.properties.a.pattern: pattern is not a support");
-    EXPECT_EQ(compile_error(R"j({"properties": {"a": {"pattern": "(?=a)"}}})j").substr(0, 40), "22023 $.schema.properties.a.pattern: pat");
+    EXPECT_EQ(compile_error(R"j({"properties": {"a": {"pattern": "(?=a)"}}})j").substr(0, 40),
+              "22023 $.schema.properties.a.pattern: pat");
     // A pattern whose compiled program would exceed the memory bound.
     EXPECT_EQ(compile_error(R"j({"properties": {"a": {"pattern": "((((a{100}){100}){100}){100})"}}})j").substr(0, 40),
               "22023 $.schema.properties.a.pattern: pat");
@@ -108,7 +116,8 @@ TEST_F(SchemaTest, Types) {
     EXPECT_EQ(check(s, R"({"i": 1.0, "n": 2})"), "valid");
     EXPECT_EQ(check(s, R"({"s": 1})"), "$.s type: expected a string, found a number");
     EXPECT_EQ(check(s, R"({"i": 1.5})"), "$.i type: expected an integer (64-bit), found a number");
-    EXPECT_EQ(check(s, R"({"i": 18446744073709551616})"), "$.i type: expected an integer (64-bit), found an integer beyond 64 bits");
+    EXPECT_EQ(check(s, R"({"i": 18446744073709551616})"),
+              "$.i type: expected an integer (64-bit), found an integer beyond 64 bits");
     EXPECT_EQ(check(s, R"({"n": "1"})"), "$.n type: expected a number, found a string");
     EXPECT_EQ(check(s, R"({"b": "true"})"), "$.b type: expected a boolean, found a string");
     EXPECT_EQ(check(s, R"({"o": []})"), "$.o type: expected an object, found an array");
@@ -122,8 +131,9 @@ TEST_F(SchemaTest, RequiredAndAdditionalProperties) {
     const std::string s = R"({"required": ["a"], "properties": {"a": {}, "b": {}}, "additionalProperties": false})";
     EXPECT_EQ(check(s, R"({"a": 1})"), "valid");
     EXPECT_EQ(check(s, R"({"b": 1})"), "$.a required: missing");
-    EXPECT_EQ(check(s, R"({"a": 1, "c": 2, "d": 3})"),
-              "$.c additionalProperties: not declared in the schema; $.d additionalProperties: not declared in the schema");
+    EXPECT_EQ(
+        check(s, R"({"a": 1, "c": 2, "d": 3})"),
+        "$.c additionalProperties: not declared in the schema; $.d additionalProperties: not declared in the schema");
     EXPECT_EQ(check(R"({"properties": {"a": {}}})", R"({"a": 1, "anything": {"goes": true}})"), "valid");
 }
 
@@ -151,7 +161,8 @@ TEST_F(SchemaTest, NestedProperties) {
         "total": {"type": "number"}, "items": {"type": "array", "items": {"type": "object", "required": ["sku"],
         "properties": {"sku": {"type": "string"}}}}}}}})";
     EXPECT_EQ(check(s, R"({"cart": {"total": 9.5, "items": [{"sku": "A"}]}})"), "valid");
-    EXPECT_EQ(check(s, R"({"cart": {"items": [{"sku": "A"}, {}]}})"), "$.cart.total required: missing; $.cart.items[1].sku required: missing");
+    EXPECT_EQ(check(s, R"({"cart": {"items": [{"sku": "A"}, {}]}})"),
+              "$.cart.total required: missing; $.cart.items[1].sku required: missing");
 }
 
 TEST_F(SchemaTest, StructuralLimitsApplyWhateverTheSchema) {

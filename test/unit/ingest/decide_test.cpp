@@ -43,7 +43,8 @@ struct IngestTest : ::testing::Test {
     }
 
     const JsonValue* json(const std::string& text) {
-        ParsedText parsed = parse_json_text(arena.copy(text), max_property_depth, arena);  // strings may point into the text
+        ParsedText parsed =
+            parse_json_text(arena.copy(text), max_property_depth, arena);  // strings may point into the text
         auto* v = arena.allocate_array<JsonValue>(1);
         new (v) JsonValue(parsed.root);
         return v;
@@ -86,7 +87,8 @@ TEST_F(IngestTest, FieldsAndCatalog) {
     EXPECT_EQ(outcome(nameless), "rejected 22004: event name must not be NULL");
     EXPECT_EQ(outcome(event("Sign Up")), "rejected 42602: event name must start with a lower-case letter (a-z)");
     EXPECT_EQ(outcome(event("nope")), "rejected 42704: event type \"nope\" is not in the catalog");
-    EXPECT_EQ(outcome(event("future_thing")), "rejected 55000: event type \"future_thing\" is planned: it does not accept events");
+    EXPECT_EQ(outcome(event("future_thing")),
+              "rejected 55000: event type \"future_thing\" is planned: it does not accept events");
     EXPECT_EQ(outcome(event("spam")), "rejected 55000: event type \"spam\" is blocked: it does not accept events");
     EXPECT_EQ(outcome(event("old_thing")), "accepted: event type is deprecated");
     IncomingEvent e = event("page_view");
@@ -208,7 +210,9 @@ TEST_F(IngestTest, PiiTags) {
 TEST_F(IngestTest, PathsInABatchAreRelativeToTheElement) {
     IncomingEvent e = event("signup", R"({"plan": "gold"})");
     e.properties_path = "$.properties";
-    EXPECT_EQ(outcome(e), "rejected 23514: event \"signup\": $.properties.plan: enum: not one of the 2 allowed values, found a string");
+    EXPECT_EQ(
+        outcome(e),
+        "rejected 23514: event \"signup\": $.properties.plan: enum: not one of the 2 allowed values, found a string");
     IncomingEvent q = event("kept", R"({"n": "three"})");
     q.properties_path = "$.properties";
     const IngestDecision d = decide_(q);
@@ -239,8 +243,11 @@ TEST_F(IngestTest, BatchElements) {
         {"name": "page_view", "occurred_at": true},
         "page_view",
         {"name": "page_view", "properties": {"a": 1, "a": 2}}
-    ])", max_property_depth + 1, arena);
-    auto unpacked = [&](std::uint32_t i) { return unpack_batch_element(parsed.root.elements[i], parsed.problems[i], arena); };
+    ])",
+                                        max_property_depth + 1, arena);
+    auto unpacked = [&](std::uint32_t i) {
+        return unpack_batch_element(parsed.root.elements[i], parsed.problems[i], arena);
+    };
     const IncomingEvent first = unpacked(0);
     EXPECT_FALSE(*first.read_sqlstate);
     EXPECT_EQ(*first.name, "page_view");
@@ -254,7 +261,9 @@ TEST_F(IngestTest, BatchElements) {
         const IncomingEvent e = unpacked(i);
         return std::string(e.read_sqlstate) + " " + std::string(e.read_problem);
     };
-    EXPECT_EQ(problem(1), "22023 $.propertes: unknown key (allowed: name, properties, user_id, session_id, event_id, occurred_at, sent_at)");
+    EXPECT_EQ(
+        problem(1),
+        "22023 $.propertes: unknown key (allowed: name, properties, user_id, session_id, event_id, occurred_at, sent_at)");
     EXPECT_EQ(problem(2), "22023 $.name: expected a string, found a number");
     EXPECT_EQ(problem(3), "22P02 $.event_id: expected a UUID such as 0192d5b4-1c2e-7a3b-9c4d-5e6f708192a3");
     EXPECT_EQ(problem(4), "22007 $.occurred_at: time must be an RFC 3339 timestamp such as 2026-11-21T10:00:00Z");

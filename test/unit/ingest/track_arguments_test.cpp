@@ -20,7 +20,8 @@ std::string describe(Resolve&& resolve) {
     TrackArguments r;
     const Error error = capture_errors([&] { r = resolve(); });
     if (failed(error)) return error.sqlstate + " " + error.message;
-    static const char* names[] = {"tenant", "name", "properties", "user_id", "session_id", "occurred_at", "event_id", "sent_at"};
+    static const char* names[] = {"tenant",     "name",        "properties", "user_id",
+                                  "session_id", "occurred_at", "event_id",   "sent_at"};
     std::string out = r.multi_tenant ? "multi" : "single";
     for (std::size_t f = 0; f < track_field_count; ++f)
         if (r.fields[f]) out += std::string(" ") + names[f] + "=" + std::string(*r.fields[f]);
@@ -51,7 +52,8 @@ std::string named(std::vector<Slot> slots) {
 }
 
 TEST(TrackArguments, PositionalFirstArgumentDecides) {
-    EXPECT_EQ(positional({tenant, "signup", "{}"}), std::string("multi tenant=") + std::string(tenant) + " name=signup properties={}");
+    EXPECT_EQ(positional({tenant, "signup", "{}"}),
+              std::string("multi tenant=") + std::string(tenant) + " name=signup properties={}");
     EXPECT_EQ(positional({"{6A1F0C3E00004000800000000000000A}", "signup", "{}", "u", "s"}),
               "multi tenant={6A1F0C3E00004000800000000000000A} name=signup properties={} user_id=u session_id=s");
     EXPECT_EQ(positional({"signup", "{}", "u", "s"}), "single name=signup properties={} user_id=u session_id=s");
@@ -75,9 +77,11 @@ TEST(TrackArguments, NamedWithTheTenantAreTheFields) {
 
 TEST(TrackArguments, NamedSingleTenantShiftsOnlyThePositionalOnes) {
     // track('signup', '{}', event_id => e): the event id keeps its name.
-    EXPECT_EQ(named({{"signup"}, {"{}"}, skip, skip, skip, skip, {"e"}}), "single name=signup properties={} event_id=e");
+    EXPECT_EQ(named({{"signup"}, {"{}"}, skip, skip, skip, skip, {"e"}}),
+              "single name=signup properties={} event_id=e");
     // track('signup', '{}', 'u', event_id => e)
-    EXPECT_EQ(named({{"signup"}, {"{}"}, {"u"}, skip, skip, skip, {"e"}}), "single name=signup properties={} user_id=u event_id=e");
+    EXPECT_EQ(named({{"signup"}, {"{}"}, {"u"}, skip, skip, skip, {"e"}}),
+              "single name=signup properties={} user_id=u event_id=e");
     // track('signup', '{}', user_id => u, sent_at => t, occurred_at => o)
     EXPECT_EQ(named({{"signup"}, {"{}"}, skip, {"u"}, skip, {"o"}, skip, {"t"}}),
               "single name=signup properties={} user_id=u occurred_at=o sent_at=t");
@@ -91,9 +95,7 @@ TEST(TrackArguments, NamedSingleTenantShiftsOnlyThePositionalOnes) {
     EXPECT_EQ(named({{"signup"}, {"{}"}}), "single name=signup properties={}");
 }
 
-TEST(TrackArguments, NamedRefusals) {
-    EXPECT_EQ(named({{none}, {"signup"}, {"{}"}}).substr(0, 6), "22004 ");
-}
+TEST(TrackArguments, NamedRefusals) { EXPECT_EQ(named({{none}, {"signup"}, {"{}"}}).substr(0, 6), "22004 "); }
 
 }  // namespace
 }  // namespace telemetry

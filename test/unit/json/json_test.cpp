@@ -16,7 +16,8 @@ namespace {
 
 std::vector<unsigned char> from_hex(const std::string& hex) {
     std::vector<unsigned char> out;
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<unsigned char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+        out.push_back(static_cast<unsigned char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
     return out;
 }
 
@@ -119,7 +120,8 @@ TEST_F(Numbers, RefuseWhatWeDoNotStore) {
 }
 
 TEST_F(CanonicalText, CompactAndEscapedAsPostgresEscapes) {
-    EXPECT_EQ(canonical(parse(R"({ "a" : [1, 2.50, true, null], "b": {"c": "x"} })")), R"({"a":[1,2.50,true,null],"b":{"c":"x"}})");
+    EXPECT_EQ(canonical(parse(R"({ "a" : [1, 2.50, true, null], "b": {"c": "x"} })")),
+              R"({"a":[1,2.50,true,null],"b":{"c":"x"}})");
     EXPECT_EQ(canonical(parse(R"(["q\"uote\\ \n\t\u0001 é"])")), "[\"q\\\"uote\\\\ \\n\\t\\u0001 \xc3\xa9\"]");
     EXPECT_EQ(canonical(parse("{}")), "{}");
     EXPECT_EQ(canonical(parse("[]")), "[]");
@@ -134,7 +136,8 @@ TEST_F(CanonicalText, EqualityIsByValue) {
 }
 
 TEST_F(TextParser, ProblemsStayWithTheirElement) {
-    const std::string text = std::string(R"([{"ok": 1}, {"a": 1, "a": 2}, {"p": {"s": "x\u0000y"}}, {"n": [1, 1e400]}, {"fine": true}])");
+    const std::string text =
+        std::string(R"([{"ok": 1}, {"a": 1, "a": 2}, {"p": {"s": "x\u0000y"}}, {"n": [1, 1e400]}, {"fine": true}])");
     ParsedText parsed = parse_json_text(text, 16, arena);
     ASSERT_EQ(parsed.root.kind, JsonKind::array);
     ASSERT_EQ(parsed.root.count, 5u);
@@ -210,10 +213,39 @@ TEST_F(TextParser, TooDeepContainersMustStillBeJson) {
         return "[{\"ok\": 1}, " + std::string(40, '[') + inner + std::string(40, ']') + "]";
     };
     const std::vector<std::string> not_json = {
-        "1 2", "1,", ",1", "{\"a\" 1}", "{\"a\": 1,}", "{1: 2}", "{\"a\"}", "}", "[}", "{]", "tru", "nul", "truex",
-        "01", "1.", ".5", "-", "1e", "1e+", "+1", "\"open", "\"bad \\x escape\"", "\"\\u12\"", "\"tab\there\"",
-        "\"\xff\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "\"\xe2\x82\"", "NaN", "[1]]",
-        "'single'", "/* c */ 1",
+        "1 2",
+        "1,",
+        ",1",
+        "{\"a\" 1}",
+        "{\"a\": 1,}",
+        "{1: 2}",
+        "{\"a\"}",
+        "}",
+        "[}",
+        "{]",
+        "tru",
+        "nul",
+        "truex",
+        "01",
+        "1.",
+        ".5",
+        "-",
+        "1e",
+        "1e+",
+        "+1",
+        "\"open",
+        "\"bad \\x escape\"",
+        "\"\\u12\"",
+        "\"tab\there\"",
+        "\"\xff\"",
+        "\"\xc0\xaf\"",
+        "\"\xed\xa0\x80\"",
+        "\"\xf4\x90\x80\x80\"",
+        "\"\xe2\x82\"",
+        "NaN",
+        "[1]]",
+        "'single'",
+        "/* c */ 1",
     };
     for (const std::string& inner : not_json) {
         EXPECT_EQ(refused(deep(inner), 16), "22P02") << inner;
@@ -232,8 +264,15 @@ TEST_F(TextParser, TooDeepContainersMustStillBeJson) {
     EXPECT_EQ(refused("[" + std::string(40, '[') + std::string(40, ']'), 16), "22P02");
 
     const std::vector<std::string> json = {
-        "", "1", "-0.5e+3", "\"s\"", "\"\\ud800 \\n \\u00e9 \xc3\xa9 \xf0\x9f\x98\x80\"", "true, false, null",
-        "{\"a\": [1, {\"b\": {}}], \"c\": \"]}\"}", " [ ] , { } ", "0, 10, 1E5, 2.0e-7",
+        "",
+        "1",
+        "-0.5e+3",
+        "\"s\"",
+        "\"\\ud800 \\n \\u00e9 \xc3\xa9 \xf0\x9f\x98\x80\"",
+        "true, false, null",
+        "{\"a\": [1, {\"b\": {}}], \"c\": \"]}\"}",
+        " [ ] , { } ",
+        "0, 10, 1E5, 2.0e-7",
     };
     for (const std::string& inner : json) {
         const ParsedText parsed = parse_json_text(deep(inner), 16, arena);
@@ -244,9 +283,12 @@ TEST_F(TextParser, TooDeepContainersMustStillBeJson) {
 // What Boost.JSON 1.81 would refuse the whole text for is refused (or repaired) per element:
 // lone surrogates, exponents beyond 2^31, nesting beyond its recursion limit.
 TEST_F(TextParser, RepairsStayWithTheirElement) {
-    const std::string text = "[{\"s\": \"broken \\ud83d tail\"}, {\"s\": \"pair \\ud83d\\ude00\"}, {\"n\": 1e2147483648},"
-                             " {\"n\": -1E-99999999999}, {\"d\": " + std::string(40, '[') + std::string(40, ']') + "},"
-                             " {\"k \\udc00\": \"[[[\\\"\"}, {\"fine\": \"x\"}]";
+    const std::string text =
+        "[{\"s\": \"broken \\ud83d tail\"}, {\"s\": \"pair \\ud83d\\ude00\"}, {\"n\": 1e2147483648},"
+        " {\"n\": -1E-99999999999}, {\"d\": " +
+        std::string(40, '[') + std::string(40, ']') +
+        "},"
+        " {\"k \\udc00\": \"[[[\\\"\"}, {\"fine\": \"x\"}]";
     ParsedText parsed = parse_json_text(text, 16, arena);
     ASSERT_EQ(parsed.root.count, 7u);
     EXPECT_TRUE(parsed.problems[0].utf16_repaired);
@@ -339,14 +381,9 @@ struct Golden {
     const char* postgres_text;  // jsonb_out, compacted
 };
 const Golden goldens[] = {
-    {R"({})",
-     "00000020",
-     R"({})"},
-    {R"({"a":1})",
-     "01000020010000800b000010610000002000000000800100",
-     R"({"a":1})"},
-    {R"({"b":"x","aa":true,"a":null})",
-     "030000200100008001000000020000000000004001000000000000306162616178",
+    {R"({})", "00000020", R"({})"},
+    {R"({"a":1})", "01000020010000800b000010610000002000000000800100", R"({"a":1})"},
+    {R"({"b":"x","aa":true,"a":null})", "030000200100008001000000020000000000004001000000000000306162616178",
      R"({"a":null,"b":"x","aa":true})"},
     {R"({"n":[1,2.50,-3e-2,0,100000,12345678901234567890]})",
      "01000020010000805b0000506e00000006000040080000900a0000100a000010060000100a00001010000010200000000080"
@@ -361,9 +398,7 @@ const Golden goldens[] = {
      "0300004008000090030000001d000050200000000080010074776f0001000020050000800b00001074687265650000002000"
      "000000800300",
      R"([1,"two",{"three":3}])"},
-    {R"("scalar")",
-     "01000050060000807363616c6172",
-     R"("scalar")"},
+    {R"("scalar")", "01000050060000807363616c6172", R"("scalar")"},
     {R"({"z":0.0001,"y":-0.0,"x":1e3,"w":123.4500})",
      "04000020010000800100000001000000010000000a0000100a000010060000100a0000107778797a2800000000827b009411"
      "0000200000000080e8031800000080800000200000007f820100",
@@ -400,11 +435,13 @@ TEST_F(Jsonb, RoundTripsKeepNumericsByteForByte) {
 TEST_F(Jsonb, OffsetStridesInLargeContainers) {
     // More than 32 children: every 32nd JEntry holds an offset instead of a length.
     std::string text = "{";
-    for (int i = 0; i < 100; ++i) text += (i ? "," : "") + std::string("\"key") + std::to_string(i) + "\":[" + std::to_string(i) + ",\"v\"]";
+    for (int i = 0; i < 100; ++i)
+        text += (i ? "," : "") + std::string("\"key") + std::to_string(i) + "\":[" + std::to_string(i) + ",\"v\"]";
     text += "}";
     const JsonValue original = parse(text);
     const std::string_view encoded = encode_jsonb(original, arena);
-    const JsonValue decoded = decode_jsonb(reinterpret_cast<const unsigned char*>(encoded.data()) + 4, encoded.size() - 4, 64, arena);
+    const JsonValue decoded =
+        decode_jsonb(reinterpret_cast<const unsigned char*>(encoded.data()) + 4, encoded.size() - 4, 64, arena);
     EXPECT_TRUE(json_equal(original, decoded));
     EXPECT_EQ(canonical(decoded).size(), canonical(original).size());
 }
@@ -413,7 +450,8 @@ TEST_F(Jsonb, DepthLimitMarksInsteadOfRecursing) {
     std::string deep = std::string(30, '[') + "1" + std::string(30, ']');
     ParsedText parsed = parse_json_text(deep, 64, arena);
     const std::string_view encoded = encode_jsonb(parsed.root, arena);
-    const JsonValue decoded = decode_jsonb(reinterpret_cast<const unsigned char*>(encoded.data()) + 4, encoded.size() - 4, 16, arena);
+    const JsonValue decoded =
+        decode_jsonb(reinterpret_cast<const unsigned char*>(encoded.data()) + 4, encoded.size() - 4, 16, arena);
     const JsonValue* v = &decoded;
     int depth = 1;
     while (v->kind == JsonKind::array) {
@@ -426,10 +464,10 @@ TEST_F(Jsonb, DepthLimitMarksInsteadOfRecursing) {
 
 TEST_F(Jsonb, MalformedBytesAreRefusedNotRead) {
     const std::vector<std::string> bad = {
-        "",                          // no header
-        "05000020",                  // 5 members, no entries
-        "0100002001000080ff000010",  // entry beyond the data
-        "00000060",                  // both object and array
+        "",                                // no header
+        "05000020",                        // 5 members, no entries
+        "0100002001000080ff000010",        // entry beyond the data
+        "00000060",                        // both object and array
         "01000020010000800b000050610000",  // container entry with no room
     };
     for (const std::string& hex : bad) {

@@ -17,10 +17,13 @@ struct RewriteTest : ::testing::Test {
     Arena arena{chunks.source()};
 
     JsonValue doc(const std::string& text) {
-        ParsedText parsed = parse_json_text(arena.copy(text), max_property_depth, arena);  // strings may point into the text
+        ParsedText parsed =
+            parse_json_text(arena.copy(text), max_property_depth, arena);  // strings may point into the text
         return parsed.root;
     }
-    std::shared_ptr<const CompiledSchema> compile(const std::string& schema) { return compile_schema(schema, "$.schema"); }
+    std::shared_ptr<const CompiledSchema> compile(const std::string& schema) {
+        return compile_schema(schema, "$.schema");
+    }
     std::vector<std::string> last_pii_paths;  // of the last rewrite()
     std::string rewrite(const std::string& schema, const std::string& properties, std::vector<std::string> omit = {},
                         std::vector<std::string_view> rewritten_before = {}) {
@@ -41,7 +44,8 @@ TEST_F(RewriteTest, RewriteHashRedactDrop) {
     const std::string s = R"({"properties": {"uid": {"x-pii": "hash"}, "ua": {"x-pii": "redact"},
         "ip": {"x-pii": "drop"}, "keep": {"x-pii": "allow"}, "n": {"x-pii": "hash"}}})";
     EXPECT_EQ(rewrite(s, R"({"keep": 1})"), "same {\"keep\":1}");
-    const std::string out = rewrite(s, R"({"uid": "user-42", "ua": "Mozilla/5.0", "ip": "10.0.0.1", "keep": "x", "n": 42})");
+    const std::string out =
+        rewrite(s, R"({"uid": "user-42", "ua": "Mozilla/5.0", "ip": "10.0.0.1", "keep": "x", "n": 42})");
     EXPECT_EQ(out.substr(0, 8), "changed ");
     EXPECT_NE(out.find("\"ua\":\"[redacted]\""), std::string::npos) << out;
     EXPECT_EQ(out.find("10.0.0.1"), std::string::npos) << out;
@@ -84,9 +88,11 @@ TEST_F(RewriteTest, HashingIsKeyedPerTenantAndIdempotent) {
     EXPECT_EQ(rewrite(s, R"({"note": "[redacted]"})", {}, {"/note"}), R"(same {"note":"[redacted]"})");
     // A value shaped like a hash where nothing was hashed (stored before its property was tagged,
     // or sent by the client there) is hashed now.
-    EXPECT_EQ(rewrite(s, "{\"uid\": \"" + h + "\", \"note\": \"[redacted]\"}", {}, {"/note"}).find(h), std::string::npos);
-    const std::string nested = rewrite(s, "{\"people\": [{\"mail\": \"" + h + "\"}, {\"mail\": \"" + h + "\"}], \"a/b~c\": \"" + h + "\"}",
-                                       {}, {"/people/1/mail", "/a~1b~0c"});
+    EXPECT_EQ(rewrite(s, "{\"uid\": \"" + h + "\", \"note\": \"[redacted]\"}", {}, {"/note"}).find(h),
+              std::string::npos);
+    const std::string nested =
+        rewrite(s, "{\"people\": [{\"mail\": \"" + h + "\"}, {\"mail\": \"" + h + "\"}], \"a/b~c\": \"" + h + "\"}", {},
+                {"/people/1/mail", "/a~1b~0c"});
     EXPECT_EQ(last_pii_paths, (std::vector<std::string>{"/people/0/mail", "/people/1/mail", "/a~1b~0c"}));
     EXPECT_EQ(nested.find("[{\"mail\":\"" + h + "\"}"), std::string::npos) << nested;  // the first was not trusted
     EXPECT_NE(nested.find("{\"mail\":\"" + h + "\"}]"), std::string::npos) << nested;  // the second was
@@ -96,7 +102,8 @@ TEST_F(RewriteTest, HashingIsKeyedPerTenantAndIdempotent) {
     const std::string forged = rewrite(s, "{\"uid\": \"" + h + "\"}");
     EXPECT_EQ(forged.substr(0, 7), "changed");
     EXPECT_EQ(forged.find(h), std::string::npos) << forged;
-    EXPECT_EQ(rewrite(s, R"({"uid": "h1:aaaaaaaaaaaaaaaaaaaaaa"})").find("h1:aaaaaaaaaaaaaaaaaaaaaa"), std::string::npos);
+    EXPECT_EQ(rewrite(s, R"({"uid": "h1:aaaaaaaaaaaaaaaaaaaaaa"})").find("h1:aaaaaaaaaaaaaaaaaaaaaa"),
+              std::string::npos);
     EXPECT_FALSE(is_pii_hash("h1:short"));
     EXPECT_FALSE(is_pii_hash("h1:john@example.com...."));
 }
@@ -105,7 +112,8 @@ TEST_F(RewriteTest, RewriteOmits) {
     const std::string s = R"({"properties": {"a": {"type": "integer"}, "nested": {"properties": {"b": {}},
         "additionalProperties": "omit"}}, "additionalProperties": "omit"})";
     EXPECT_EQ(rewrite(s, R"({"a": 1, "nested": {"b": 1}})"), "same {\"a\":1,\"nested\":{\"b\":1}}");
-    EXPECT_EQ(rewrite(s, R"({"a": 1, "extra": 2, "nested": {"b": 1, "c": 2}})"), "changed {\"a\":1,\"nested\":{\"b\":1}}");
+    EXPECT_EQ(rewrite(s, R"({"a": 1, "extra": 2, "nested": {"b": 1, "c": 2}})"),
+              "changed {\"a\":1,\"nested\":{\"b\":1}}");
     EXPECT_EQ(rewrite(s, R"({"a": "x", "nested": {}})", {"$.a"}), "changed {\"nested\":{}}");
 }
 
