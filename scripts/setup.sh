@@ -13,6 +13,7 @@ packages=(
   libipc-run-perl            # TAP tests (PostgreSQL::Test::Cluster)
   binutils                   # nm, for the exported-symbol test
   clang                      # libFuzzer and the sanitizers (test/fuzz)
+  clang-format-14            # the formatting check (test/build/run.sh, .clang-format)
   libclang-rt-14-dev         # their runtimes (libclang_rt.fuzzer, asan, ubsan): clang does not pull them in
   python3-psycopg            # the client layer: psycopg 3 calls every public function (test/client)
   sudo                       # root runs the throwaway instance as an unprivileged user

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: set up, build, install, and run every test layer (GoogleTest via
-# ctest, pg_regress, isolation, TAP, and the client layer: every public function called through
-# node-postgres and psycopg 3 with bind parameters) against throwaway PostgreSQL 15 instances, a bounded
+# ctest; the build layer: formatting, and the build following folders; pg_regress, isolation,
+# TAP, and the client layer: every public function called through node-postgres and psycopg 3
+# with bind parameters) against throwaway PostgreSQL 15 instances, a bounded
 # libFuzzer run over the JSON paths (test/fuzz/run.sh, 20 s per target), then a smoke run
 # of the benchmarks (bench/run.sh --quick: every measurement once, every event counted back; it
 # fails on a broken measurement or a lost event, never on a ratio). Exits non-zero if any layer
@@ -9,13 +10,13 @@
 # `postgres` user) and as an ordinary user (installing through sudo).
 #
 #   scripts/test.sh            everything
-#   scripts/test.sh regress    only some layers: unit, regress, isolation, tap, client, fuzz, bench
+#   scripts/test.sh regress    only some layers: unit, build, regress, isolation, tap, client, fuzz, bench
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$TELEMETRY_ROOT"
 
 layers=("$@")
-[ ${#layers[@]} -gt 0 ] || layers=(unit regress isolation tap client fuzz bench)
+[ ${#layers[@]} -gt 0 ] || layers=(unit build regress isolation tap client fuzz bench)
 
 log "Setting up dependencies"
 scripts/setup.sh
@@ -56,11 +57,12 @@ for layer in "${layers[@]}"; do
   log "Layer: $layer"
   case $layer in
     unit) run_unit || failures+=(unit) ;;
+    build) test/build/run.sh || failures+=(build) ;;
     regress | isolation | tap) run_pg_layer "$layer" || failures+=("$layer") ;;
     client) test/client/run.sh || failures+=(client) ;;
     fuzz) test/fuzz/run.sh || failures+=(fuzz) ;;
     bench) run_bench || failures+=(bench) ;;
-    *) echo "unknown layer $layer (unit, regress, isolation, tap, client, fuzz, bench)" >&2; exit 2 ;;
+    *) echo "unknown layer $layer (unit, build, regress, isolation, tap, client, fuzz, bench)" >&2; exit 2 ;;
   esac
 done
 

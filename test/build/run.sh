@@ -17,7 +17,10 @@ cd "$root"
 
 fail() { echo "build: FAILED: $*" >&2; exit 1; }
 
-cxx_files() { git ls-files 'src/*.cpp' 'src/*.hpp' 'test/*.cpp' 'test/*.hpp' 'bench/*.c'; }
+# Our C++ (and C) sources; not a git command, so that a copy of the tree without .git works too.
+cxx_files() {
+  find src test bench \( -name node_modules -prune \) -o -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.c' \) -print | sort
+}
 
 check_format() {
   command -v clang-format-14 >/dev/null || fail "clang-format-14 is missing (scripts/setup.sh installs it)"
