@@ -1,4 +1,5 @@
-// A C++ object owned by a PostgreSQL memory context (DESIGN.md §1).
+// C++ memory owned by PostgreSQL memory contexts (DESIGN.md §1): objects (context_owned<T>), and
+// the chunks of an Arena (chunks_from).
 //
 // Engine state that lives across database reads (a funnel over an SPI cursor, rows fetched a
 // batch at a time) cannot be a stack object: an ereport between two fetches (a cancel, a
@@ -17,9 +18,14 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/base/arena.hpp"
 #include "pg/boundary/pg_headers.hpp"
 
 namespace telemetry::pg {
+
+// An Arena whose chunks come from a memory context: freed with it, nothing to destroy. A chunk
+// that cannot be had is std::bad_alloc.
+ChunkSource chunks_from(MemoryContext context);
 
 template <typename T>
 class context_owned {

@@ -16,7 +16,6 @@
 #include "pg/boundary/context_owned.hpp"
 #include "pg/boundary/convert.hpp"
 #include "pg/boundary/guard.hpp"
-#include "pg/ingest/pipeline.hpp"
 
 namespace telemetry::pg {
 

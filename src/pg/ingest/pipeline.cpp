@@ -21,13 +21,6 @@ namespace telemetry::pg {
 
 namespace {
 
-void* chunk_from_context(void* context, std::size_t bytes) {
-    if (!AllocSizeIsValid(bytes)) throw std::bad_alloc();
-    void* p = MemoryContextAllocExtended(static_cast<MemoryContext>(context), bytes, MCXT_ALLOC_NO_OOM);
-    if (p == nullptr) throw std::bad_alloc();
-    return p;
-}
-
 constexpr int decide_chunk = 512;  // events decided between two checks for interrupts
 
 // Core phase: decide items [from, to). No PostgreSQL call may raise in here.
@@ -145,8 +138,6 @@ void write_quarantined(const PipelineCall& call, const PipelineItem& item) {
 }
 
 }  // namespace
-
-ChunkSource chunks_from(MemoryContext context) { return {&chunk_from_context, context}; }
 
 const JsonValue* decode_properties(Jsonb* jsonb, Arena& arena) {
     const JsonbBytes bytes = jsonb_bytes(jsonb);

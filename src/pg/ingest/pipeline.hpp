@@ -40,9 +40,6 @@ struct PipelineCall {
 // here: the caller reports them. Call with no C++ object alive.
 void run_pipeline(PipelineCall& call);
 
-// An Arena whose chunks come from a memory context (freed with it; nothing to destroy).
-ChunkSource chunks_from(MemoryContext context);
-
 // Decodes a jsonb argument for the pipeline (read_properties_jsonb: within an event's bounds),
 // or raises what the core refused. Call with no C++ object alive.
 const JsonValue* decode_properties(Jsonb* jsonb, Arena& arena);

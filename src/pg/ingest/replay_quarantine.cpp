@@ -5,6 +5,7 @@
 // once (the row is deleted in the same transaction). Quarantined or rejected again: the row
 // stays, with the new reason. Sampled out or opted out: the row is deleted, since the event
 // would not have been kept.
+#include "pg/boundary/context_owned.hpp"
 #include "pg/boundary/convert.hpp"
 #include "pg/boundary/guard.hpp"
 #include "pg/ingest/pipeline.hpp"

@@ -14,6 +14,7 @@
 #include "core/catalog/schema.hpp"
 #include "core/ingest/track_arguments.hpp"
 #include "pg/catalog/catalog_cache.hpp"
+#include "pg/boundary/context_owned.hpp"
 #include "pg/boundary/convert.hpp"
 #include "pg/ingest/event_store.hpp"
 #include "pg/boundary/guard.hpp"

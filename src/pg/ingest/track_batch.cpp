@@ -11,6 +11,7 @@
 #include "core/json/jsonb.hpp"
 #include "core/json/json_text.hpp"
 #include "core/catalog/schema.hpp"
+#include "pg/boundary/context_owned.hpp"
 #include "pg/boundary/convert.hpp"
 #include "pg/ingest/event_store.hpp"
 #include "pg/boundary/guard.hpp"
