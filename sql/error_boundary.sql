@@ -48,6 +48,13 @@ SELECT telemetry.self_test('exception_inside_pg_try');
 SELECT pg_temp.diagnostics('exception_under_error_context');
 SELECT telemetry.self_test('exception_under_error_context');
 SELECT telemetry.self_test('postgres_error_under_cpp');
+-- Engine state living across SPI fetches belongs to a memory context (context_owned): streamed
+-- to the end it is destroyed with the context; an error in the cursor's query half way (a
+-- division by zero at row 250 of 300) leaves past it, and the abort destroys it all the same.
+SELECT telemetry.self_test('engine_state_across_fetches');
+SELECT telemetry.self_test('engine_state_error_mid_stream');
+SELECT pg_temp.diagnostics('engine_state_error_mid_stream');
+SELECT telemetry.self_test('engine_states_alive') AS engine_states_alive;
 -- A plain PostgreSQL error from glue code.
 SELECT telemetry.self_test('postgres_error');
 SELECT telemetry.self_test('no such kind');
