@@ -34,3 +34,5 @@ END
 $$;
 
 REVOKE ALL ON SCHEMA telemetry FROM PUBLIC;
+COMMENT ON SCHEMA telemetry IS
+    'The objects of the telemetry extension: product-analytics events, their catalog, ingest, quarantine, opt-outs and tenancy (DROP EXTENSION leaves the schema itself). PUBLIC has no privilege on it: grant USAGE to the roles that use telemetry (docs/operations.md, "Privileges").';

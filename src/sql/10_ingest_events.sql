@@ -13,6 +13,8 @@
 -- the parent would be copied onto each partition at ATTACH and collide with the dumped ones.
 
 CREATE SEQUENCE telemetry.events_id_seq;
+COMMENT ON SEQUENCE telemetry.events_id_seq IS
+    'The ids of telemetry.events, in ingest order. Dumped with its position, so a restored database goes on from it.';
 
 CREATE TABLE telemetry.events (
     id              bigint      NOT NULL DEFAULT pg_catalog.nextval('telemetry.events_id_seq'::pg_catalog.regclass),
@@ -33,7 +35,20 @@ CREATE TABLE telemetry.events (
 -- ids must not start again at 1 after a restore: they order events of the same instant.
 SELECT pg_catalog.pg_extension_config_dump('telemetry.events_id_seq', '');
 
-COMMENT ON TABLE telemetry.events IS 'Accepted events, partitioned by UTC day of occurred_at. Written by telemetry.track().';
+COMMENT ON TABLE telemetry.events IS 'Accepted events, partitioned by UTC day of occurred_at. Written by telemetry.track(), track_batch() and replay_quarantine(), which check every event against the catalog.';
+COMMENT ON COLUMN telemetry.events.id IS 'Ingest order (telemetry.events_id_seq): orders events of the same instant.';
+COMMENT ON COLUMN telemetry.events.occurred_at IS 'When the event happened (the partition key): as given, else when it was received; shifted for the client''s clock when sent_at is given, and the time it was received when too far ahead (see flags).';
+COMMENT ON COLUMN telemetry.events.received_at IS 'When the database received the event (a replay from quarantine keeps the first time).';
+COMMENT ON COLUMN telemetry.events.tenant_id IS 'The tenant; 00000000-0000-0000-0000-000000000000 for single-tenant applications.';
+COMMENT ON COLUMN telemetry.events.event_id IS 'The event''s id: a UUIDv7 made at ingest, or the client''s event_id in canonical form (unique per tenant within telemetry.dedup_window_days).';
+COMMENT ON COLUMN telemetry.events.sample_weight IS '1 / the sample_rate the event was kept under: multiply by it to scale counts back.';
+COMMENT ON COLUMN telemetry.events.flags IS 'What ingest changed, as bits: 1 time in the future stored as received_at, 2 time corrected with sent_at, 4 members omitted, 8 x-pii rewrote properties, 16 a lone UTF-16 surrogate replaced (docs/ingest.md, "Flags").';
+COMMENT ON COLUMN telemetry.events.name IS 'The event type (telemetry.event_types.name).';
+COMMENT ON COLUMN telemetry.events.user_id IS 'The user, 1 to 256 bytes compared byte for byte (an integral JSON number in a batch becomes its integer text), or NULL.';
+COMMENT ON COLUMN telemetry.events.session_id IS 'The session, 1 to 256 bytes compared byte for byte (an integral JSON number in a batch becomes its integer text), or NULL.';
+COMMENT ON COLUMN telemetry.events.source IS 'How the event came: server (track()) or client (track_batch()).';
+COMMENT ON COLUMN telemetry.events.schema_version IS 'The SchemaVer version of the event type that accepted the event.';
+COMMENT ON COLUMN telemetry.events.properties IS 'The event''s properties, a JSON object as stored: after omit and x-pii rewriting, within the type''s max_bytes.';
 
 -- The partitions of telemetry.events with the UTC day each one holds.
 CREATE FUNCTION telemetry.partitions()
@@ -52,6 +67,8 @@ AS $$
     WHERE i.inhparent OPERATOR(pg_catalog.=) 'telemetry.events'::pg_catalog.regclass
     ORDER BY 3
 $$;
+COMMENT ON FUNCTION telemetry.partitions() IS
+    'The partitions of telemetry.events, oldest first: partition, the UTC day of its lower bound, and its bounds [lower_bound, upper_bound). Partitions attached by hand are listed whatever their name (but one bounded by MINVALUE or MAXVALUE is not).';
 
 -- Makes the missing daily partitions from (today - retention) to (today + premake), by the
 -- clock p_now in UTC. Idempotent; returns how many it made. Callable by hand, by the
@@ -157,6 +174,8 @@ BEGIN
     RETURN made;
 END
 $$;
+COMMENT ON FUNCTION telemetry.create_partitions(timestamptz, integer, integer) IS
+    'Makes the missing daily partitions of telemetry.events, with their primary key and index, for the UTC days from p_days_back (default telemetry.retention_days) before p_now to p_days_ahead (default telemetry.premake_days) after it; returns how many it made. Idempotent; does not block tracking. A day any partition covers is skipped; a day whose usual name is taken gets another name, and one covered only in part is left, each with a WARNING. Errors: p_now NULL or infinite (22008), days back beyond 0..3650 or ahead beyond 0..365 (22023).';
 
 -- Partitions for the coming days (and the retention window behind) exist from the start,
 -- unless a dump is being restored: the dump brings its own partitions and data

@@ -9,6 +9,10 @@ CREATE TABLE telemetry.tenant_settings (
     retention_days  integer     CHECK (retention_days BETWEEN 1 AND 3650),  -- NULL: telemetry.retention_days
     updated_at      timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
+COMMENT ON TABLE telemetry.tenant_settings IS 'Per-tenant settings: a tenant needs a row only to change a default. Every backend caches them and reloads after a change (trigger tenant_settings_changed).';
+COMMENT ON COLUMN telemetry.tenant_settings.tenant_id IS 'The tenant.';
+COMMENT ON COLUMN telemetry.tenant_settings.retention_days IS 'Days of raw events kept for the tenant, 1 to 3650: an older event is refused at ingest (22008). NULL: telemetry.retention_days.';
+COMMENT ON COLUMN telemetry.tenant_settings.updated_at IS 'When the row was inserted, unless the INSERT gave another time; an UPDATE changes it only if it sets it.';
 SELECT pg_catalog.pg_extension_config_dump('telemetry.tenant_settings', '');
 CREATE TRIGGER tenant_settings_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON telemetry.tenant_settings
@@ -25,6 +29,9 @@ CREATE TABLE telemetry.tenant_admins (
     role_name  name  NOT NULL,
     PRIMARY KEY (tenant_id, role_name)
 );
+COMMENT ON TABLE telemetry.tenant_admins IS 'Who administers which tenant: the role named, and every role that has its privileges, may read the tenant''s quarantine and replay it (given SELECT on telemetry.quarantine and EXECUTE on replay_quarantine()), and no other tenant''s. Written by the extension''s owner; every role may read only the rows naming roles it has the privileges of (row-level security). Roles are kept by name: rename a role here when renaming it, delete its rows before dropping it.';
+COMMENT ON COLUMN telemetry.tenant_admins.tenant_id IS 'The tenant administered.';
+COMMENT ON COLUMN telemetry.tenant_admins.role_name IS 'The administering role, by name; it must exist when the row is written (42704 otherwise).';
 SELECT pg_catalog.pg_extension_config_dump('telemetry.tenant_admins', '');
 CREATE INDEX tenant_admins_role ON telemetry.tenant_admins (role_name);
 
@@ -41,6 +48,8 @@ BEGIN
     RETURN NEW;
 END
 $$;
+COMMENT ON FUNCTION telemetry.check_tenant_admin() IS
+    'Internal trigger function: BEFORE INSERT OR UPDATE of each row of telemetry.tenant_admins (tenant_admins_checked), which refuses a role_name naming no existing role (42704).';
 CREATE TRIGGER tenant_admins_checked
     BEFORE INSERT OR UPDATE ON telemetry.tenant_admins
     FOR EACH ROW EXECUTE FUNCTION telemetry.check_tenant_admin();

@@ -110,7 +110,7 @@ RETURNS text
 LANGUAGE c VOLATILE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'telemetry_unset_argument';
 COMMENT ON FUNCTION telemetry.unset_argument() IS
-    'NULL. The default of the arguments of the named text form of track(), which tells by it the arguments a call left out.';
+    'Internal: returns NULL. The default of every argument of the named text form of track(), by which that form tells the arguments a call left out from those given as NULL; not meant to be called otherwise. Granted to PUBLIC: a default is evaluated as the caller.';
 
 CREATE FUNCTION telemetry.track(
     tenant_id   text    DEFAULT telemetry.unset_argument(),
@@ -152,7 +152,7 @@ LANGUAGE c VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 AS 'MODULE_PATHNAME', 'telemetry_track_batch_untyped';
 
 COMMENT ON FUNCTION telemetry.track_batch(uuid, text, timestamptz) IS
-    'Records a client''s batch (a JSON array of at most 10,000 events, 16 MiB, 1,000,000 JSON values), parsed once here; one row per event with its status (accepted, duplicate, quarantined, rejected, sampled_out, opted_out), id, reason and SQLSTATE, in order. Only a batch that is not a JSON array or is over its limits is an error.';
+    'Records a client''s batch (a JSON array of at most 10,000 events, 16 MiB, 1,000,000 JSON values), parsed once here; one row per event with its status (accepted, duplicate, quarantined, rejected, sampled_out, opted_out), id, reason and SQLSTATE, in order (index from 0). One bad event never refuses the others; only the batch as a whole is an error: NULL tenant_id or events (22004), not JSON (22P02), not a JSON array (22023), over its limits (54000).';
 COMMENT ON FUNCTION telemetry.track_batch(uuid, jsonb, timestamptz) IS
     'Records a client''s batch already parsed by PostgreSQL (jsonb); otherwise as the text form.';
 COMMENT ON FUNCTION telemetry.track_batch(text, text, text) IS

@@ -10,6 +10,10 @@ CREATE TABLE telemetry.event_ids (
     seen_at    timestamptz NOT NULL,
     PRIMARY KEY (tenant_id, event_id)
 );
+COMMENT ON TABLE telemetry.event_ids IS 'The dedup ledger: the event_ids clients sent, per tenant, recorded in the event''s transaction. An id seen within telemetry.dedup_window_days is a duplicate; purge_event_ids() removes older entries. Ids made by track() are never recorded.';
+COMMENT ON COLUMN telemetry.event_ids.tenant_id IS 'The tenant.';
+COMMENT ON COLUMN telemetry.event_ids.event_id IS 'A client''s event_id, in canonical form.';
+COMMENT ON COLUMN telemetry.event_ids.seen_at IS 'When the id was received (renewed when it comes again after the window).';
 SELECT pg_catalog.pg_extension_config_dump('telemetry.event_ids', '');
 
 CREATE FUNCTION telemetry.purge_event_ids(p_now timestamptz DEFAULT pg_catalog.now())
@@ -24,3 +28,5 @@ AS $$
         RETURNING 1)
     SELECT pg_catalog.count(*) FROM gone
 $$;
+COMMENT ON FUNCTION telemetry.purge_event_ids(timestamptz) IS
+    'Deletes the dedup ledger''s entries (telemetry.event_ids) seen more than telemetry.dedup_window_days before p_now, which no longer count; returns how many. Run it at least weekly, as create_partitions().';

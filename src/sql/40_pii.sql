@@ -7,6 +7,9 @@ CREATE TABLE telemetry.secrets (
     name   text PRIMARY KEY,
     value  text NOT NULL
 );
+COMMENT ON TABLE telemetry.secrets IS 'Internal: the random key behind x-pii "hash" (row pii_hash_key), made at CREATE EXTENSION and used unless the setting telemetry.pii_hash_key is set. Readable by the owner only and not dumped: a restored database gets a new key.';
+COMMENT ON COLUMN telemetry.secrets.name IS 'Which secret: pii_hash_key.';
+COMMENT ON COLUMN telemetry.secrets.value IS 'The secret (64 hexadecimal digits for pii_hash_key).';
 INSERT INTO telemetry.secrets VALUES
     ('pii_hash_key', pg_catalog.replace(pg_catalog.gen_random_uuid()::text || pg_catalog.gen_random_uuid()::text, '-', ''));
 CREATE TRIGGER secrets_changed
@@ -21,6 +24,10 @@ CREATE TABLE telemetry.opt_outs (
     opted_out_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     PRIMARY KEY (tenant_id, user_id)
 );
+COMMENT ON TABLE telemetry.opt_outs IS 'Users who opted out: none of their events is stored, by any path (track(), track_batch(), replay_quarantine()). Change it with opt_out() and opt_in(); every backend keeps answers about it, renewed after each change (trigger opt_outs_changed).';
+COMMENT ON COLUMN telemetry.opt_outs.tenant_id IS 'The tenant.';
+COMMENT ON COLUMN telemetry.opt_outs.user_id IS 'The user, compared byte for byte with the events'' user_id.';
+COMMENT ON COLUMN telemetry.opt_outs.opted_out_at IS 'When the user opted out.';
 SELECT pg_catalog.pg_extension_config_dump('telemetry.opt_outs', '');
 CREATE TRIGGER opt_outs_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON telemetry.opt_outs
@@ -41,6 +48,8 @@ BEGIN
     RETURN FOUND;  -- false: already opted out
 END
 $$;
+COMMENT ON FUNCTION telemetry.opt_out(uuid, text) IS
+    'Opts a tenant''s user out: from now on none of the user''s events is stored, by any path (events already stored stay). True when the user was opted out now, false when already. 22004 for a NULL tenant_id, or a NULL or empty user_id. Needs privileges on telemetry.opt_outs.';
 
 CREATE FUNCTION telemetry.opt_in(tenant_id uuid, user_id text)
 RETURNS boolean
@@ -56,3 +65,5 @@ BEGIN
     RETURN FOUND;  -- false: was not opted out
 END
 $$;
+COMMENT ON FUNCTION telemetry.opt_in(uuid, text) IS
+    'Undoes opt_out(): the user''s events are stored again from now on. True when the user was opted out, false when not. 22004 for a NULL tenant_id or user_id. Needs privileges on telemetry.opt_outs.';

@@ -6,3 +6,5 @@ CREATE FUNCTION telemetry.ingest_counters()
 RETURNS TABLE (status text, events bigint)
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'telemetry_ingest_counters';
+COMMENT ON FUNCTION telemetry.ingest_counters() IS
+    'Events by what ingest decided (status: accepted, duplicate, quarantined, rejected, sampled_out, opted_out) since the server started: for the whole server when the library is in shared_preload_libraries, else this backend''s own. Decisions count whether or not their transaction committed.';
