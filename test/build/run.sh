@@ -8,6 +8,10 @@
 #     must fail on it when it includes a PostgreSQL header or lacks the closing guard. A probe
 #     in a new src/pg subfolder must be built too.
 #  2. Formatting: every C++ file of src/ and test/ is as .clang-format says (clang-format 14).
+#  3. One name per domain (DESIGN.md §1, the table of docs/development.md): each folder of
+#     src/core has its test/unit folder and back; each domain folder is in that table; each
+#     numbered SQL part is named after a domain (NN_<domain>[_<topic>].sql); each glue domain
+#     has its page in docs/ (the boundary's is errors.md).
 #
 #   test/build/run.sh            both
 #   test/build/run.sh format     only the formatting check (format-fix: rewrite the files)
@@ -41,6 +45,32 @@ case "${1:-all}" in
 esac
 
 check_format
+
+check_layout() {
+  local problems=() d part name domain
+  for d in src/core/*/; do d=$(basename "$d"); [ -d "test/unit/$d" ] || problems+=("src/core/$d has no test/unit/$d"); done
+  for d in test/unit/*/; do d=$(basename "$d"); [ -d "src/core/$d" ] || problems+=("test/unit/$d has no src/core/$d"); done
+  for d in src/core/*/ src/pg/*/; do
+    d=$(basename "$d")
+    grep -q "^| \`$d\` " docs/development.md || problems+=("the domain $d is not in the table of docs/development.md")
+  done
+  for part in src/sql/[0-9]*.sql; do
+    name=$(basename "$part" .sql); domain=${name#*_}; domain=${domain%%_*}
+    case $domain in header | privileges) continue ;; esac  # the schema itself, and the grants of every domain
+    [ -d "src/core/$domain" ] || [ -d "src/pg/$domain" ] || problems+=("$part is named after no domain of src/core or src/pg")
+  done
+  for d in src/pg/*/; do
+    d=$(basename "$d")
+    [ "$d" = boundary ] && d=errors
+    [ -f "docs/$d.md" ] || problems+=("src/pg/$(basename "$d") has no page docs/$d.md")
+  done
+  if [ ${#problems[@]} -gt 0 ]; then
+    printf '  %s\n' "${problems[@]}" >&2
+    fail "the domains' names differ between the trees"
+  fi
+  echo "build: layout: each domain has one name in src/core, src/pg, src/sql, test/unit and docs"
+}
+check_layout
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/telemetry-build.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT

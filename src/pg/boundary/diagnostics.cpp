@@ -1,7 +1,7 @@
 // telemetry.self_test(kind): drives each path of the error boundary on purpose, so an operator
 // (and test/t/002_error_boundary.pl) can see that this build turns every kind of failure into a
 // clean ERROR and never takes the server down, and that engine state living across SPI fetches
-// is freed when an error interrupts it. Superuser only. telemetry.self_test_jsonb(document):
+// is freed when an error interrupts it. Not granted to PUBLIC. telemetry.self_test_jsonb(document):
 // this build's jsonb codec against PostgreSQL's.
 #include <cstring>
 #include <stdexcept>
