@@ -198,7 +198,7 @@ cat <<MD
 
 For each argument left to its default, PostgreSQL re-reads the function's stored default
 expressions, in the parser and again in the planner, for every statement it parses, whatever the
-function does. So \`track()\` comes in two forms ([api.md](api.md#speed)): the five-argument
+function does. So \`track()\` comes in two forms ([api.md](api.md#the-forms-and-choosing-between-them)): the five-argument
 call measured above takes a form without defaults; any other call takes the long form, and pays
 for the defaults it leaves. Here a call that also gives \`occurred_at\` (six arguments, two left
 to defaults) against the same call with all eight given, in paired runs (synchronous_commit off,

@@ -40,6 +40,8 @@ SELECT telemetry.self_test('postgres_error_under_cpp');
 SELECT telemetry.self_test('postgres_error_under_cpp');
 \set VERBOSITY default
 SELECT telemetry.self_test('unwound') AS destroyed_after;
+-- The same inside a core phase (run_core_phase): the PostgreSQL error comes out unchanged.
+SELECT pg_temp.diagnostics('postgres_error_in_core_phase');
 -- An exception thrown inside PG_TRY, or across a frame that pushed an error context callback,
 -- leaves PostgreSQL's error stacks pointing into dead frames; the guard puts them back before it
 -- raises, so the errors that follow (inside a plpgsql handler, and at top level) land safely.
@@ -53,8 +55,16 @@ SELECT telemetry.self_test('postgres_error_under_cpp');
 -- division by zero at row 250 of 300) leaves past it, and the abort destroys it all the same.
 SELECT telemetry.self_test('engine_state_across_fetches');
 SELECT telemetry.self_test('engine_state_error_mid_stream');
-SELECT pg_temp.diagnostics('engine_state_error_mid_stream');
 SELECT telemetry.self_test('engine_states_alive') AS engine_states_alive;
+-- In a subtransaction: destroyed when it rolls back, before the transaction ends.
+BEGIN;
+SAVEPOINT streaming;
+SELECT telemetry.self_test('engine_state_error_mid_stream');
+ROLLBACK TO SAVEPOINT streaming;
+SELECT telemetry.self_test('engine_states_alive') AS alive_after_rollback_to_savepoint;
+SELECT pg_temp.diagnostics('engine_state_error_mid_stream');
+SELECT telemetry.self_test('engine_states_alive') AS alive_after_plpgsql_handler;
+COMMIT;
 -- A plain PostgreSQL error from glue code.
 SELECT telemetry.self_test('postgres_error');
 SELECT telemetry.self_test('no such kind');
@@ -89,7 +99,7 @@ END
 $$;
 SELECT telemetry.self_test('ok') AS still_ok;
 
--- self_test is for superusers only.
+-- self_test is not granted to PUBLIC: a role without the grant may not call it.
 CREATE ROLE telemetry_regress_nobody;
 GRANT USAGE ON SCHEMA telemetry TO telemetry_regress_nobody;
 SET ROLE telemetry_regress_nobody;

@@ -28,7 +28,7 @@ RETURNS text
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'telemetry_self_test';
 COMMENT ON FUNCTION telemetry.self_test(text) IS
-    'Internal diagnostic, for superusers (docs/errors.md): drives the path of the C++/PostgreSQL error boundary that kind names, on purpose. A failure kind (domain_error, cpp_exception, bad_alloc, postgres_error, ...) raises the ERROR that failure becomes (22023, XX000, 53200...); ok returns ok, and unwound how many C++ objects were destroyed while a PostgreSQL error was carried through them. An unknown kind raises 22023 with a hint listing every kind; NULL raises 22004.';
+    'Internal diagnostic, not granted to PUBLIC (docs/errors.md): drives the path of the C++/PostgreSQL error boundary that kind names, on purpose. A failure kind (domain_error, cpp_exception, bad_alloc, postgres_error, ...) raises the ERROR that failure becomes (22023, XX000, 53200...); ok returns ok, and unwound how many C++ objects were destroyed while a PostgreSQL error was carried through them. An unknown kind raises 22023 with a hint listing every kind; NULL raises 22004.';
 
 -- NULL when this build's jsonb reader and writer agree with PostgreSQL on a document, else what
 -- differs (docs/errors.md). Used by test/t/004_jsonb_codec.pl.

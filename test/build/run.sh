@@ -28,13 +28,16 @@ cxx_files() {
 
 check_format() {
   command -v clang-format-14 >/dev/null || fail "clang-format-14 is missing (scripts/setup.sh installs it)"
-  local bad
-  bad=$(cxx_files | xargs clang-format-14 --dry-run 2>&1 | grep -c 'warning:' || true)
-  if [ "$bad" -gt 0 ]; then
-    cxx_files | xargs clang-format-14 --dry-run 2>&1 | grep 'warning:' | cut -d: -f1 | sort | uniq -c >&2
-    fail "$bad lines are not formatted as .clang-format says; run: test/build/run.sh format-fix"
+  local files report
+  files=$(cxx_files | wc -l)
+  [ "$files" -gt 50 ] || fail "found only $files C++ files to check"
+  # --Werror: a file not as .clang-format says fails, and so does a .clang-format clang-format
+  # cannot read (which would otherwise check nothing).
+  if ! report=$(cxx_files | xargs -r clang-format-14 --dry-run --Werror 2>&1); then
+    printf '%s\n' "$report" | grep -E '^[^ ]+:[0-9]+:[0-9]+: (error|warning)' | cut -d: -f1 | sort | uniq -c >&2
+    fail "files are not formatted as .clang-format says (or it cannot be read); run: test/build/run.sh format-fix"
   fi
-  echo "build: formatting: $(cxx_files | wc -l) files as .clang-format says"
+  echo "build: formatting: $files files as .clang-format says"
 }
 
 case "${1:-all}" in
@@ -78,7 +81,8 @@ trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$scratch/test"
 cp -a Makefile CMakeLists.txt telemetry.control src "$scratch"/
 cp -a test/unit "$scratch/test/"
-[ -d build/unit ] || { cmake -S . -B build/unit >/dev/null && cmake --build build/unit -j"$(nproc)" >/dev/null; }
+# The purity test of this tree, built afresh (a stale binary would check with old rules).
+{ cmake -S . -B build/unit >/dev/null && cmake --build build/unit -j"$(nproc)" >/dev/null; } || fail "the unit tests do not build"
 purity() { TELEMETRY_PURITY_ROOT=$scratch build/unit/telemetry_unit_tests --gtest_filter='CorePurity.*' >"$scratch/purity.log" 2>&1; }
 
 probe_dir=$scratch/src/core/zz_new_domain
@@ -96,6 +100,7 @@ grep -q 'zz_new_domain/probe.cpp" includes a PostgreSQL header' "$scratch/purity
 # A pure core file without the closing guard line: the purity test refuses it.
 printf 'int telemetry_core_probe() { return 1; }\n' >"$probe_dir/probe.cpp"
 purity && fail "the purity test passed a core file in a new folder that lacks the closing guard"
+grep -q 'zz_new_domain/probe.cpp" must end with' "$scratch/purity.log" || fail "the purity test did not name the probe without its guard"
 
 # Pure files, in a new core folder and a new glue folder: built into telemetry.so, listed by CMake,
 # and passed by the purity test.

@@ -115,8 +115,8 @@ void read_properties_text(std::string_view text, Arena& arena, IncomingEvent& ev
     try {
         parsed = parse_json_text(text, limits, arena);
     } catch (DomainError& refused) {
-        // Name what was not JSON: the properties, not the whole call.
-        if (refused.error().sqlstate == sqlstate::invalid_text_representation)
+        // Name what was refused: the properties, not the whole call (a limit's message names them).
+        if (refused.error().sqlstate != sqlstate::program_limit_exceeded)
             refused.error().message.insert(0, "properties: ");
         throw;
     }

@@ -11,7 +11,9 @@
 //
 // Use a context that error cleanup deletes (a child of the function's CurrentMemoryContext, or
 // of a portal's), never TopMemoryContext. The destructor of T runs inside PostgreSQL's cleanup:
-// it must not throw (destructors are noexcept) and must not call PostgreSQL.
+// it must not throw (destructors are noexcept) and must not call PostgreSQL. It runs after the
+// context's children are deleted: T must not hold memory of a child context (an Arena on one)
+// that its destructor reads.
 #pragma once
 
 #include <new>
@@ -30,10 +32,17 @@ ChunkSource chunks_from(MemoryContext context);
 template <typename T>
 class context_owned {
 public:
-    // Constructs T in `context`; a throwing constructor frees the memory and rethrows. Call it
-    // in a core phase (run_core_phase): it throws std::bad_alloc when memory runs out.
+    context_owned(const context_owned&) = delete;
+    context_owned& operator=(const context_owned&) = delete;
+
+private:
+    template <typename U, typename... Args>
+    friend U* make_context_owned(MemoryContext context, Args&&... args);
+
+    // Constructs T in `context`; a throwing constructor frees the memory and rethrows.
     template <typename... Args>
     static T* make(MemoryContext context, Args&&... args) {
+        static_assert(alignof(context_owned) <= MAXIMUM_ALIGNOF, "memory contexts align to MAXIMUM_ALIGNOF only");
         void* memory = MemoryContextAllocExtended(context, sizeof(context_owned), MCXT_ALLOC_NO_OOM);
         if (memory == nullptr) throw std::bad_alloc();
         context_owned* holder;
@@ -48,10 +57,6 @@ public:
         return &holder->object_;
     }
 
-    context_owned(const context_owned&) = delete;
-    context_owned& operator=(const context_owned&) = delete;
-
-private:
     template <typename... Args>
     explicit context_owned(Args&&... args) : object_(std::forward<Args>(args)...) {
         callback_.func = &destroy;
@@ -64,7 +69,9 @@ private:
     T object_;
 };
 
-// A T owned by `context`, destroyed when the context is reset or deleted.
+// A T owned by `context`, destroyed when the context is reset or deleted. Call it in a core
+// phase (run_core_phase): it throws std::bad_alloc when memory runs out, and what T's
+// constructor throws.
 template <typename T, typename... Args>
 T* make_context_owned(MemoryContext context, Args&&... args) {
     static_assert(std::is_nothrow_destructible_v<T>, "its destructor runs inside PostgreSQL's error cleanup");

@@ -38,6 +38,15 @@ void postgres_error_under_cpp() {
     pg_call([]() noexcept { (void)DirectFunctionCall1(int4in, CStringGetDatum("not a number")); });
 }
 
+// A PostgreSQL error raised through pg_call inside a core phase: raised unchanged by the
+// phase's helper, with its own SQLSTATE.
+void postgres_error_in_core_phase() {
+    core_phase_or_raise([] {
+        std::vector<std::string> alive(4, std::string(64, 'x'));
+        pg_call([]() noexcept { (void)DirectFunctionCall1(int4in, CStringGetDatum("not a number")); });
+    });
+}
+
 // The two ways C++ code can leave PostgreSQL's error stacks pointing into a dead frame, which
 // the guard must repair before it raises: an exception thrown between PG_TRY and PG_END_TRY
 // (pg_call forbids it at compile time, so this is done by hand here), and an exception thrown
@@ -135,6 +144,7 @@ TELEMETRY_FUNCTION(telemetry_self_test) {
     if (kind == "bad_alloc") throw std::bad_alloc();
     if (kind == "unknown_exception") throw 42;
     if (kind == "postgres_error_under_cpp") pg::postgres_error_under_cpp();
+    if (kind == "postgres_error_in_core_phase") pg::postgres_error_in_core_phase();
     if (kind == "exception_inside_pg_try") pg::exception_inside_pg_try();
     if (kind == "exception_under_error_context") pg::exception_under_error_context();
     if (kind == "engine_state_across_fetches") PG_RETURN_TEXT_P(pg::stream_rows(false));
@@ -146,11 +156,13 @@ TELEMETRY_FUNCTION(telemetry_self_test) {
     }
     if (kind == "postgres_error")
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("self_test: a PostgreSQL error from glue")));
-    ereport(ERROR,
-            (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown self_test kind"),
-             errhint("Kinds: ok, domain_error, cpp_exception, bad_alloc, unknown_exception, postgres_error, "
-                     "postgres_error_under_cpp, exception_inside_pg_try, exception_under_error_context, unwound, "
-                     "engine_state_across_fetches, engine_state_error_mid_stream, engine_states_alive.")));
+    ereport(
+        ERROR,
+        (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown self_test kind"),
+         errhint(
+             "Kinds: ok, domain_error, cpp_exception, bad_alloc, unknown_exception, postgres_error, "
+             "postgres_error_under_cpp, postgres_error_in_core_phase, exception_inside_pg_try, exception_under_error_context, unwound, "
+             "engine_state_across_fetches, engine_state_error_mid_stream, engine_states_alive.")));
     PG_RETURN_NULL();
 }
 

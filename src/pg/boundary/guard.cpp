@@ -34,6 +34,11 @@ void PendingError::capture(const Error& error) noexcept {
     capture(error.sqlstate.c_str(), error.message, error.detail, error.hint);
 }
 
+void PendingError::capture(ErrorData* postgres_error) noexcept {
+    set = true;
+    postgres = postgres_error;
+}
+
 [[noreturn]] static void raise_code(int code, const char* message, const char* detail, const char* hint) {
     ereport(ERROR, (errcode(code), errmsg_internal("%s", message), detail ? errdetail_internal("%s", detail) : 0,
                     hint ? errhint("%s", hint) : 0));
@@ -41,6 +46,7 @@ void PendingError::capture(const Error& error) noexcept {
 }
 
 void PendingError::raise() const {
+    if (postgres != nullptr) ReThrowError(postgres);
     raise_code(sqlstate, message, detail[0] ? detail : nullptr, hint[0] ? hint : nullptr);
 }
 

@@ -33,10 +33,12 @@ struct PendingError {
     char message[1024];
     char detail[1024];
     char hint[512];
+    ErrorData* postgres = nullptr;  // a PostgreSQL error caught by pg_call(): raised as it was
 
     void capture(const Error& error) noexcept;
     void capture(const char* state, std::string_view message, std::string_view detail = {},
                  std::string_view hint = {}) noexcept;
+    void capture(ErrorData* postgres_error) noexcept;
     [[noreturn]] void raise() const;
 };
 static_assert(std::is_trivially_destructible_v<PendingError>);
@@ -94,13 +96,16 @@ auto pg_call(F&& f) -> decltype(f()) {
 // Runs `phase`, core code that may throw (the convention of core/base/error.hpp: DomainError,
 // std::bad_alloc), from glue. Returns true when it finished; otherwise `pending` holds what it
 // threw and false is returned. Whatever the phase made on its stack is gone when this returns,
-// so the caller may raise the pending error at once. The phase must not call PostgreSQL
-// functions that may raise (pg_call() is for those).
+// so the caller may raise the pending error at once. The phase calls PostgreSQL only through
+// pg_call(), whose error is then raised unchanged (a cancel stays a cancel).
 template <typename Phase>
 bool run_core_phase(PendingError& pending, Phase&& phase) noexcept {
     try {
         phase();
         return true;
+    } catch (const PgError& e) {
+        pending.capture(e.data());
+        return false;
     } catch (...) {
         pending.capture(current_exception_error());
         return false;

@@ -74,7 +74,7 @@ void deduplicate(PipelineCall& call) {
             with_ids[k]->decision.reason = "the same event_id appears earlier in this batch";
             continue;
         }
-        std::memcpy(ids[distinct].data, with_ids[k]->in.event_id->data(), 16);
+        ids[distinct] = to_pg_uuid(*with_ids[k]->in.event_id);
         firsts[distinct++] = with_ids[k];
     }
     bool* is_new = static_cast<bool*>(palloc(sizeof(bool) * distinct));

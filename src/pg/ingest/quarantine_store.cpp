@@ -1,9 +1,8 @@
-#include "pg/ingest/quarantine_store.hpp"
-
 #include <cstring>
 
 #include "pg/boundary/convert.hpp"
 #include "pg/boundary/search_path.hpp"
+#include "pg/ingest/quarantine_store.hpp"
 
 namespace telemetry::pg {
 

@@ -15,7 +15,7 @@ COMMENT ON SCHEMA telemetry IS
 COMMENT ON FUNCTION telemetry.table_changed() IS
     'Internal trigger function: the statement trigger of telemetry.tenant_settings, opt_outs and secrets (enabled ALWAYS), which makes every backend reload its cache of the table at its next statement. Raises 39P01 when not called as a trigger.';
 COMMENT ON FUNCTION telemetry.self_test(text) IS
-    'Internal diagnostic, for superusers (docs/errors.md): drives the path of the C++/PostgreSQL error boundary that kind names, on purpose. A failure kind (domain_error, cpp_exception, bad_alloc, postgres_error, ...) raises the ERROR that failure becomes (22023, XX000, 53200...); ok returns ok, and unwound how many C++ objects were destroyed while a PostgreSQL error was carried through them. An unknown kind raises 22023 with a hint listing every kind; NULL raises 22004.';
+    'Internal diagnostic, not granted to PUBLIC (docs/errors.md): drives the path of the C++/PostgreSQL error boundary that kind names, on purpose. A failure kind (domain_error, cpp_exception, bad_alloc, postgres_error, ...) raises the ERROR that failure becomes (22023, XX000, 53200...); ok returns ok, and unwound how many C++ objects were destroyed while a PostgreSQL error was carried through them. An unknown kind raises 22023 with a hint listing every kind; NULL raises 22004.';
 COMMENT ON FUNCTION telemetry.self_test_jsonb(text) IS
     'Internal diagnostic (test/t/004_jsonb_codec.pl): NULL when this build''s jsonb reader and writer agree with PostgreSQL on the JSON text document (the bytes jsonb_in makes, and the value read back), else what differs. A document either reader refuses raises that reader''s error (22P02 for text that is not JSON); NULL gives NULL.';
 
