@@ -31,6 +31,10 @@ log "CREATE EXTENSION telemetry"
 as_instance_user "${psql[@]}" -d demo -c 'CREATE EXTENSION telemetry' \
   -c "SELECT count(*) AS daily_partitions, min(day) AS first_day, max(day) AS last_day FROM telemetry.partitions()"
 
+log "Every object documents itself (\\df+ and \\dt+ show it): what track_batch() takes and returns"
+as_instance_user "${psql[@]}" -d demo -At \
+  -c "SELECT obj_description('telemetry.track_batch(uuid, text, timestamptz)'::regprocedure, 'pg_proc')"
+
 log "Loading the event catalog of the conversation-practice app (catalog/conversation_practice.json)"
 as_instance_user "${psql[@]}" -d demo \
   -c "SELECT action, count(*) AS event_types FROM telemetry.load_catalog(pg_read_file('$dir/conversation_practice.json')::jsonb) GROUP BY action" \
