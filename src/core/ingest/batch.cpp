@@ -23,11 +23,9 @@ const std::string properties_too_many_values = "properties hold more than " + st
 constexpr const char* properties_too_large = "properties are larger than 1 MB and were not read";
 static_assert(max_properties_bytes == 1024 * 1024, "properties_too_large says 1 MB");
 
-std::string too_many_events() { return "a batch holds at most " + std::to_string(max_batch_events) + " events"; }
-
-std::string too_many_values() {
-    return "a batch holds at most " + std::to_string(max_batch_values) + " JSON values; send smaller batches";
-}
+const std::string too_many_events = "a batch holds at most " + std::to_string(max_batch_events) + " events";
+const std::string too_many_values =
+    "a batch holds at most " + std::to_string(max_batch_values) + " JSON values; send smaller batches";
 
 struct Unpacker {
     Arena& arena;
@@ -100,8 +98,8 @@ ParsedText parse_batch_text(std::string_view text, Arena& arena) {
     limits.max_values = max_batch_values + 1;  // the root array is a value too
     limits.max_element_values = max_event_values;
     limits.too_large_rule = event_too_large.c_str();
-    limits.too_many_elements_message = too_many_events();
-    limits.too_many_values_message = too_many_values();
+    limits.too_many_elements_message = too_many_events;
+    limits.too_many_values_message = too_many_values;
     return parse_json_text(text, limits, arena);
 }
 
@@ -146,11 +144,9 @@ JsonValue decode_batch_jsonb(const unsigned char* container, std::size_t size, A
     limits.batch = true;
     limits.max_depth = batch_element_depth + 1;
     limits.max_values = max_batch_values + 1;
-    const std::string values_message = too_many_values();
-    limits.too_many_values = values_message.c_str();
+    limits.too_many_values = too_many_values.c_str();
     limits.max_elements = max_batch_events;
-    const std::string elements_message = too_many_events();
-    limits.too_many_elements = elements_message.c_str();
+    limits.too_many_elements = too_many_events.c_str();
     limits.max_element_values = max_event_values;
     return decode_jsonb(container, size, limits, arena);
 }

@@ -697,12 +697,12 @@ ParsedText parse_json_text(std::string_view text, const TextLimits& limits, Aren
         throw DomainError(
             sqlstate::program_limit_exceeded,
             !limits.too_many_elements_message.empty()
-                ? limits.too_many_elements_message
+                ? std::string(limits.too_many_elements_message)
                 : "the top-level array holds more than " + std::to_string(limits.max_elements) + " elements");
     if (builder.exceeded == TextLimit::values)
         throw DomainError(sqlstate::program_limit_exceeded,
                           !limits.too_many_values_message.empty()
-                              ? limits.too_many_values_message
+                              ? std::string(limits.too_many_values_message)
                               : "the text holds more than " + std::to_string(limits.max_values) + " JSON values");
     if (ec == json::error::too_deep)  // the repair pass replaces what is too deep: a bug if seen
         throw DomainError(sqlstate::internal_error, "telemetry: JSON text nested too deeply after repair");

@@ -65,8 +65,9 @@ struct TextLimits {
     const char* too_large_rule = "the element holds too many values";
     // The messages of the 54000 errors for a text over max_elements or max_values (empty: a
     // sentence with the limit's number), so a caller can name the limit as its users know it.
-    std::string too_many_elements_message;
-    std::string too_many_values_message;
+    // Views: the caller keeps the text alive for the parse (these are read on every call).
+    std::string_view too_many_elements_message;
+    std::string_view too_many_values_message;
 };
 
 // Values count every scalar and container once (keys are not values). Throws DomainError when
