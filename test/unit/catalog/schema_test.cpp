@@ -5,24 +5,12 @@
 #include <chrono>
 #include <string>
 
-#include "core/json/json_text.hpp"
-#include "core/catalog/schema.hpp"
+#include "catalog/schema_fixture.hpp"
 
 namespace telemetry {
 namespace {
 
-struct SchemaTest : ::testing::Test {
-    HeapChunks chunks;
-    Arena arena{chunks.source()};
-
-    JsonValue doc(const std::string& text) {
-        ParsedText parsed =
-            parse_json_text(arena.copy(text), max_property_depth, arena);  // strings may point into the text
-        return parsed.root;
-    }
-    std::shared_ptr<const CompiledSchema> compile(const std::string& schema) {
-        return compile_schema(schema, "$.schema");
-    }
+struct SchemaTest : SchemaFixture {
     std::string compile_error(const std::string& schema) {
         try {
             compile(schema);

@@ -5,25 +5,13 @@
 #include <string>
 #include <vector>
 
-#include "core/catalog/schema.hpp"
-#include "core/json/json_text.hpp"
+#include "catalog/schema_fixture.hpp"
 #include "core/pii/rewrite.hpp"
 
 namespace telemetry {
 namespace {
 
-struct RewriteTest : ::testing::Test {
-    HeapChunks chunks;
-    Arena arena{chunks.source()};
-
-    JsonValue doc(const std::string& text) {
-        ParsedText parsed =
-            parse_json_text(arena.copy(text), max_property_depth, arena);  // strings may point into the text
-        return parsed.root;
-    }
-    std::shared_ptr<const CompiledSchema> compile(const std::string& schema) {
-        return compile_schema(schema, "$.schema");
-    }
+struct RewriteTest : SchemaFixture {
     std::vector<std::string> last_pii_paths;  // of the last rewrite()
     std::string rewrite(const std::string& schema, const std::string& properties, std::vector<std::string> omit = {},
                         std::vector<std::string_view> rewritten_before = {}) {
