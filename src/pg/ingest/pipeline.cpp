@@ -91,44 +91,36 @@ Jsonb* stored_properties(const PipelineItem& item) {
     return item.original_properties;
 }
 
+// An item kept (accepted or quarantined) as the row the stores take.
+StoredEvent stored_event(const PipelineCall& call, const PipelineItem& item) {
+    StoredEvent e;
+    e.tenant_id = call.tenant;
+    e.event_id = to_pg_uuid(*item.in.event_id);
+    e.name = to_text(*item.in.name);
+    e.properties = stored_properties(item);
+    e.user_id = to_text_or_null(item.in.user_id);
+    e.session_id = to_text_or_null(item.in.session_id);
+    e.occurred_at = from_unix_us(item.decision.occurred_at_us);
+    e.received_at = item.received_at;
+    e.sample_weight = item.decision.sample_weight;
+    e.flags = static_cast<int16>(item.decision.flags);
+    e.source = cstring_to_text(item.source);
+    e.schema_version = to_text(item.schema_version);
+    return e;
+}
+
 void write_accepted(PipelineCall& call) {
     StoredEvent* rows = static_cast<StoredEvent*>(palloc(sizeof(StoredEvent) * (call.n > 0 ? call.n : 1)));
     int m = 0;
-    for (int i = 0; i < call.n; ++i) {
-        const PipelineItem& item = call.items[i];
-        if (item.decision.status != IngestStatus::accepted) continue;
-        StoredEvent& e = rows[m++];
-        e.tenant_id = call.tenant;
-        e.event_id = to_pg_uuid(*item.in.event_id);
-        e.name = to_text(*item.in.name);
-        e.properties = stored_properties(item);
-        e.user_id = to_text_or_null(item.in.user_id);
-        e.session_id = to_text_or_null(item.in.session_id);
-        e.occurred_at = from_unix_us(item.decision.occurred_at_us);
-        e.received_at = item.received_at;
-        e.sample_weight = item.decision.sample_weight;
-        e.flags = static_cast<int16>(item.decision.flags);
-        e.source = cstring_to_text(item.source);
-        e.schema_version = to_text(item.schema_version);
-    }
+    for (int i = 0; i < call.n; ++i)
+        if (call.items[i].decision.status == IngestStatus::accepted) rows[m++] = stored_event(call, call.items[i]);
     write_events(rows, m);
 }
 
 void write_quarantined(const PipelineCall& call, const PipelineItem& item) {
     const IngestDecision& d = item.decision;
     QuarantineRow row;
-    row.tenant_id = call.tenant;
-    row.event_id = to_pg_uuid(*item.in.event_id);
-    row.name = to_text(*item.in.name);
-    row.properties = stored_properties(item);
-    row.user_id = to_text_or_null(item.in.user_id);
-    row.session_id = to_text_or_null(item.in.session_id);
-    row.occurred_at = from_unix_us(d.occurred_at_us);
-    row.received_at = item.received_at;
-    row.source = cstring_to_text(item.source);
-    row.sample_weight = d.sample_weight;
-    row.flags = static_cast<int16>(d.flags);
-    row.schema_version = to_text(item.schema_version);
+    row.event = stored_event(call, item);
     row.sqlstate = cstring_to_text(d.sqlstate);
     row.reason = to_text(d.quarantine_reason);
     row.json_path = to_text(d.violation_path);

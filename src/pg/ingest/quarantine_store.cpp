@@ -44,20 +44,21 @@ void insert_quarantine_row(const QuarantineRow& row) {
     const bool with_paths = quarantine_has_pii_paths();
     SPI_connect();
     SPIPlanPtr plan = insert_plan(with_paths);
-    pg_uuid_t tenant = row.tenant_id;
-    pg_uuid_t event_id = row.event_id;
+    const StoredEvent& e = row.event;
+    pg_uuid_t tenant = e.tenant_id;
+    pg_uuid_t event_id = e.event_id;
     Datum values[insert_columns] = {UUIDPGetDatum(&tenant),
                                     UUIDPGetDatum(&event_id),
-                                    PointerGetDatum(row.name),
-                                    JsonbPGetDatum(row.properties),
-                                    nullable(row.user_id),
-                                    nullable(row.session_id),
-                                    TimestampTzGetDatum(row.occurred_at),
-                                    TimestampTzGetDatum(row.received_at),
-                                    PointerGetDatum(row.source),
-                                    Float4GetDatum(row.sample_weight),
-                                    Int16GetDatum(row.flags),
-                                    PointerGetDatum(row.schema_version),
+                                    PointerGetDatum(e.name),
+                                    JsonbPGetDatum(e.properties),
+                                    nullable(e.user_id),
+                                    nullable(e.session_id),
+                                    TimestampTzGetDatum(e.occurred_at),
+                                    TimestampTzGetDatum(e.received_at),
+                                    PointerGetDatum(e.source),
+                                    Float4GetDatum(e.sample_weight),
+                                    Int16GetDatum(e.flags),
+                                    PointerGetDatum(e.schema_version),
                                     PointerGetDatum(row.sqlstate),
                                     PointerGetDatum(row.reason),
                                     PointerGetDatum(row.json_path),
@@ -65,8 +66,8 @@ void insert_quarantine_row(const QuarantineRow& row) {
                                     PointerGetDatum(row.pii_rewritten_paths)};
     char nulls[insert_columns];
     std::memset(nulls, ' ', sizeof nulls);
-    if (row.user_id == nullptr) nulls[4] = 'n';
-    if (row.session_id == nullptr) nulls[5] = 'n';
+    if (e.user_id == nullptr) nulls[4] = 'n';
+    if (e.session_id == nullptr) nulls[5] = 'n';
     const int rc = SPI_execute_plan(plan, values, nulls, false, 0);
     if (rc != SPI_OK_INSERT) elog(ERROR, "telemetry: quarantine insert failed: %s", SPI_result_code_string(rc));
     SPI_finish();

@@ -6,23 +6,13 @@
 
 #include "core/json/json_path.hpp"
 #include "pg/boundary/pg_headers.hpp"
+#include "pg/ingest/event_store.hpp"
 
 namespace telemetry::pg {
 
-// One event to keep aside. Nullable fields are null pointers.
+// One event to keep aside: the row it would have been in telemetry.events, and why it was not.
 struct QuarantineRow {
-    pg_uuid_t tenant_id;
-    pg_uuid_t event_id;
-    text* name;
-    Jsonb* properties;
-    text* user_id;
-    text* session_id;
-    TimestampTz occurred_at;
-    TimestampTz received_at;
-    text* source;
-    float4 sample_weight;
-    int16 flags;
-    text* schema_version;
+    StoredEvent event;
     text* sqlstate;
     text* reason;
     text* json_path;
