@@ -242,13 +242,10 @@ struct SchemaCompiler {
 std::shared_ptr<const CompiledSchema> compile_schema(std::string_view schema_json, const std::string& path) {
     auto compiled = std::make_shared<CompiledSchema>();
     compiled->source_.assign(schema_json);
-    ParsedText parsed;
-    try {
-        parsed = parse_json_text(compiled->source_, max_property_depth + 4, *compiled->arena_);
-    } catch (DomainError& refused) {
-        refused.error().message.insert(0, path + ": ");  // where in the catalog document
-        throw;
-    }
+    TextLimits limits;
+    limits.element_depth = max_property_depth + 4;
+    limits.subject = path;  // where in the catalog document
+    const ParsedText parsed = parse_json_text(compiled->source_, limits, *compiled->arena_);
     if (const ElementProblem* problem = parsed.first_problem())
         throw DomainError(sqlstate::invalid_parameter_value,
                           path + std::string(problem->path.substr(1)) + ": " + problem->rule);

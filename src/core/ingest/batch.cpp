@@ -109,15 +109,8 @@ void read_properties_text(std::string_view text, Arena& arena, IncomingEvent& ev
     limits.element_depth = max_property_depth;
     limits.max_values = max_event_values;
     limits.too_many_values_message = properties_too_many_values;
-    ParsedText parsed;
-    try {
-        parsed = parse_json_text(text, limits, arena);
-    } catch (DomainError& refused) {
-        // Name what was refused: the properties, not the whole call (a limit's message names them).
-        if (refused.error().sqlstate != sqlstate::program_limit_exceeded)
-            refused.error().message.insert(0, "properties: ");
-        throw;
-    }
+    limits.subject = "properties";  // what was refused: the properties, not the whole call
+    const ParsedText parsed = parse_json_text(text, limits, arena);
     auto* value = arena.allocate_array<JsonValue>(1);
     new (value) JsonValue(parsed.root);
     event.properties = value;

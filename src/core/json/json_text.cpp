@@ -683,38 +683,45 @@ private:
 }  // namespace
 
 ParsedText parse_json_text(std::string_view text, const TextLimits& limits, Arena& arena) {
+    // A refusal of the whole text, named by its subject.
+    const auto refuse = [&limits](const char* state, const std::string& message) {
+        if (limits.subject.empty()) throw DomainError(state, message);
+        throw DomainError(state, std::string(limits.subject) + ": " + message);
+    };
     ParsedText out;
     const Repairs repairs = repair(text, arena);
-    if (repairs.invalid) throw DomainError(sqlstate::invalid_text_representation, "text is not valid JSON");
+    if (repairs.invalid) refuse(sqlstate::invalid_text_representation, "text is not valid JSON");
     json::parse_options options;
     options.max_depth = max_text_depth;  // the parser recurses: never raise this
     json::basic_parser<Builder> parser(options, arena, limits, repairs);
     json::error_code ec;
     const std::size_t used = parser.write_some(false, repairs.text.data(), repairs.text.size(), ec);
     Builder& builder = parser.handler();
-    if (builder.not_json) throw DomainError(sqlstate::invalid_text_representation, "text is not valid JSON");
-    if (builder.exceeded == TextLimit::elements)
-        throw DomainError(
-            sqlstate::program_limit_exceeded,
-            !limits.too_many_elements_message.empty()
-                ? std::string(limits.too_many_elements_message)
-                : "the top-level array holds more than " + std::to_string(limits.max_elements) + " elements");
-    if (builder.exceeded == TextLimit::values)
-        throw DomainError(sqlstate::program_limit_exceeded,
-                          !limits.too_many_values_message.empty()
-                              ? std::string(limits.too_many_values_message)
-                              : "the text holds more than " + std::to_string(limits.max_values) + " JSON values");
+    if (builder.not_json) refuse(sqlstate::invalid_text_representation, "text is not valid JSON");
+    // A limit's own message names the text already; the default one is named like the rest.
+    if (builder.exceeded == TextLimit::elements) {
+        if (!limits.too_many_elements_message.empty())
+            throw DomainError(sqlstate::program_limit_exceeded, std::string(limits.too_many_elements_message));
+        refuse(sqlstate::program_limit_exceeded,
+               "the top-level array holds more than " + std::to_string(limits.max_elements) + " elements");
+    }
+    if (builder.exceeded == TextLimit::values) {
+        if (!limits.too_many_values_message.empty())
+            throw DomainError(sqlstate::program_limit_exceeded, std::string(limits.too_many_values_message));
+        refuse(sqlstate::program_limit_exceeded,
+               "the text holds more than " + std::to_string(limits.max_values) + " JSON values");
+    }
     if (ec == json::error::too_deep)  // the repair pass replaces what is too deep: a bug if seen
-        throw DomainError(sqlstate::internal_error, "telemetry: JSON text nested too deeply after repair");
+        refuse(sqlstate::internal_error, "telemetry: JSON text nested too deeply after repair");
     if (ec || used != repairs.text.size() || !parser.done())
-        throw DomainError(sqlstate::invalid_text_representation, "text is not valid JSON");
+        refuse(sqlstate::invalid_text_representation, "text is not valid JSON");
     out.root = builder.root;
     const std::size_t n = builder.problems.size();
     out.problems = arena.allocate_array<ElementProblem>(n);
     for (std::size_t i = 0; i < n; ++i) new (&out.problems[i]) ElementProblem(builder.problems[i]);
     out.problem_count = static_cast<std::uint32_t>(n);
     if (out.root.kind == JsonKind::array && n != out.root.count)
-        throw DomainError(sqlstate::internal_error, "telemetry: element problems out of step with elements");
+        refuse(sqlstate::internal_error, "telemetry: element problems out of step with elements");
     return out;
 }
 

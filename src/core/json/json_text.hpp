@@ -68,6 +68,9 @@ struct TextLimits {
     // Views: the caller keeps the text alive for the parse (these are read on every call).
     std::string_view too_many_elements_message;
     std::string_view too_many_values_message;
+    // What the text is, for the other messages ("properties": "properties: text is not valid
+    // JSON"); empty: the message alone.
+    std::string_view subject;
 };
 
 // Values count every scalar and container once (keys are not values). Throws DomainError when

@@ -363,6 +363,12 @@ TEST_F(TextParser, LimitsAreCountedWhileParsing) {
     limits.too_many_values_message = "a batch holds at most 10 JSON values";
     EXPECT_EQ(message("[1, 2, 3, 4]"), "54000 a batch holds at most 3 events");
     EXPECT_EQ(message("[[1, 2, 3], [1, 2, 3], [1, 2, 3]]"), "54000 a batch holds at most 10 JSON values");
+    // A subject names the text in every other message; a limit's own message stands alone.
+    limits.subject = "properties";
+    EXPECT_EQ(message("[1,"), "22P02 properties: text is not valid JSON");
+    EXPECT_EQ(message("[1, 2, 3, 4]"), "54000 a batch holds at most 3 events");
+    limits.too_many_elements_message = {};
+    EXPECT_EQ(message("[1, 2, 3, 4]"), "54000 properties: the top-level array holds more than 3 elements");
 }
 
 TEST_F(TextParser, StringsWithoutEscapesPointIntoTheText) {
