@@ -132,7 +132,27 @@ SELECT telemetry.track(:t::uuid, 'page_viewed', '{"who": "nobody"}', NULL, NULL)
 \set VERBOSITY default
 SELECT telemetry.track(:t::uuid, 'page_viewed', '{"who": "nobody"}', NULL, NULL, now() - interval '1 day') IS NOT NULL AS yesterday;
 SELECT count(*) AS stored_without_user_today FROM ONLY :today WHERE user_id IS NULL;
+-- The refusal keeps its SQLSTATE and message, not the detail PostgreSQL gives ("Failing row
+-- contains (...)"): the event's values, which may be personal data.
+CREATE FUNCTION pg_temp.refusal(session_id text, user_id text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE state text; message text; detail text;
+BEGIN
+    PERFORM telemetry.track('12121212-1212-1212-1212-121212121212'::uuid, 'page_viewed',
+                            '{"who": "nobody@example.com"}', user_id, session_id);
+    RETURN 'stored';
+EXCEPTION WHEN integrity_constraint_violation THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
+    RETURN format('%s | values in the message: %s | detail: %s', state,
+                  message ~ 'nobody|session-secret|user-secret', coalesce(nullif(detail, ''), '(none)'));
+END $$;
+SELECT pg_temp.refusal('session-secret', NULL) AS not_null_refusal;
 ALTER TABLE :today ALTER COLUMN user_id DROP NOT NULL;
+-- The same for a unique index (checked as the row is written, on the direct path).
+CREATE UNIQUE INDEX one_session ON :today (tenant_id, session_id);
+SELECT pg_temp.refusal('session-secret', 'user-secret') AS first_in_session;
+SELECT pg_temp.refusal('session-secret', 'user-secret') AS unique_refusal;
+DROP INDEX telemetry.one_session;
+DELETE FROM telemetry.events WHERE session_id = 'session-secret';
 
 -- A deferred unique constraint on a partition is checked at commit, as for an INSERT.
 ALTER TABLE :today ADD CONSTRAINT one_event_per_user UNIQUE (tenant_id, user_id) DEFERRABLE INITIALLY DEFERRED;

@@ -360,8 +360,10 @@ bool partition_accepts(TimestampTz t) {
     return accepts;
 }
 
-void write_events(const StoredEvent* events, int n) {
-    if (n <= 0) return;
+namespace {
+
+// write_events, without the care for what its errors say.
+void write_to_partitions(const StoredEvent* events, int n) {
     Relation parent = table_open(events_relid(), RowExclusiveLock);
     const Oid sequence = events_sequence_oid;
     // One descriptor for all rows: PostgreSQL keeps it valid while the parent is open, even if
@@ -403,6 +405,31 @@ void write_events(const StoredEvent* events, int n) {
     }
     insert_through_executor(events, through_executor, executor_rows);
     table_close(parent, NoLock);
+}
+
+}  // namespace
+
+void write_events(const StoredEvent* events, int n) {
+    if (n <= 0) return;
+    // A DBA's constraint on the event store (a unique index, CHECK, NOT NULL, exclusion) says in
+    // its error's detail which values broke it ("Key (user_id)=(...)", "Failing row contains
+    // (...)"): an event's values, which may be personal data, shown to the caller and logged.
+    // Such errors go on with their SQLSTATE, message and constraint, without the detail. (A
+    // deferred constraint fails at commit, where PostgreSQL reports it itself.)
+    MemoryContext context = CurrentMemoryContext;
+    PG_TRY();
+    { write_to_partitions(events, n); }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(context);
+        ErrorData* error = CopyErrorData();
+        if (ERRCODE_TO_CATEGORY(error->sqlerrcode) != ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION) PG_RE_THROW();
+        FlushErrorState();
+        error->detail = nullptr;
+        error->detail_log = nullptr;
+        ReThrowError(error);
+    }
+    PG_END_TRY();
 }
 
 pg_uuid_t new_event_id(TimestampTz now) {
