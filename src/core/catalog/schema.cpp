@@ -191,7 +191,6 @@ struct SchemaCompiler {
                 else if (a == "reject") n.pii = PiiAction::reject;
                 else refuse(here, "x-pii must be one of allow, hash, redact, drop, reject");
                 if (depth == 0) refuse(here, "x-pii belongs on a property, not on the whole properties object");
-                if (n.pii != PiiAction::allow) out.has_pii_ = true;
                 if (n.pii == PiiAction::hash || n.pii == PiiAction::redact || n.pii == PiiAction::drop)
                     out.needs_rewrite_ = true;
             } else if (key == "description") {

@@ -81,10 +81,8 @@ std::shared_ptr<const CompiledSchema> compile_schema(std::string_view schema_jso
 class CompiledSchema {
 public:
     const SchemaNode& root() const noexcept { return root_; }
-    bool has_pii() const noexcept { return has_pii_; }
     // Some member may be hashed, redacted, dropped or omitted: stored properties may differ.
     bool needs_rewrite() const noexcept { return needs_rewrite_; }
-    std::string_view source() const noexcept { return source_; }
     // The size of its compiled patterns, in RE2 instructions: what its regular expressions cost
     // every backend that uses the type (memory, and time to compile).
     std::size_t pattern_instructions() const noexcept { return pattern_instructions_; }
@@ -95,7 +93,6 @@ private:
     std::unique_ptr<HeapChunks> chunks_ = std::make_unique<HeapChunks>();
     std::unique_ptr<Arena> arena_ = std::make_unique<Arena>(chunks_->source());
     SchemaNode root_;
-    bool has_pii_ = false;
     bool needs_rewrite_ = false;
     std::size_t pattern_instructions_ = 0;
     std::string source_;

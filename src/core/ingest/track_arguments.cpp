@@ -11,9 +11,10 @@ namespace {
 constexpr const char* first_argument_null =
     "the first argument of track() must not be NULL: it is the tenant's UUID, or the event name of a single-tenant call";
 
-}  // namespace
-
+// Whether the first argument of a call reads as a tenant: any spelling of a UUID.
 bool reads_as_tenant(std::string_view first) noexcept { return parse_uuid(first).has_value(); }
+
+}  // namespace
 
 TrackArguments resolve_positional_track_arguments(const std::optional<std::string_view>* values, std::size_t count) {
     if (count == 0 || !values[0]) throw DomainError(sqlstate::null_value_not_allowed, first_argument_null);

@@ -53,7 +53,4 @@ TrackArguments resolve_positional_track_arguments(const std::optional<std::strin
 TrackArguments resolve_named_track_arguments(const std::optional<std::string_view> (&slots)[track_field_count],
                                              const bool (&given)[track_field_count]);
 
-// Whether the first argument of a call reads as a tenant.
-bool reads_as_tenant(std::string_view first) noexcept;
-
 }  // namespace telemetry

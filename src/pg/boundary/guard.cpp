@@ -50,10 +50,6 @@ void PendingError::raise() const {
     raise_code(sqlstate, message, detail[0] ? detail : nullptr, hint[0] ? hint : nullptr);
 }
 
-void raise_error(const char* state, const char* message, const char* detail, const char* hint) {
-    raise_code(state ? sqlstate_code(state) : ERRCODE_INTERNAL_ERROR, message, detail, hint);
-}
-
 namespace detail {
 ErrorData* capture_pg_error(MemoryContext context) noexcept {
     // We are in PG_CATCH: copy the error out of ErrorContext before flushing it.

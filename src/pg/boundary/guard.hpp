@@ -43,10 +43,6 @@ struct PendingError {
 };
 static_assert(std::is_trivially_destructible_v<PendingError>);
 
-// Raises an error now. Only call it with no C++ object alive in the calling frames.
-[[noreturn]] void raise_error(const char* state, const char* message, const char* detail = nullptr,
-                              const char* hint = nullptr);
-
 // A PostgreSQL error caught under C++ frames. Must reach guarded_call(), which re-raises it:
 // the transaction is in an aborted state and only PostgreSQL's abort processing may clean up.
 class PgError : public std::exception {

@@ -62,8 +62,6 @@ std::uint64_t decision_count(IngestStatus status) noexcept {
     return shared != nullptr ? pg_atomic_read_u64(&shared->by_status[i]) : local[i];
 }
 
-bool counters_are_shared() noexcept { return shared != nullptr; }
-
 }  // namespace telemetry::pg
 
 // ingest_counters() RETURNS TABLE (status text, events bigint)

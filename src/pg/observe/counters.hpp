@@ -14,7 +14,6 @@ inline constexpr int status_count = 6;
 
 void count_decision(IngestStatus status, std::uint64_t n = 1) noexcept;
 std::uint64_t decision_count(IngestStatus status) noexcept;
-bool counters_are_shared() noexcept;
 
 // Called from _PG_init when loaded by shared_preload_libraries.
 void request_shared_counters();
