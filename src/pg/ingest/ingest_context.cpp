@@ -188,6 +188,7 @@ int tenant_retention_days(const pg_uuid_t& tenant) {
         });
         tenant_settings_watch.finished(reading);
     }
+    if (retention_by_tenant->empty()) return retention_days;  // most databases: no key made per call
     // No PostgreSQL call below: a std::bad_alloc from the key goes to the entry point's guard.
     const auto it = retention_by_tenant->find(tenant_key(tenant));
     return it != retention_by_tenant->end() ? it->second : retention_days;
