@@ -1,5 +1,6 @@
 -- Privileges: nothing in the schema is open to PUBLIC; an application gets EXECUTE on
--- track() and nothing else, so every stored event went through track()'s checks.
+-- track() and nothing else, so every stored event went through track()'s checks. EXECUTE alone
+-- is not enough: the role needs ingest access to the tenant (sql/tenancy.sql has the rest).
 -- Each test file starts from a fresh extension, so it does not depend on the others.
 DROP EXTENSION telemetry;
 CREATE EXTENSION telemetry;
@@ -21,6 +22,11 @@ GRANT USAGE ON SCHEMA telemetry TO telemetry_regress_app;
 GRANT EXECUTE ON FUNCTION telemetry.track(text, jsonb, varchar, varchar, timestamptz, uuid, timestamptz),
                           telemetry.track(text, jsonb, text, text), telemetry.track(text[]),
                           telemetry.track(text, text, bpchar, text, text, text, text, text) TO telemetry_regress_app;
+SET ROLE telemetry_regress_app;
+SELECT telemetry.track('app_opened', '{"via": "app role"}') IS NOT NULL AS tracked;
+RESET ROLE;
+-- The single-tenant forms act for the nil tenant.
+SELECT telemetry.grant_tenant_access('telemetry_regress_app', '00000000-0000-0000-0000-000000000000', 'ingest');
 SET ROLE telemetry_regress_app;
 SELECT telemetry.track('app_opened', '{"via": "app role"}') IS NOT NULL AS tracked;
 SELECT telemetry.track('unknown_thing');
@@ -61,6 +67,7 @@ DROP SCHEMA app_schema;
 
 SELECT properties, user_id FROM telemetry.events WHERE name = 'app_opened';
 
+SELECT telemetry.revoke_tenant_access('telemetry_regress_app', '00000000-0000-0000-0000-000000000000', 'ingest');
 REVOKE ALL ON SCHEMA telemetry FROM telemetry_regress_app;
 REVOKE ALL ON FUNCTION telemetry.track(text, jsonb, varchar, varchar, timestamptz, uuid, timestamptz),
                        telemetry.track(text, jsonb, text, text), telemetry.track(text[]),

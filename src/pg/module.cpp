@@ -4,6 +4,7 @@
 #include "pg/boundary/guard.hpp"
 #include "pg/boundary/search_path.hpp"
 #include "pg/settings.hpp"
+#include "pg/tenancy/tenant_identity.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -14,7 +15,11 @@ static void init_module() {
     telemetry::pg::define_settings();
     telemetry::pg::register_search_path_callbacks();
     telemetry::pg::register_catalog_callbacks();
-    if (process_shared_preload_libraries_in_progress) telemetry::pg::request_shared_counters();
+    telemetry::pg::register_tenancy_callbacks();
+    if (process_shared_preload_libraries_in_progress) {
+        telemetry::pg::request_shared_counters();
+        telemetry::pg::request_token_ledger();
+    }
 }
 
 void _PG_init(void) { telemetry::pg::guarded_call(init_module); }

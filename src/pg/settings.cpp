@@ -12,6 +12,8 @@ bool restoring = false;
 int dedup_window_days = 7;
 int future_tolerance_seconds = 300;
 char* pii_hash_key = nullptr;
+char* tenant_token_key_setting = nullptr;
+int token_ledger_size = 65536;
 
 void define_settings() {
     DefineCustomIntVariable("telemetry.retention_days", "Days of raw events kept, unless a tenant sets its own.",
@@ -32,6 +34,16 @@ void define_settings() {
                                "unset, each database uses a key of its own.",
                                &pii_hash_key, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
                                nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("telemetry.tenant_token_key", "The secret key that signs tenant tokens.",
+                               "Set it in postgresql.conf so that tokens minted on one server are accepted by "
+                               "another (a standby, a restored copy); unset, each database uses a key of its own.",
+                               &tenant_token_key_setting, "", PGC_SIGHUP,
+                               GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("telemetry.token_ledger_size",
+                            "How many used tenant tokens the server remembers until they expire.",
+                            "Each token is accepted once; when this many unexpired tokens were used, "
+                            "set_tenant() refuses new ones until some expire.",
+                            &token_ledger_size, 65536, 1024, 16777216, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
     DefineCustomBoolVariable("telemetry.restoring", "Set while restoring a dump of a database that uses telemetry.",
                              "CREATE EXTENSION then makes no partitions: the dump brings its own.", &restoring, false,
                              PGC_SUSET, 0, nullptr, nullptr, nullptr);

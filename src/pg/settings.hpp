@@ -17,6 +17,13 @@ extern int future_tolerance_seconds;
 // key of this database's own, kept in telemetry.secrets.
 extern char* pii_hash_key;
 
+// The key that signs tenant tokens (postgresql.conf only; hidden from non-superusers). Empty: a
+// key of this database's own, kept in telemetry.secrets.
+extern char* tenant_token_key_setting;
+// How many used tenant tokens the server remembers until they expire (shared memory, set at
+// server start): a token is accepted once.
+extern int token_ledger_size;
+
 // Set while restoring a dump: CREATE EXTENSION then makes no partitions (the dump has them).
 extern bool restoring;
 

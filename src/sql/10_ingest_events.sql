@@ -72,7 +72,8 @@ COMMENT ON FUNCTION telemetry.partitions() IS
 
 -- Makes the missing daily partitions from (today - retention) to (today + premake), by the
 -- clock p_now in UTC. Idempotent; returns how many it made. Callable by hand, by the
--- maintenance worker, and by CREATE EXTENSION.
+-- maintenance worker, and by CREATE EXTENSION. SECURITY DEFINER: a role with maintenance access
+-- (telemetry.grant_tenant_access) runs it without CREATE on the schema.
 --
 -- Each partition is created on its own, then attached: CREATE TABLE ... PARTITION OF would take
 -- an ACCESS EXCLUSIVE lock on telemetry.events, queueing behind every open transaction that has
@@ -90,6 +91,7 @@ CREATE FUNCTION telemetry.create_partitions(
     p_days_ahead integer     DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER  -- partitions belong to the owner, whoever runs maintenance (access maintenance)
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

@@ -30,16 +30,9 @@ SELECT pg_catalog.pg_extension_config_dump('telemetry.quarantine', '');
 SELECT pg_catalog.pg_extension_config_dump('telemetry.quarantine_id_seq', '');
 CREATE INDEX quarantine_tenant_name ON telemetry.quarantine (tenant_id, name);
 
--- A tenant's admins read its quarantine (GRANT SELECT to their roles, and map them in
--- telemetry.tenant_admins). The tenants are looked up once per query (an InitPlan), and the
--- test on tenant_id uses the primary key. The owner, which writes here, is not subject to it.
-ALTER TABLE telemetry.quarantine ENABLE ROW LEVEL SECURITY;
-CREATE POLICY tenant_admins_read ON telemetry.quarantine FOR SELECT
-    USING (tenant_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT a.tenant_id FROM telemetry.tenant_admins a)));
-
 COMMENT ON TABLE telemetry.quarantine IS 'Events kept aside by on_violation "quarantine"; telemetry.replay_quarantine() ingests them once the catalog accepts them.';
 COMMENT ON COLUMN telemetry.quarantine.id IS 'The row''s id: replay_quarantine()''s ids and quarantine_id.';
-COMMENT ON COLUMN telemetry.quarantine.tenant_id IS 'The tenant: row-level security shows its rows to its admins (telemetry.tenant_admins).';
+COMMENT ON COLUMN telemetry.quarantine.tenant_id IS 'The tenant: row-level security shows its rows to its admins (telemetry.tenant_access).';
 COMMENT ON COLUMN telemetry.quarantine.event_id IS 'The event''s id, kept when it is replayed.';
 COMMENT ON COLUMN telemetry.quarantine.name IS 'The event type.';
 COMMENT ON COLUMN telemetry.quarantine.properties IS 'The properties as kept: after x-pii rewriting (see pii_rewritten_paths), at most 64 KB of JSON.';
@@ -62,13 +55,13 @@ COMMENT ON COLUMN telemetry.quarantine.pii_rewritten_paths IS 'Where x-pii hashe
 -- move to telemetry.events (once), the others stay with their new reason. ids: some rows, or
 -- NULL for all of the tenant's.
 --
--- SECURITY INVOKER on purpose: the C code first checks who called (an admin of the tenant, or a
--- role with UPDATE on telemetry.quarantine), which a SECURITY DEFINER function could no longer
--- see, then does the work as the owner of telemetry.quarantine.
+-- SECURITY INVOKER on purpose: the C code first checks who called (an admin of the tenant),
+-- which a SECURITY DEFINER function could no longer see, then does the work as the owner of
+-- telemetry.quarantine.
 CREATE FUNCTION telemetry.replay_quarantine(tenant_id uuid, ids bigint[] DEFAULT NULL)
 RETURNS TABLE (quarantine_id bigint, status text, id uuid, reason text)
 LANGUAGE c VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'telemetry_replay_quarantine';
 COMMENT ON FUNCTION telemetry.replay_quarantine(uuid, bigint[]) IS
-    'Sends a tenant''s quarantined events (ids: those rows, NULL: all; at most 10,000 per call, in id order) through ingest again with today''s catalog; one row per event: quarantine_id, status, id (its event_id), reason. accepted: moved to telemetry.events, once; quarantined or rejected: the row stays with the new reason and one more replay_attempts; sampled_out or opted_out: the row is deleted. For the tenant''s admins (telemetry.tenant_admins), superusers and roles with UPDATE on telemetry.quarantine, else 42501; 22004 for a NULL tenant_id.';
+    'Sends a tenant''s quarantined events (ids: those rows, NULL: all; at most 10,000 per call, in id order) through ingest again with today''s catalog; one row per event: quarantine_id, status, id (its event_id), reason. accepted: moved to telemetry.events, once; quarantined or rejected: the row stays with the new reason and one more replay_attempts; sampled_out or opted_out: the row is deleted. For the tenant''s admins (telemetry.tenant_access) and the extension''s owner, else 42501; 22004 for a NULL tenant_id.';

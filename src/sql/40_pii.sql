@@ -7,11 +7,12 @@ CREATE TABLE telemetry.secrets (
     name   text PRIMARY KEY,
     value  text NOT NULL
 );
-COMMENT ON TABLE telemetry.secrets IS 'Internal: the random key behind x-pii "hash" (row pii_hash_key), made at CREATE EXTENSION and used unless the setting telemetry.pii_hash_key is set. Readable by the owner only and not dumped: a restored database gets a new key.';
-COMMENT ON COLUMN telemetry.secrets.name IS 'Which secret: pii_hash_key.';
-COMMENT ON COLUMN telemetry.secrets.value IS 'The secret (64 hexadecimal digits for pii_hash_key).';
+COMMENT ON TABLE telemetry.secrets IS 'Internal: the random keys behind x-pii "hash" (row pii_hash_key) and tenant tokens (row tenant_token_key), made at CREATE EXTENSION and used unless the settings telemetry.pii_hash_key and telemetry.tenant_token_key are set. Readable by the owner only and not dumped: a restored database gets new keys.';
+COMMENT ON COLUMN telemetry.secrets.name IS 'Which secret: pii_hash_key or tenant_token_key.';
+COMMENT ON COLUMN telemetry.secrets.value IS 'The secret (64 hexadecimal digits).';
 INSERT INTO telemetry.secrets VALUES
-    ('pii_hash_key', pg_catalog.replace(pg_catalog.gen_random_uuid()::text || pg_catalog.gen_random_uuid()::text, '-', ''));
+    ('pii_hash_key', pg_catalog.replace(pg_catalog.gen_random_uuid()::text || pg_catalog.gen_random_uuid()::text, '-', '')),
+    ('tenant_token_key', pg_catalog.replace(pg_catalog.gen_random_uuid()::text || pg_catalog.gen_random_uuid()::text, '-', ''));
 CREATE TRIGGER secrets_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON telemetry.secrets
     FOR EACH STATEMENT EXECUTE FUNCTION telemetry.table_changed();
@@ -43,13 +44,14 @@ BEGIN
     IF tenant_id IS NULL OR user_id IS NULL OR user_id OPERATOR(pg_catalog.=) '' THEN
         RAISE EXCEPTION 'tenant_id and user_id must be given' USING ERRCODE = '22004';
     END IF;
+    PERFORM telemetry.require_tenant_access(opt_out.tenant_id, 'admin');
     INSERT INTO telemetry.opt_outs AS o (tenant_id, user_id) VALUES (opt_out.tenant_id, opt_out.user_id)
     ON CONFLICT ON CONSTRAINT opt_outs_pkey DO NOTHING;
     RETURN FOUND;  -- false: already opted out
 END
 $$;
 COMMENT ON FUNCTION telemetry.opt_out(uuid, text) IS
-    'Opts a tenant''s user out: from now on none of the user''s events is stored, by any path (events already stored stay). True when the user was opted out now, false when already. 22004 for a NULL tenant_id, or a NULL or empty user_id. Needs privileges on telemetry.opt_outs.';
+    'Opts a tenant''s user out: from now on none of the user''s events is stored, by any path (events already stored stay). True when the user was opted out now, false when already. 22004 for a NULL tenant_id, or a NULL or empty user_id; 42501 unless the caller is an admin of the tenant (telemetry.grant_tenant_access).';
 
 CREATE FUNCTION telemetry.opt_in(tenant_id uuid, user_id text)
 RETURNS boolean
@@ -60,10 +62,11 @@ BEGIN
     IF tenant_id IS NULL OR user_id IS NULL THEN
         RAISE EXCEPTION 'tenant_id and user_id must be given' USING ERRCODE = '22004';
     END IF;
+    PERFORM telemetry.require_tenant_access(opt_in.tenant_id, 'admin');
     DELETE FROM telemetry.opt_outs o
      WHERE o.tenant_id OPERATOR(pg_catalog.=) opt_in.tenant_id AND o.user_id OPERATOR(pg_catalog.=) opt_in.user_id;
     RETURN FOUND;  -- false: was not opted out
 END
 $$;
 COMMENT ON FUNCTION telemetry.opt_in(uuid, text) IS
-    'Undoes opt_out(): the user''s events are stored again from now on. True when the user was opted out, false when not. 22004 for a NULL tenant_id or user_id. Needs privileges on telemetry.opt_outs.';
+    'Undoes opt_out(): the user''s events are stored again from now on. True when the user was opted out, false when not. 22004 for a NULL tenant_id or user_id; 42501 unless the caller is an admin of the tenant.';

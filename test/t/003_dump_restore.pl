@@ -24,9 +24,14 @@ $node->safe_psql('postgres', q{
 	SELECT telemetry.track('33333333-3333-3333-3333-333333333333'::uuid, 'form_sent', '{"fields": "x"}');
 	SELECT telemetry.track('44444444-4444-4444-4444-444444444444'::uuid, 'form_sent', '{"fields": "y"}');
 	CREATE ROLE dump_tenant_admin;
-	GRANT USAGE ON SCHEMA telemetry TO dump_tenant_admin;
-	GRANT SELECT ON telemetry.quarantine TO dump_tenant_admin;
-	INSERT INTO telemetry.tenant_admins VALUES ('33333333-3333-3333-3333-333333333333', 'dump_tenant_admin');
+	SELECT telemetry.grant_tenant_access('dump_tenant_admin', '33333333-3333-3333-3333-333333333333', 'admin');
+	-- An analyst of one tenant, a pooled application role and the issuer of its tokens.
+	CREATE ROLE dump_reader;
+	SELECT telemetry.grant_tenant_access('dump_reader', '44444444-4444-4444-4444-444444444444', 'read');
+	CREATE ROLE dump_pool;
+	SELECT telemetry.grant_tenant_access('dump_pool', NULL, 'token');
+	SELECT telemetry.grant_tenant_access('dump_pool', NULL, 'issuer');
+	SELECT telemetry.track('44444444-4444-4444-4444-444444444444'::uuid, 'quiz_done', '{}');
 });
 my $summary = q{SELECT count(*), count(DISTINCT event_id), sum((properties->>'n')::int),
 	min(occurred_at)::date, (SELECT string_agg(name || ' ' || version, ',' ORDER BY name) FROM telemetry.event_types)
@@ -35,6 +40,16 @@ my $before = $node->safe_psql('postgres', $summary);
 
 my $dump = $node->basedir . '/telemetry.dump';
 $node->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('postgres') ], 'pg_dump');
+my $token = $node->safe_psql('postgres',
+	q{SET ROLE dump_pool; SELECT telemetry.tenant_token('44444444-4444-4444-4444-444444444444')});
+my $plain = $node->basedir . '/telemetry.sql';
+$node->command_ok([ 'pg_dump', '-f', $plain, '-d', $node->connstr('postgres') ], 'pg_dump as SQL text');
+my $plain_text = slurp_file($plain);
+foreach my $key (split /\n/, $node->safe_psql('postgres', 'SELECT value FROM telemetry.secrets'))
+{
+	ok(index($plain_text, $key) < 0, 'a secret key is not in the dump');
+}
+like($plain_text, qr/GRANT SELECT ON TABLE telemetry\.events TO dump_reader/, 'the grants of access levels are in the dump');
 
 $node->safe_psql('postgres', 'CREATE DATABASE restored');
 {
@@ -49,6 +64,18 @@ ok($node->safe_psql('restored', "SELECT telemetry.track('quiz_done') IS NOT NULL
 is($node->safe_psql('restored', 'SELECT count(*) FROM telemetry.quarantine'), '2', 'the quarantine is restored');
 is($node->safe_psql('restored', 'SET ROLE dump_tenant_admin; SELECT tenant_id FROM telemetry.quarantine'),
 	'33333333-3333-3333-3333-333333333333', "the tenant's admin mapping is restored, and so is the policy that uses it");
+is($node->safe_psql('restored', 'SET ROLE dump_reader; SELECT DISTINCT tenant_id FROM telemetry.events'),
+	'44444444-4444-4444-4444-444444444444', "an analyst's read access, grants and the events policy are restored");
+is($node->safe_psql('restored', q{SELECT string_agg(role_name || ' ' || coalesce(tenant_id::text, '-') || ' ' || access, ',' ORDER BY 1, 3)
+	FROM telemetry.tenant_access}),
+	'dump_pool - issuer,dump_pool - token,dump_reader 44444444-4444-4444-4444-444444444444 read,dump_tenant_admin 33333333-3333-3333-3333-333333333333 admin',
+	'every access row is restored');
+my ($rc, $out, $err) = $node->psql('restored', "BEGIN; SET ROLE dump_pool; SELECT telemetry.set_tenant('$token')");
+like($err, qr/not signed with this database's key/, 'a token of the dumped database is refused: the restored one has a key of its own');
+is($node->safe_psql('restored', q{SET ROLE dump_pool; BEGIN;
+	SELECT telemetry.set_tenant(telemetry.tenant_token('44444444-4444-4444-4444-444444444444'));
+	SELECT count(*) FROM telemetry.events; COMMIT;}), "44444444-4444-4444-4444-444444444444\n1",
+	'tokens minted after the restore work');
 is($node->safe_psql('restored', 'SELECT telemetry.create_partitions()'), '0', 'no partition was missing');
 
 # Without the setting, the restore collides with the partitions CREATE EXTENSION makes: the

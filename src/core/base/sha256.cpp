@@ -199,6 +199,35 @@ std::string base64url(const std::uint8_t* bytes, std::size_t n) {
     return out;
 }
 
+long base64url_decode(std::string_view text, std::uint8_t* out, std::size_t out_size) noexcept {
+    auto value = [](char c) -> int {
+        if (c >= 'A' && c <= 'Z') return c - 'A';
+        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+        if (c >= '0' && c <= '9') return c - '0' + 52;
+        if (c == '-') return 62;
+        if (c == '_') return 63;
+        return -1;
+    };
+    if (text.size() % 4 == 1) return -1;  // no byte count leaves one character over
+    const std::size_t n = text.size() / 4 * 3 + (text.size() % 4 == 0 ? 0 : text.size() % 4 - 1);
+    if (n > out_size) return -1;
+    std::uint32_t bits = 0;
+    int held = 0;
+    std::size_t written = 0;
+    for (char c : text) {
+        const int v = value(c);
+        if (v < 0) return -1;
+        bits = (bits << 6) | static_cast<std::uint32_t>(v);
+        held += 6;
+        if (held >= 8) {
+            held -= 8;
+            out[written++] = static_cast<std::uint8_t>((bits >> held) & 0xFF);
+        }
+    }
+    if ((bits & ((1u << held) - 1)) != 0) return -1;  // non-zero padding bits: another spelling
+    return static_cast<long>(written);
+}
+
 }  // namespace telemetry
 
 #include "core/base/no_postgres.hpp"

@@ -52,4 +52,10 @@ Sha256Digest hmac_sha256(std::string_view key, std::string_view message) noexcep
 // RFC 4648 §5 alphabet (A-Z a-z 0-9 - _), without '=' padding. May throw std::bad_alloc.
 std::string base64url(const std::uint8_t* bytes, std::size_t n);
 
+// The bytes of base64url text (as base64url() writes it: no padding, no other characters), into
+// out (at most out_size bytes); their count, or -1 for text that is not such base64url or
+// decodes to more than out_size bytes. Trailing bits must be zero, so each byte string has
+// exactly one spelling.
+long base64url_decode(std::string_view text, std::uint8_t* out, std::size_t out_size) noexcept;
+
 }  // namespace telemetry

@@ -10,6 +10,8 @@ TableWatch* watches[max_watches];
 int watch_count = 0;
 bool callback_registered = false;
 
+}  // namespace
+
 Oid telemetry_relid(const char* relname, bool missing_ok) {
     const Oid namespace_oid = get_namespace_oid("telemetry", missing_ok);
     const Oid relid = OidIsValid(namespace_oid) ? get_relname_relid(relname, namespace_oid) : InvalidOid;
@@ -18,7 +20,6 @@ Oid telemetry_relid(const char* relname, bool missing_ok) {
                         errhint("Is the extension installed in this database?")));
     return relid;
 }
-}  // namespace
 
 void TableWatch::on_relcache_invalidation(Datum, Oid relid) {
     // Relcache callbacks must not fail or touch catalogs: compare and count only. InvalidOid
@@ -59,10 +60,13 @@ void broadcast_table_change(const char* relname) { CacheInvalidateRelcacheByReli
 }  // namespace telemetry::pg
 
 // invalidate_caches() RETURNS void: every backend rebuilds its caches of the catalog, opt-outs,
-// tenant settings and secrets at its next call, as if each table had changed.
+// tenant settings, secrets and tenant access at its next call, as if each table had changed.
 TELEMETRY_FUNCTION(telemetry_invalidate_caches) {
     for (const char* relname : {"event_types", "opt_outs", "tenant_settings", "secrets"})
         telemetry::pg::broadcast_table_change(relname);
+    // A database still on a release before tenant access has no telemetry.tenant_access.
+    if (OidIsValid(telemetry::pg::telemetry_relid("tenant_access", true)))
+        telemetry::pg::broadcast_table_change("tenant_access");
     PG_RETURN_VOID();
 }
 

@@ -53,6 +53,9 @@ private:
     bool enrolled_ = false;
 };
 
+// The OID of table telemetry.<relname>; InvalidOid when missing and missing_ok, else 42P01.
+Oid telemetry_relid(const char* relname, bool missing_ok);
+
 // Sends an invalidation for telemetry.<relname> to every backend, this one included (from its
 // next command on), as the table's change trigger does. For changes that fired no trigger.
 void broadcast_table_change(const char* relname);

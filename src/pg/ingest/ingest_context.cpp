@@ -22,10 +22,8 @@ namespace {
 
 TableWatch tenant_settings_watch("tenant_settings");
 TableWatch opt_outs_watch("opt_outs");
-TableWatch secrets_watch("secrets");
 
 std::unordered_map<std::string, int>* retention_by_tenant = nullptr;
-char* database_key = nullptr;  // TopMemoryContext
 
 std::string tenant_key(const pg_uuid_t& tenant) {
     return std::string(reinterpret_cast<const char*>(tenant.data), UUID_LEN);
@@ -213,29 +211,6 @@ bool tenant_has_opt_outs(const pg_uuid_t& tenant) {
 bool is_opted_out(const pg_uuid_t& tenant, std::string_view user_id) {
     keep_answers_fresh();
     return answer(tenant, &user_id);
-}
-
-std::string_view pii_master_key() {
-    if (pii_hash_key != nullptr && pii_hash_key[0] != '\0') return pii_hash_key;
-    if (secrets_watch.stale() || database_key == nullptr) {
-        const TableWatch::Reading reading = secrets_watch.begin_reading();
-        use_safe_search_path();
-        SPI_connect();
-        PushActiveSnapshot(GetLatestSnapshot());
-        SPI_execute("SELECT value FROM telemetry.secrets WHERE name OPERATOR(pg_catalog.=) 'pii_hash_key'", true, 1);
-        PopActiveSnapshot();
-        if (SPI_processed != 1)
-            ereport(ERROR,
-                    (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("telemetry.secrets has no pii_hash_key"),
-                     errhint("Set telemetry.pii_hash_key, or reinstall the extension.")));
-        char* value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-        char* kept = MemoryContextStrdup(TopMemoryContext, value);
-        SPI_finish();
-        if (database_key != nullptr) pfree(database_key);
-        database_key = kept;
-        secrets_watch.finished(reading);
-    }
-    return database_key;
 }
 
 }  // namespace telemetry::pg

@@ -1,5 +1,5 @@
-// What the ingest pipeline needs to know besides the catalog: a tenant's retention, who opted
-// out, and the key behind x-pii "hash". Each is cached per backend and forgotten when its table
+// What the ingest pipeline needs to know besides the catalog: a tenant's retention and who opted
+// out (the key behind x-pii "hash" is in tenancy/database_secrets). Each is cached per backend and forgotten when its table
 // changes (TableWatch).
 #pragma once
 
@@ -22,8 +22,5 @@ int tenant_retention_days(const pg_uuid_t& tenant);
 bool tenant_has_opt_outs(const pg_uuid_t& tenant);
 bool is_opted_out(const pg_uuid_t& tenant, std::string_view user_id);
 inline constexpr long opt_out_cache_entries = 16384;
-
-// telemetry.pii_hash_key if set, else this database's own key (telemetry.secrets).
-std::string_view pii_master_key();
 
 }  // namespace telemetry::pg

@@ -16,6 +16,7 @@
 #include "pg/ingest/quarantine_store.hpp"
 #include "pg/boundary/search_path.hpp"
 #include "pg/settings.hpp"
+#include "pg/tenancy/database_secrets.hpp"
 
 namespace telemetry::pg {
 

@@ -10,7 +10,7 @@
 #include "pg/boundary/guard.hpp"
 #include "pg/ingest/pipeline.hpp"
 #include "pg/ingest/quarantine_store.hpp"
-#include "pg/tenancy/tenant_admins.hpp"
+#include "pg/tenancy/tenant_identity.hpp"
 
 namespace telemetry::pg {
 

@@ -19,6 +19,7 @@
 #include "pg/ingest/event_store.hpp"
 #include "pg/boundary/guard.hpp"
 #include "pg/ingest/pipeline.hpp"
+#include "pg/tenancy/tenant_identity.hpp"
 
 extern "C" {
 #include "nodes/primnodes.h"
@@ -71,6 +72,8 @@ void parse_properties_text(std::string_view text, Arena& arena, IncomingEvent& i
 }
 
 Datum record(FunctionCallInfo fcinfo, const TrackInput& input) {
+    // The tenant is the caller's to ingest for (its role's grants, or the token it presented).
+    require_tenant_access(Caller::session_role, input.tenant, Need::ingest);
     MemoryContext caller = CurrentMemoryContext;
     MemoryContext call_memory = AllocSetContextCreate(caller, "telemetry.track", ALLOCSET_SMALL_SIZES);
     MemoryContextSwitchTo(call_memory);

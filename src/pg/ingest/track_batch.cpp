@@ -16,6 +16,7 @@
 #include "pg/ingest/event_store.hpp"
 #include "pg/boundary/guard.hpp"
 #include "pg/ingest/pipeline.hpp"
+#include "pg/tenancy/tenant_identity.hpp"
 
 namespace telemetry::pg {
 
@@ -127,6 +128,7 @@ BatchMemory begin_batch(FunctionCallInfo fcinfo) {
 BatchCall typed_call(FunctionCallInfo fcinfo) {
     BatchCall batch;
     batch.tenant = *PG_GETARG_UUID_P(0);
+    require_tenant_access(Caller::session_role, batch.tenant, Need::ingest);
     if (!PG_ARGISNULL(2)) batch.sent_at_us = finite_time(PG_GETARG_TIMESTAMPTZ(2), "sent_at");
     return batch;
 }
@@ -159,6 +161,7 @@ TELEMETRY_DEFINER_FUNCTION(telemetry_track_batch_untyped) {
     const BatchMemory memory = begin_batch(fcinfo);
     BatchCall batch;
     batch.tenant = *uuid_from_text(text_view(PG_GETARG_TEXT_PP(0)), "tenant_id");
+    require_tenant_access(Caller::session_role, batch.tenant, telemetry::Need::ingest);
     if (!PG_ARGISNULL(2)) batch.sent_at_us = time_from_text(text_view(PG_GETARG_TEXT_PP(2)), "sent_at");
     return ingest_text(fcinfo, batch, memory);
 }

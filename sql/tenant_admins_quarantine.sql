@@ -1,6 +1,6 @@
--- Tenant admins: a tenant's quarantine is readable and replayable by the roles mapped to it in
--- telemetry.tenant_admins (and the roles that inherit them), by nobody else but the owner and
--- DBAs. The mapping is a table only the owner writes: no setting a caller could SET.
+-- Tenant admins: a tenant's quarantine is readable and replayable by the roles given admin
+-- access to it in telemetry.tenant_access (and the roles that inherit them), by nobody else but
+-- the owner. The mapping is a table only the owner writes: no setting a caller could SET.
 -- Each test file starts from a fresh extension, so it does not depend on the others.
 DROP EXTENSION telemetry;
 CREATE EXTENSION telemetry;
@@ -35,18 +35,20 @@ BEGIN
 END
 $$;
 
-INSERT INTO telemetry.tenant_admins VALUES (:acme, 'telemetry_regress_acme_admin'), (:globex, 'telemetry_regress_globex_admin');
+SELECT telemetry.grant_tenant_access('telemetry_regress_acme_admin', :acme, 'admin'),
+       telemetry.grant_tenant_access('telemetry_regress_globex_admin', :globex, 'admin');
 -- Only roles that exist: a typo grants nothing, and says so.
-INSERT INTO telemetry.tenant_admins VALUES (:acme, 'telemetry_regress_acme_admni');
+SELECT telemetry.grant_tenant_access('telemetry_regress_acme_admni', :acme, 'admin');
+INSERT INTO telemetry.tenant_access (role_name, tenant_id, access) VALUES ('telemetry_regress_acme_admni', :acme, 'admin');
 
 -- Each admin sees its own tenant's quarantine and nothing else, and only its own mapping.
 SET ROLE telemetry_regress_acme_admin;
 SELECT tenant_id, user_id, json_path, rule FROM telemetry.quarantine ORDER BY id;
-SELECT tenant_id, role_name FROM telemetry.tenant_admins;
+SELECT tenant_id, role_name, access FROM telemetry.tenant_access;
 -- The filter is on the tenant, not on what the query asks for.
 SELECT count(*) AS globex_rows_seen_by_acme FROM telemetry.quarantine WHERE tenant_id = :globex;
 -- The admin cannot change the mapping, nor write the quarantine.
-INSERT INTO telemetry.tenant_admins VALUES (:globex, 'telemetry_regress_acme_admin');
+INSERT INTO telemetry.tenant_access (role_name, tenant_id, access) VALUES ('telemetry_regress_acme_admin', :globex, 'admin');
 DELETE FROM telemetry.quarantine;
 -- Row-level security cannot be switched off by the caller: with row_security off, the query
 -- fails rather than showing all rows.
@@ -71,13 +73,13 @@ RESET ROLE;
 -- A stranger with the same grants sees nothing and may replay nothing.
 SET ROLE telemetry_regress_stranger;
 SELECT count(*) AS stranger_sees FROM telemetry.quarantine;
-SELECT count(*) AS stranger_mappings FROM telemetry.tenant_admins;
+SELECT count(*) AS stranger_mappings FROM telemetry.tenant_access;
 SELECT count(*) FROM telemetry.replay_quarantine(:acme::uuid);
 RESET ROLE;
 
 -- The acme admin replays acme's quarantine, not globex's. Before the catalog is fixed the events
 -- stay, with a new attempt counted; after, they move to the events table, written as the owner
--- (the admin has no privilege on telemetry.events).
+-- (admin access reads its tenant's events; it cannot write them).
 SET ROLE telemetry_regress_acme_admin;
 SELECT count(*) FROM telemetry.replay_quarantine(:globex::uuid);
 SELECT status, reason FROM telemetry.replay_quarantine(:acme::uuid) ORDER BY quarantine_id;
@@ -106,35 +108,40 @@ END
 $$;
 RESET ROLE;
 
--- A dropped role's mapping stops counting and breaks nothing; a DBA with UPDATE on the
--- quarantine may replay any tenant.
+-- A dropped role's mapping stops counting and breaks nothing; UPDATE on the quarantine no
+-- longer makes a replayer (0.4.0): only admin access does.
+SELECT telemetry.revoke_tenant_access('telemetry_regress_globex_admin', :globex, 'admin');
+INSERT INTO telemetry.tenant_access (role_name, tenant_id, access) VALUES ('telemetry_regress_globex_admin', :globex, 'admin');
 REVOKE ALL ON SCHEMA telemetry FROM telemetry_regress_globex_admin;
 REVOKE ALL ON telemetry.quarantine FROM telemetry_regress_globex_admin;
 REVOKE ALL ON FUNCTION telemetry.replay_quarantine(uuid, bigint[]) FROM telemetry_regress_globex_admin;
 DROP ROLE telemetry_regress_globex_admin;
-SELECT count(*) AS dangling_rows FROM telemetry.tenant_admins WHERE role_name = 'telemetry_regress_globex_admin';
+SELECT count(*) AS dangling_rows FROM telemetry.tenant_access WHERE role_name = 'telemetry_regress_globex_admin';
 SET ROLE telemetry_regress_acme_admin;
-SELECT tenant_id, role_name FROM telemetry.tenant_admins;
+SELECT tenant_id, role_name, access FROM telemetry.tenant_access;
 RESET ROLE;
 GRANT UPDATE ON telemetry.quarantine TO telemetry_regress_stranger;
 SET ROLE telemetry_regress_stranger;
 SELECT status FROM telemetry.replay_quarantine(:globex::uuid);
 RESET ROLE;
 
--- A role with BYPASSRLS sees every row of tenant_admins, but administers only the tenants
--- mapped to its roles: replay decides by the mapping, not by what the caller can read.
+-- A role with BYPASSRLS reads every row it may SELECT, but administers only the tenants mapped
+-- to its roles: replay decides by the mapping, not by what the caller can read.
 CREATE ROLE telemetry_regress_bypass BYPASSRLS;
 GRANT USAGE ON SCHEMA telemetry TO telemetry_regress_bypass;
 GRANT EXECUTE ON FUNCTION telemetry.replay_quarantine(uuid, bigint[]) TO telemetry_regress_bypass;
+GRANT SELECT ON telemetry.tenant_access TO telemetry_regress_bypass;
 SET ROLE telemetry_regress_bypass;
-SELECT count(*) AS admin_rows_it_can_read FROM telemetry.tenant_admins;
+SELECT count(*) AS access_rows_it_can_read FROM telemetry.tenant_access;
 SELECT count(*) FROM telemetry.replay_quarantine(:acme::uuid);
 RESET ROLE;
 REVOKE ALL ON SCHEMA telemetry FROM telemetry_regress_bypass;
 REVOKE ALL ON FUNCTION telemetry.replay_quarantine(uuid, bigint[]) FROM telemetry_regress_bypass;
+REVOKE ALL ON telemetry.tenant_access FROM telemetry_regress_bypass;
 DROP ROLE telemetry_regress_bypass;
 
-DELETE FROM telemetry.tenant_admins;
+SELECT telemetry.revoke_tenant_access('telemetry_regress_acme_admin', :acme, 'admin');
+DELETE FROM telemetry.tenant_access;
 DO $$
 DECLARE r text;
 BEGIN
