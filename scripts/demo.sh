@@ -55,6 +55,9 @@ PGHOST=$dir PGPORT=$port /usr/bin/python3 scripts/demo/driver.py
 log "Quarantine: what breaks its schema is kept aside, and each tenant's admins see and replay their own"
 as_instance_user psql -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d demo -f "$dir/quarantine.sql" 2>&1 | sed 's/^psql:[^:]*:[0-9]*: //'
 
+log "Tenancy: two tenants' analysts each see only their own events; a pooled application role acts for the tenant of its token and is refused another's"
+as_instance_user psql -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d demo -f "$dir/tenancy.sql" 2>&1 | sed 's/^psql:[^:]*:[0-9]*: //'
+
 log "What the catalog refuses from track() (each is an ERROR to the application, and nothing is stored)"
 as_instance_user psql -X -h "$dir" -p "$port" -U postgres -d demo -f "$dir/refusals.sql" 2>&1 | sed 's/^psql:[^:]*:[0-9]*: //'
 

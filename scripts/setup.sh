@@ -11,6 +11,7 @@ packages=(
   libpq-dev                  # bench/batch_client
   libre2-dev                 # pattern matching in property schemas: linear time, no recursion
   libipc-run-perl            # TAP tests (PostgreSQL::Test::Cluster)
+  pgbouncer                  # the transaction-pooling TAP test (test/t/009_pgbouncer.pl)
   binutils                   # nm, for the exported-symbol test
   clang                      # libFuzzer and the sanitizers (test/fuzz)
   clang-format-14            # the formatting check (test/build/run.sh, .clang-format)

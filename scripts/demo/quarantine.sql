@@ -1,6 +1,6 @@
 -- Quarantine instead of refusal, and who may see it. feedback_given keeps what breaks its schema
 -- aside (on_violation "quarantine"); each tenant's admins read and replay their own quarantine
--- and no one else's (telemetry.tenant_admins, enforced by row-level security).
+-- and no one else's (telemetry.tenant_access, enforced by row-level security).
 \pset footer off
 SELECT telemetry.define_event('feedback_given',
     schema => '{"properties": {"rating": {"type": "integer", "minimum": 1, "maximum": 5},
@@ -14,10 +14,7 @@ SELECT telemetry.track('6a1f0c3e-0000-4000-8000-000000000001'::uuid, 'feedback_g
        telemetry.track('6a1f0c3e-0000-4000-8000-000000000002'::uuid, 'feedback_given', '{"rating": 0.5}', 'learner-0101') AS contoso_id;
 
 CREATE ROLE northwind_admins;
-GRANT USAGE ON SCHEMA telemetry TO northwind_admins;
-GRANT SELECT ON telemetry.quarantine TO northwind_admins;
-GRANT EXECUTE ON FUNCTION telemetry.replay_quarantine(uuid, bigint[]) TO northwind_admins;
-INSERT INTO telemetry.tenant_admins VALUES ('6a1f0c3e-0000-4000-8000-000000000001', 'northwind_admins');
+SELECT telemetry.grant_tenant_access('northwind_admins', '6a1f0c3e-0000-4000-8000-000000000001', 'admin') AS granted;
 
 \echo 'Northwind''s admin sees Northwind''s quarantine, not Contoso''s (3 rows are there in all), with'
 \echo 'contact hashed before it was kept (pii_rewritten_paths: where; a replay does not hash it twice):'

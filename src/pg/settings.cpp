@@ -39,11 +39,14 @@ void define_settings() {
                                "another (a standby, a restored copy); unset, each database uses a key of its own.",
                                &tenant_token_key_setting, "", PGC_SIGHUP,
                                GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
-    DefineCustomIntVariable("telemetry.token_ledger_size",
-                            "How many used tenant tokens the server remembers until they expire.",
-                            "Each token is accepted once; when this many unexpired tokens were used, "
-                            "set_tenant() refuses new ones until some expire.",
-                            &token_ledger_size, 65536, 1024, 16777216, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    // Shared memory is sized at server start: only a preloaded library may define it (PostgreSQL
+    // refuses, FATAL, a PGC_POSTMASTER setting defined later).
+    if (process_shared_preload_libraries_in_progress)
+        DefineCustomIntVariable(
+            "telemetry.token_ledger_size", "How many used tenant tokens the server remembers until they expire.",
+            "Each token is accepted once; when this many unexpired tokens were used, "
+            "set_tenant() refuses new ones until some expire.",
+            &token_ledger_size, 65536, 1024, 16777216, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
     DefineCustomBoolVariable("telemetry.restoring", "Set while restoring a dump of a database that uses telemetry.",
                              "CREATE EXTENSION then makes no partitions: the dump brings its own.", &restoring, false,
                              PGC_SUSET, 0, nullptr, nullptr, nullptr);

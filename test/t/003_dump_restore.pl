@@ -66,7 +66,7 @@ is($node->safe_psql('restored', 'SET ROLE dump_tenant_admin; SELECT tenant_id FR
 	'33333333-3333-3333-3333-333333333333', "the tenant's admin mapping is restored, and so is the policy that uses it");
 is($node->safe_psql('restored', 'SET ROLE dump_reader; SELECT DISTINCT tenant_id FROM telemetry.events'),
 	'44444444-4444-4444-4444-444444444444', "an analyst's read access, grants and the events policy are restored");
-is($node->safe_psql('restored', q{SELECT string_agg(role_name || ' ' || coalesce(tenant_id::text, '-') || ' ' || access, ',' ORDER BY 1, 3)
+is($node->safe_psql('restored', q{SELECT string_agg(role_name || ' ' || coalesce(tenant_id::text, '-') || ' ' || access, ',' ORDER BY role_name, access)
 	FROM telemetry.tenant_access}),
 	'dump_pool - issuer,dump_pool - token,dump_reader 44444444-4444-4444-4444-444444444444 read,dump_tenant_admin 33333333-3333-3333-3333-333333333333 admin',
 	'every access row is restored');

@@ -160,7 +160,7 @@ for my $release (@releases)
 	ok(!@missing && !@extra, "$release updated is object for object what a fresh install of $version is");
 
 	is($node->safe_psql($db, $data), $before, 'events, quarantine, opt-outs, catalog and partitions kept');
-	is($node->safe_psql($db, q{SELECT string_agg(role_name || ' ' || coalesce(tenant_id::text, '-') || ' ' || access, ',' ORDER BY 1)
+	is($node->safe_psql($db, q{SELECT string_agg(role_name || ' ' || coalesce(tenant_id::text, '-') || ' ' || access, ',' ORDER BY role_name)
 		FROM telemetry.tenant_access}),
 		'app_writer - service,tenant_a_admins aaaaaaaa-0000-4000-8000-000000000001 admin',
 		'what the release allowed became access rows: its tenant admins, and a role that could track() as service');

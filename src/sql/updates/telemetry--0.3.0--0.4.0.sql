@@ -364,6 +364,8 @@ BEGIN
 END
 $$;
 
+-- Out of the extension first: that also takes it off the list of tables pg_dump dumps.
+ALTER EXTENSION telemetry DROP TABLE telemetry.tenant_admins;
 DROP TABLE telemetry.tenant_admins;
 DROP FUNCTION telemetry.check_tenant_admin();
 
@@ -483,6 +485,8 @@ COMMENT ON POLICY tenant_admin ON telemetry.tenant_access IS 'A role reads and c
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA telemetry FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA telemetry FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA telemetry FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION telemetry.valid_event_name(text) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION telemetry.unset_argument() TO PUBLIC;
 -- Row-level policies run as the querying role, and call these; each answers only about the
 -- caller's own identity.
 GRANT EXECUTE ON FUNCTION telemetry.tenant_scope_lower(text), telemetry.tenant_scope_upper(text),

@@ -22,6 +22,8 @@ before(async () => {
   const { rows } = await db.query(`SELECT p.oid::regprocedure::text AS signature FROM pg_proc p
                                     WHERE p.pronamespace = 'telemetry'::regnamespace AND p.proname IN ('track', 'track_batch')`)
   for (const { signature } of rows) await db.query(`GRANT EXECUTE ON FUNCTION ${signature} TO ${ROLE}`)
+  // EXECUTE is not enough: the role ingests for every tenant these tests use (docs/security.md).
+  await db.query(`SELECT telemetry.grant_tenant_access('${ROLE}', NULL, 'service')`)
   await db.query('SELECT telemetry.define_event($1, $2)',
     ['client_checked', { type: 'object', properties: { plan: { type: 'string', enum: ['free', 'pro'] } } }])
   app = await connect(DATABASE, ROLE)

@@ -28,6 +28,8 @@ class AppRoleTest(ClientTestCase):
                 """SELECT p.oid::regprocedure::text FROM pg_proc p
                     WHERE p.pronamespace = 'telemetry'::regnamespace AND p.proname IN ('track', 'track_batch')"""):
             cls.db.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {ROLE}")
+        # EXECUTE is not enough: the role ingests for every tenant these tests use (docs/security.md).
+        cls.db.execute(f"SELECT telemetry.grant_tenant_access('{ROLE}', NULL, 'service')")
         cls.db.execute("SELECT telemetry.define_event(%s, %s)", ["client_checked", Jsonb({
             "type": "object", "properties": {"plan": {"type": "string", "enum": ["free", "pro"]}}})])
         cls.app = connect(DATABASE, user=ROLE)
