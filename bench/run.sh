@@ -82,7 +82,7 @@ run_pgbench() {
   lsn0=$(wal_lsn)
   # shellcheck disable=SC2046,SC2086
   out=$(cd "$work/logs" && PGOPTIONS="-c synchronous_commit=$sync" as_instance_user pgbench -n -M simple \
-        -h "$work" -p "$port" -U postgres -c "$nclients" -j "$nclients" -T "$seconds" $extra \
+        -h "$work" -p "$port" -U bench_app -c "$nclients" -j "$nclients" -T "$seconds" $extra \
         --random-seed=20261121 -l --log-prefix="$prefix" $(side_scripts "$work/scripts" "$side") bench 2>&1)
   lsn1=$(wal_lsn)
   events=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
@@ -115,7 +115,7 @@ run_paired() {
   rm -f "$work"/logs/run*
   # shellcheck disable=SC2046
   out=$(cd "$work/logs" && PGOPTIONS="-c synchronous_commit=$sync" as_instance_user pgbench -n -M simple \
-        -h "$work" -p "$port" -U postgres -c "$nclients" -j "$nclients" -T "$seconds" \
+        -h "$work" -p "$port" -U bench_app -c "$nclients" -j "$nclients" -T "$seconds" \
         --random-seed=20261121 -l --log-prefix="$prefix" \
         $(side_scripts "$work/scripts" "$side_a") $(side_scripts "$work/scripts" "$side_b") bench 2>&1)
   events=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
@@ -188,7 +188,7 @@ psql_bench -c "COPY (SELECT tenant_id, name, properties, user_id, session_id FRO
 # Each repetition is one interleaved run of the four ways (bench/batch_client.c says why).
 for rep in $(seq 1 "$reps"); do
   reset_tables
-  as_instance_user "$work/batch_client" "host=$work port=$port user=postgres dbname=bench" \
+  as_instance_user "$work/batch_client" "host=$work port=$port user=bench_app dbname=bench" \
       copy=copy:"$work/batches.copy" insert_select=insert_select:"$work/batches.jsonl" \
       track_batch=track_batch:"$work/batches.jsonl" track_batch-ids=track_batch:"$work/batches_ids.jsonl" >"$work/batch.out"
   expected=$((batches * 1000))
@@ -210,7 +210,7 @@ for rep in $(seq 1 "$reps"); do
                                || scalar "SELECT pg_total_relation_size('bench_diy_events')")
     lsn0=$(wal_lsn)
     # shellcheck disable=SC2046
-    (cd "$work/logs" && PGOPTIONS="-c synchronous_commit=off" as_instance_user pgbench -n -M simple -h "$work" -p "$port" -U postgres \
+    (cd "$work/logs" && PGOPTIONS="-c synchronous_commit=off" as_instance_user pgbench -n -M simple -h "$work" -p "$port" -U bench_app \
         -c 1 -t "$storage_events" --random-seed=7 $(side_scripts "$work/scripts" "$side") bench >/dev/null 2>&1)
     lsn1=$(wal_lsn)
     psql_bench -c "CHECKPOINT"

@@ -59,3 +59,12 @@ FROM generate_series(1, :batches) AS b, generate_series(1, 1000) AS i,
                           WHEN schema -> 'properties' ? 'orderId' THEN 'commerce' ELSE 'ops' END AS shape
               FROM telemetry.event_types ORDER BY name OFFSET ((b * 7919 + i * 104729) % 20) LIMIT 1) e;
 SELECT count(*) AS batch_events, round(avg(length(properties::text))) AS avg_property_bytes FROM bench_batch_events;
+
+-- The application role every measurement connects as, on both sides: not a superuser, so
+-- track() and track_batch() check its tenant access on every call (docs/security.md), as they
+-- would for a real application. It ingests for the bench's 50 tenants: service access.
+CREATE ROLE bench_app LOGIN;
+GRANT ALL ON ALL TABLES IN SCHEMA public TO bench_app;
+GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO bench_app;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO bench_app;
+SELECT telemetry.grant_tenant_access('bench_app', NULL, 'service') AS bench_app_ingests;

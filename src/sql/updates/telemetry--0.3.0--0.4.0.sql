@@ -7,7 +7,7 @@
 -- becomes rows of telemetry.tenant_access, so that nothing that worked stops working:
 --   - the admins of telemetry.tenant_admins become admin of their tenants;
 --   - roles that could execute track() or track_batch() ingested for any tenant: they get the
---     service level (a NOTICE names them; revoke_tenant_access() and grant_tenant_access() to
+--     service level (a WARNING names them: extension scripts hide NOTICEs; revoke_tenant_access() and grant_tenant_access() to
 --     narrow them to their tenant).
 -- Only rows are added: the SQL privileges a DBA granted stay as they were.
 
@@ -358,7 +358,7 @@ BEGIN
         ORDER BY 1
     LOOP
         INSERT INTO telemetry.tenant_access (role_name, tenant_id, access) VALUES (ingesting, NULL, 'service');
-        RAISE NOTICE 'role "%" could execute track() and now has service access (ingest and read for every tenant)', ingesting
+        RAISE WARNING 'role "%" could execute track() and now has service access (ingest and read for every tenant)', ingesting
             USING HINT = 'Narrow it with telemetry.revoke_tenant_access() and grant_tenant_access(role, tenant_id, ''ingest'').';
     END LOOP;
 END
