@@ -23,7 +23,10 @@ before(async () => {
                                     WHERE p.pronamespace = 'telemetry'::regnamespace AND p.proname IN ('track', 'track_batch')`)
   for (const { signature } of rows) await db.query(`GRANT EXECUTE ON FUNCTION ${signature} TO ${ROLE}`)
   // EXECUTE is not enough: the role ingests for every tenant these tests use (docs/security.md).
+  // Service also reads; this application role must have nothing but the ingest functions.
   await db.query(`SELECT telemetry.grant_tenant_access('${ROLE}', NULL, 'service')`)
+  await db.query(`REVOKE SELECT ON telemetry.events, telemetry.event_types FROM ${ROLE}`)
+  await db.query(`REVOKE EXECUTE ON FUNCTION telemetry.partitions() FROM ${ROLE}`)
   await db.query('SELECT telemetry.define_event($1, $2)',
     ['client_checked', { type: 'object', properties: { plan: { type: 'string', enum: ['free', 'pro'] } } }])
   app = await connect(DATABASE, ROLE)

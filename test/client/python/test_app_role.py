@@ -29,7 +29,10 @@ class AppRoleTest(ClientTestCase):
                     WHERE p.pronamespace = 'telemetry'::regnamespace AND p.proname IN ('track', 'track_batch')"""):
             cls.db.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {ROLE}")
         # EXECUTE is not enough: the role ingests for every tenant these tests use (docs/security.md).
+        # Service also reads; this application role must have nothing but the ingest functions.
         cls.db.execute(f"SELECT telemetry.grant_tenant_access('{ROLE}', NULL, 'service')")
+        cls.db.execute(f"REVOKE SELECT ON telemetry.events, telemetry.event_types FROM {ROLE}")
+        cls.db.execute(f"REVOKE EXECUTE ON FUNCTION telemetry.partitions() FROM {ROLE}")
         cls.db.execute("SELECT telemetry.define_event(%s, %s)", ["client_checked", Jsonb({
             "type": "object", "properties": {"plan": {"type": "string", "enum": ["free", "pro"]}}})])
         cls.app = connect(DATABASE, user=ROLE)
