@@ -142,36 +142,29 @@ RETURNS TABLE (object_kind text, object_name text, privilege text)
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT p.kind, p.object, p.privilege
-    FROM (VALUES
+    -- A level is made of parts: admin reads too, service ingests and reads, and a pooled role
+    -- holds what any token may give (ingest, read, admin) besides presenting tokens.
+    SELECT DISTINCT p.kind, p.object, p.privilege
+    FROM (VALUES ('ingest', 'ingest'), ('read', 'read'), ('admin', 'read'), ('admin', 'admin'),
+                 ('service', 'ingest'), ('service', 'read'), ('maintenance', 'maintenance'),
+                 ('issuer', 'issuer'), ('token', 'token'), ('token', 'ingest'), ('token', 'read'),
+                 ('token', 'admin')) AS l(access, part)
+    JOIN (VALUES
         ('ingest', 'FUNCTION', 'track', 'EXECUTE'), ('ingest', 'FUNCTION', 'track_batch', 'EXECUTE'),
         ('read', 'TABLE', 'events', 'SELECT'), ('read', 'TABLE', 'event_types', 'SELECT'),
         ('read', 'FUNCTION', 'partitions', 'EXECUTE'),
-        ('admin', 'TABLE', 'events', 'SELECT'), ('admin', 'TABLE', 'event_types', 'SELECT'),
-        ('admin', 'FUNCTION', 'partitions', 'EXECUTE'),
         ('admin', 'TABLE', 'quarantine', 'SELECT'), ('admin', 'FUNCTION', 'replay_quarantine', 'EXECUTE'),
         ('admin', 'TABLE', 'opt_outs', 'SELECT, INSERT, DELETE'),
         ('admin', 'FUNCTION', 'opt_out', 'EXECUTE'), ('admin', 'FUNCTION', 'opt_in', 'EXECUTE'),
         ('admin', 'TABLE', 'tenant_settings', 'SELECT'), ('admin', 'TABLE', 'tenant_access', 'SELECT'),
-        ('service', 'FUNCTION', 'track', 'EXECUTE'), ('service', 'FUNCTION', 'track_batch', 'EXECUTE'),
-        ('service', 'TABLE', 'events', 'SELECT'), ('service', 'TABLE', 'event_types', 'SELECT'),
-        ('service', 'FUNCTION', 'partitions', 'EXECUTE'),
         ('maintenance', 'FUNCTION', 'create_partitions', 'EXECUTE'),
         ('maintenance', 'FUNCTION', 'purge_event_ids', 'EXECUTE'),
         ('maintenance', 'TABLE', 'event_ids', 'SELECT, DELETE'), ('maintenance', 'TABLE', 'events', 'SELECT'),
         ('maintenance', 'FUNCTION', 'partitions', 'EXECUTE'),
         ('issuer', 'FUNCTION', 'tenant_token', 'EXECUTE'),
-        -- A pooled role holds what any token may give; it acts for no tenant without one.
-        ('token', 'FUNCTION', 'set_tenant', 'EXECUTE'),
-        ('token', 'FUNCTION', 'track', 'EXECUTE'), ('token', 'FUNCTION', 'track_batch', 'EXECUTE'),
-        ('token', 'TABLE', 'events', 'SELECT'), ('token', 'TABLE', 'event_types', 'SELECT'),
-        ('token', 'FUNCTION', 'partitions', 'EXECUTE'),
-        ('token', 'TABLE', 'quarantine', 'SELECT'), ('token', 'FUNCTION', 'replay_quarantine', 'EXECUTE'),
-        ('token', 'TABLE', 'opt_outs', 'SELECT, INSERT, DELETE'),
-        ('token', 'FUNCTION', 'opt_out', 'EXECUTE'), ('token', 'FUNCTION', 'opt_in', 'EXECUTE'),
-        ('token', 'TABLE', 'tenant_settings', 'SELECT')
-    ) AS p(access, kind, object, privilege)
-    WHERE p.access OPERATOR(pg_catalog.=) access_privileges.access
+        ('token', 'FUNCTION', 'set_tenant', 'EXECUTE')
+    ) AS p(part, kind, object, privilege) ON p.part OPERATOR(pg_catalog.=) l.part
+    WHERE l.access OPERATOR(pg_catalog.=) access_privileges.access
 $$;
 COMMENT ON FUNCTION telemetry.access_privileges(text) IS
     'The SQL privileges an access level needs, which grant_tenant_access() grants and revoke_tenant_access() takes back: object_kind (TABLE or FUNCTION), object_name (in schema telemetry; a function name means all its forms) and privilege. Every level also gets USAGE on the schema.';

@@ -54,8 +54,13 @@ struct RawRow {
 };
 
 // Whether this database has tenant access (telemetry.tenant_access): a database still on an
-// earlier release, between installing this library and ALTER EXTENSION UPDATE, has not.
-bool tenancy_installed() { return OidIsValid(telemetry_relid("tenant_access", true)); }
+// earlier release, between installing this library and ALTER EXTENSION UPDATE, has not. Once the
+// mapping is loaded the answer is known without a catalog lookup, which every track() would
+// otherwise pay: any change to the table, DROP included, makes the watch stale.
+bool tenancy_installed() {
+    if (mapping != nullptr && !access_watch.stale()) return true;
+    return OidIsValid(telemetry_relid("tenant_access", true));
+}
 
 Oid owner_of(Oid relid) {
     HeapTuple class_tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
@@ -398,9 +403,11 @@ PolicyScope policy_scope(Need need) {
     return out;
 }
 
-Need need_argument(FunctionCallInfo fcinfo) {
-    if (PG_ARGISNULL(0)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("need must not be NULL")));
-    const auto need = parse_need(text_view(PG_GETARG_TEXT_PP(0)));
+// The argument `position` of a SQL function taking a need (text).
+Need need_argument(FunctionCallInfo fcinfo, int position = 0) {
+    if (PG_ARGISNULL(position))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("need must not be NULL")));
+    const auto need = parse_need(text_view(PG_GETARG_TEXT_PP(position)));
     if (!need)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("need must be one of ingest, read, admin, "
                                                                          "issue, maintain")));
@@ -416,21 +423,17 @@ Datum uuid_datum(const pg_uuid_t& id) {
 }  // namespace
 
 void require_tenant_access(Caller caller, const pg_uuid_t& tenant, Need need) {
-    if (!tenancy_installed()) {
-        // A release before tenant access had no identity: ingest was open to whoever could
-        // execute track(); administration is not done through this check there.
-        if (need == Need::ingest || need == Need::read) return;
-    }
     const Oid user = user_of(caller);
+    if (superuser_arg(user)) return;  // cached by PostgreSQL: the check of a superuser costs nothing
+    // A release before tenant access had no identity: ingest was open to whoever could execute
+    // track(); administration is not done through this check there.
+    if ((need == Need::ingest || need == Need::read) && !tenancy_installed()) return;
     if (!allowed(user, tenant, need)) deny(user, need);
 }
 
 Oid authorize_quarantine_replay(const pg_uuid_t& tenant) {
     const Oid quarantine = telemetry_relid("quarantine", false);
-    HeapTuple class_tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(quarantine));
-    if (!HeapTupleIsValid(class_tuple)) elog(ERROR, "telemetry: cache lookup failed for relation %u", quarantine);
-    const Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(class_tuple))->relowner;
-    ReleaseSysCache(class_tuple);
+    const Oid owner = owner_of(quarantine);
     const Oid caller = GetUserId();
     if (tenancy_installed()) {
         if (!allowed(caller, tenant, Need::admin)) deny(caller, Need::admin);
@@ -480,7 +483,7 @@ TELEMETRY_FUNCTION(telemetry_current_tenant) {
     using namespace telemetry::pg;
     if (!tenancy_installed()) PG_RETURN_NULL();
     const Oid user = GetUserId();
-    if (!presented.active && is_trusted(user)) PG_RETURN_NULL();
+    if (is_trusted(user)) PG_RETURN_NULL();  // every tenant, token or not, as current_access() says
     const std::vector<AccessGrant>& grants = grants_of(user);
     const std::optional<Uuid> one = single_tenant(grants);
     if (!one) PG_RETURN_NULL();
@@ -565,25 +568,12 @@ TELEMETRY_FUNCTION(telemetry_tenant_scope_members) {
 // current user) may do `need` for the tenant. For SECURITY INVOKER SQL functions.
 TELEMETRY_FUNCTION(telemetry_require_tenant_access) {
     using namespace telemetry::pg;
-    if (PG_ARGISNULL(1)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("need must not be NULL")));
-    const auto need = telemetry::parse_need(text_view(PG_GETARG_TEXT_PP(1)));
-    if (!need)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("need must be one of ingest, read, admin, issue, maintain")));
-    if (PG_ARGISNULL(0)) {
-        // Work on no tenant in particular (maintenance): every tenant's.
-        if (*need != telemetry::Need::maintain)
-            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("tenant_id must not be NULL")));
-        const Oid user = GetUserId();
-        if (!tenancy_installed() || is_trusted(user)) PG_RETURN_VOID();
-        bool ok = false;
-        const auto& grants = grants_of(user);
-        for (const auto& g : grants)
-            if (g.level == telemetry::AccessLevel::maintenance) ok = true;
-        if (!ok) deny(user, *need);
-        PG_RETURN_VOID();
-    }
-    require_tenant_access(Caller::current_user, *PG_GETARG_UUID_P(0), *need);
+    const telemetry::Need need = need_argument(fcinfo, 1);
+    // Maintenance is work on no tenant in particular: a grant of it holds for any tenant, so the
+    // nil one stands for all.
+    if (PG_ARGISNULL(0) && need != telemetry::Need::maintain)
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("tenant_id must not be NULL")));
+    require_tenant_access(Caller::current_user, PG_ARGISNULL(0) ? pg_uuid_t{} : *PG_GETARG_UUID_P(0), need);
     PG_RETURN_VOID();
 }
 
