@@ -84,6 +84,7 @@ Regenerate with \`bench/run.sh\` (this report: \`bench/run.sh${size:+ $size}\`, 
 | machine | $cpu, $(nproc) cores, $mem |
 | server | PostgreSQL $pgv, throwaway instance: shared_buffers 1GB, max_wal_size 20GB, checkpoint_timeout 1h, autovacuum off, fsync on |
 | load | pgbench on the same machine, simple protocol, literal SQL as an ORM sends it |
+| client role | `bench_app`, a login role that is not a superuser, with service access (`grant_tenant_access`): `track()` and `track_batch()` check its tenant access on every call, as for an application ([security.md](security.md)) |
 | workload | 20 event types in 4 property shapes (bench/catalog.json), ~300-byte JSON properties, 50 tenants (one with 30 %), 10,000 users, skewed event mix (bench/workload.sh) |
 | telemetry side | \`SELECT telemetry.track(tenant, name, properties, user, session)\`: full validation against strict schemas, size limit, x-pii hashing on one type, opt-out lookup, insert |
 | plain side | \`INSERT INTO events (tenant_id, name, properties, user_id, session_id) VALUES (...)\`, \`id bigserial\` primary key, indexes \`(tenant_id, name, created_at desc)\`, \`(tenant_id, created_at desc)\` |
