@@ -3,7 +3,9 @@
 #include "pg/observe/counters.hpp"
 #include "pg/boundary/guard.hpp"
 #include "pg/boundary/search_path.hpp"
+#include "pg/rollup/rollup_log.hpp"
 #include "pg/settings.hpp"
+#include "pg/worker/worker.hpp"
 #include "pg/tenancy/tenant_identity.hpp"
 
 extern "C" {
@@ -16,7 +18,9 @@ static void init_module() {
     telemetry::pg::register_search_path_callbacks();
     telemetry::pg::register_catalog_callbacks();
     telemetry::pg::register_tenancy_callbacks();
+    telemetry::pg::register_rollup_callbacks();
     if (process_shared_preload_libraries_in_progress) {
+        telemetry::pg::register_maintenance_worker();
         telemetry::pg::request_shared_counters();
         telemetry::pg::request_token_ledger();
     }

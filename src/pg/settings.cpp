@@ -14,6 +14,13 @@ int future_tolerance_seconds = 300;
 char* pii_hash_key = nullptr;
 char* tenant_token_key_setting = nullptr;
 int token_ledger_size = 65536;
+char* worker_database = nullptr;
+bool maintenance_worker = true;
+int naptime_seconds = 60;
+int maintenance_lock_timeout_ms = 5000;
+int maintenance_max_backoff_seconds = 3600;
+int rollup_retention_days = 730;
+int maintenance_history_days = 30;
 
 void define_settings() {
     DefineCustomIntVariable("telemetry.retention_days", "Days of raw events kept, unless a tenant sets its own.",
@@ -47,6 +54,32 @@ void define_settings() {
             "Each token is accepted once; when this many unexpired tokens were used, "
             "set_tenant() refuses new ones until some expire.",
             &token_ledger_size, 65536, 1024, 16777216, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    if (process_shared_preload_libraries_in_progress)
+        DefineCustomStringVariable("telemetry.database", "The database the maintenance worker works in.",
+                                   "The worker needs telemetry in shared_preload_libraries; elsewhere, run "
+                                   "CALL telemetry.run_maintenance() from cron or pg_cron.",
+                                   &worker_database, "postgres", PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable("telemetry.maintenance_worker", "Whether the maintenance worker runs maintenance.",
+                             "Off, the worker stays connected and idle; run_maintenance() still works.",
+                             &maintenance_worker, true, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("telemetry.naptime", "Seconds between two maintenance runs of the worker.",
+                            "Also the unit of the back-off of a failing step.", &naptime_seconds, 60, 1, 86400,
+                            PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("telemetry.maintenance_lock_timeout",
+                            "The longest a maintenance step waits for a lock before it fails (and backs off).",
+                            "Retention's DETACH and DROP queue ingest behind them for at most this long.",
+                            &maintenance_lock_timeout_ms, 5000, 1, 600000, PGC_SUSET, GUC_UNIT_MS, nullptr, nullptr,
+                            nullptr);
+    DefineCustomIntVariable("telemetry.maintenance_max_backoff",
+                            "The longest a failing maintenance step is skipped before it is tried again.", nullptr,
+                            &maintenance_max_backoff_seconds, 3600, 1, 604800, PGC_SUSET, GUC_UNIT_S, nullptr,
+                            nullptr, nullptr);
+    DefineCustomIntVariable("telemetry.rollup_retention_days", "Days of daily rollups kept.",
+                            "Longer than raw events: a rollup outlives the events it was made of.",
+                            &rollup_retention_days, 730, 1, 36500, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("telemetry.maintenance_history_days", "Days of maintenance run history kept.",
+                            "At most 1,000 rows per step and status are kept in any case.",
+                            &maintenance_history_days, 30, 1, 3650, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomBoolVariable("telemetry.restoring", "Set while restoring a dump of a database that uses telemetry.",
                              "CREATE EXTENSION then makes no partitions: the dump brings its own.", &restoring, false,
                              PGC_SUSET, 0, nullptr, nullptr, nullptr);

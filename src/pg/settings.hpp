@@ -24,6 +24,18 @@ extern char* tenant_token_key_setting;
 // server start): a token is accepted once.
 extern int token_ledger_size;
 
+// The maintenance worker (src/pg/worker): the database it works in (set at server start, only
+// when preloaded), whether it runs maintenance, and the seconds between runs.
+extern char* worker_database;
+extern bool maintenance_worker;
+extern int naptime_seconds;
+// Read by the maintenance steps in SQL (current_setting): the lock_timeout of a step, the cap of
+// its back-off, the days of rollups and of run history kept.
+extern int maintenance_lock_timeout_ms;
+extern int maintenance_max_backoff_seconds;
+extern int rollup_retention_days;
+extern int maintenance_history_days;
+
 // Set while restoring a dump: CREATE EXTENSION then makes no partitions (the dump has them).
 extern bool restoring;
 

@@ -153,14 +153,30 @@ AS $$
         ('ingest', 'FUNCTION', 'track', 'EXECUTE'), ('ingest', 'FUNCTION', 'track_batch', 'EXECUTE'),
         ('read', 'TABLE', 'events', 'SELECT'), ('read', 'TABLE', 'event_types', 'SELECT'),
         ('read', 'FUNCTION', 'partitions', 'EXECUTE'),
+        ('read', 'TABLE', 'daily_rollups', 'SELECT'), ('read', 'FUNCTION', 'rollup_watermark', 'EXECUTE'),
         ('admin', 'TABLE', 'quarantine', 'SELECT'), ('admin', 'FUNCTION', 'replay_quarantine', 'EXECUTE'),
         ('admin', 'TABLE', 'opt_outs', 'SELECT, INSERT, DELETE'),
         ('admin', 'FUNCTION', 'opt_out', 'EXECUTE'), ('admin', 'FUNCTION', 'opt_in', 'EXECUTE'),
         ('admin', 'TABLE', 'tenant_settings', 'SELECT'), ('admin', 'TABLE', 'tenant_access', 'SELECT'),
+        ('admin', 'TABLE', 'rollup_invalidations', 'SELECT'), ('admin', 'FUNCTION', 'invalidate_rollups', 'EXECUTE'),
         ('maintenance', 'FUNCTION', 'create_partitions', 'EXECUTE'),
         ('maintenance', 'FUNCTION', 'purge_event_ids', 'EXECUTE'),
         ('maintenance', 'TABLE', 'event_ids', 'SELECT, DELETE'), ('maintenance', 'TABLE', 'events', 'SELECT'),
         ('maintenance', 'FUNCTION', 'partitions', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'run_maintenance', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'advance_rollups', 'EXECUTE'), ('maintenance', 'FUNCTION', 'refresh_rollups', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'drop_expired_partitions', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'delete_expired_tenant_events', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'drop_expired_rollups', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'trim_maintenance_runs', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'maintenance_step_names', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'begin_maintenance_run', 'EXECUTE'), ('maintenance', 'FUNCTION', 'end_maintenance_run', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'begin_maintenance_step', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'perform_maintenance_step', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'rollup_watermark', 'EXECUTE'), ('maintenance', 'FUNCTION', 'invalidate_rollups', 'EXECUTE'),
+        ('maintenance', 'TABLE', 'daily_rollups', 'SELECT'), ('maintenance', 'TABLE', 'rollup_invalidations', 'SELECT'),
+        ('maintenance', 'TABLE', 'rollup_state', 'SELECT'), ('maintenance', 'TABLE', 'maintenance_runs', 'SELECT'),
+        ('maintenance', 'TABLE', 'maintenance_steps', 'SELECT'), ('maintenance', 'TABLE', 'maintenance_status', 'SELECT'),
         ('issuer', 'FUNCTION', 'tenant_token', 'EXECUTE'),
         ('token', 'FUNCTION', 'set_tenant', 'EXECUTE')
     ) AS p(part, kind, object, privilege) ON p.part OPERATOR(pg_catalog.=) l.part
@@ -186,7 +202,7 @@ BEGIN
         FOR target IN
             SELECT pg_catalog.format('TABLE telemetry.%I', p.object_name) WHERE p.object_kind OPERATOR(pg_catalog.=) 'TABLE'
             UNION ALL
-            SELECT 'FUNCTION ' || f.oid::pg_catalog.regprocedure::text FROM pg_catalog.pg_proc f
+            SELECT 'ROUTINE ' || f.oid::pg_catalog.regprocedure::text FROM pg_catalog.pg_proc f
             WHERE p.object_kind OPERATOR(pg_catalog.=) 'FUNCTION'
               AND f.pronamespace OPERATOR(pg_catalog.=) 'telemetry'::pg_catalog.regnamespace
               AND f.proname OPERATOR(pg_catalog.=) p.object_name

@@ -108,3 +108,37 @@ CREATE POLICY tenant_admin ON telemetry.tenant_access FOR ALL
            AND ((SELECT telemetry.tenant_scope_is_range('admin'))
                 OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])));
 COMMENT ON POLICY tenant_admin ON telemetry.tenant_access IS 'A role reads and changes only the rows of the tenants it has admin access to (telemetry.tenant_access, or the token presented in the transaction); the rows without a tenant (service, maintenance, token, issuers of every tenant) only with maintenance access, as the extension''s owner has.';
+
+ALTER TABLE telemetry.daily_rollups ENABLE ROW LEVEL SECURITY;
+ALTER TABLE telemetry.daily_rollups FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_read ON telemetry.daily_rollups FOR SELECT
+    USING (tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('read'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('read'))
+           AND ((SELECT telemetry.tenant_scope_is_range('read'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('read'))::pg_catalog.uuid[])));
+COMMENT ON POLICY tenant_read ON telemetry.daily_rollups IS 'A role reads only the rollups of the tenants it has read access to (telemetry.tenant_access, or the token presented in the transaction).';
+CREATE POLICY tenant_admin ON telemetry.daily_rollups FOR ALL
+    USING (tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
+           AND ((SELECT telemetry.tenant_scope_is_range('admin'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])))
+    WITH CHECK (tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
+           AND ((SELECT telemetry.tenant_scope_is_range('admin'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])));
+COMMENT ON POLICY tenant_admin ON telemetry.daily_rollups IS 'Rollups are written by the maintenance steps, as the extension''s owner; a role with the privilege to change them could change only the rows of the tenants it has admin access to (no access level grants it).';
+
+ALTER TABLE telemetry.rollup_invalidations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE telemetry.rollup_invalidations FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_admin ON telemetry.rollup_invalidations FOR ALL
+    USING ((tenant_id IS NULL AND (SELECT telemetry.tenant_scope_lower('maintain')) IS NOT NULL)
+           OR tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
+           AND ((SELECT telemetry.tenant_scope_is_range('admin'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])))
+    WITH CHECK ((tenant_id IS NULL AND (SELECT telemetry.tenant_scope_lower('maintain')) IS NOT NULL)
+           OR tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
+           AND ((SELECT telemetry.tenant_scope_is_range('admin'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])));
+COMMENT ON POLICY tenant_admin ON telemetry.rollup_invalidations IS 'A role reads and changes only the log rows of the tenants it has admin access to; the rows of every tenant (NULL) only with maintenance access, as the extension''s owner has.';

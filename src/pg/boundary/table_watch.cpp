@@ -1,6 +1,10 @@
 #include "pg/boundary/table_watch.hpp"
 
 #include "pg/boundary/guard.hpp"
+extern "C" {
+#include "catalog/pg_class.h"
+#include "utils/syscache.h"
+}
 
 namespace telemetry::pg {
 
@@ -56,6 +60,14 @@ TableWatch::Reading TableWatch::begin_reading() {
 }
 
 void broadcast_table_change(const char* relname) { CacheInvalidateRelcacheByRelid(telemetry_relid(relname, false)); }
+
+Oid relation_owner(Oid relid) {
+    HeapTuple class_tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+    if (!HeapTupleIsValid(class_tuple)) elog(ERROR, "telemetry: cache lookup failed for relation %u", relid);
+    const Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(class_tuple))->relowner;
+    ReleaseSysCache(class_tuple);
+    return owner;
+}
 
 }  // namespace telemetry::pg
 

@@ -56,6 +56,10 @@ private:
 // The OID of table telemetry.<relname>; InvalidOid when missing and missing_ok, else 42P01.
 Oid telemetry_relid(const char* relname, bool missing_ok);
 
+// The owner of a relation (42P01-like internal error when it is gone). Our tables are read and
+// written as their owner where the caller may not (caches, logs), never as a superuser.
+Oid relation_owner(Oid relid);
+
 // Sends an invalidation for telemetry.<relname> to every backend, this one included (from its
 // next command on), as the table's change trigger does. For changes that fired no trigger.
 void broadcast_table_change(const char* relname);

@@ -5,6 +5,7 @@
 #include "pg/ingest/event_store.hpp"
 #include "pg/boundary/search_path.hpp"
 #include "pg/boundary/table_watch.hpp"
+#include "pg/rollup/rollup_log.hpp"
 
 extern "C" {
 #include "access/heapam.h"
@@ -13,6 +14,7 @@ extern "C" {
 #include "access/transam.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_trigger.h"
 #include "commands/sequence.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
@@ -175,10 +177,17 @@ const char* find_direct_path_attnums(Relation rel, AttrNumber* attnums) {
 // triggers on the parent are cloned onto each partition and seen there. Cheap: it reads the
 // parent's relcache entry, which the caller has open.
 bool parent_allows_direct_path(Relation parent) {
+    // The rollups' invalidation log is the one statement trigger the direct path stands in for:
+    // it logs what it wrote itself (log_written_events).
     const TriggerDesc* triggers = parent->trigdesc;
     if (triggers != nullptr && (triggers->trig_insert_before_statement || triggers->trig_insert_after_statement ||
                                 triggers->trig_insert_new_table))
-        return false;
+        for (int i = 0; i < triggers->numtriggers; ++i) {
+            const Trigger& trigger = triggers->triggers[i];
+            if (TRIGGER_FOR_INSERT(trigger.tgtype) && !TRIGGER_FOR_ROW(trigger.tgtype) &&
+                !is_rollup_log_trigger(trigger))
+                return false;
+        }
     if (parent->rd_rules != nullptr)
         for (int i = 0; i < parent->rd_rules->numLocks; ++i)
             if (parent->rd_rules->rules[i]->event == CMD_INSERT) return false;
@@ -396,6 +405,7 @@ void write_to_partitions(const StoredEvent* events, int n) {
             const PartitionLayout& layout = partition_layout(rel);
             if (layout.direct) {
                 insert_directly(rel, layout.attnums, events, which, count, sequence);
+                log_written_events(events, which, count);
             } else {
                 for (int k = 0; k < count; ++k) through_executor[executor_rows++] = which[k];
             }

@@ -62,14 +62,6 @@ bool tenancy_installed() {
     return OidIsValid(telemetry_relid("tenant_access", true));
 }
 
-Oid owner_of(Oid relid) {
-    HeapTuple class_tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-    if (!HeapTupleIsValid(class_tuple)) elog(ERROR, "telemetry: cache lookup failed for relation %u", relid);
-    const Oid owner = reinterpret_cast<Form_pg_class>(GETSTRUCT(class_tuple))->relowner;
-    ReleaseSysCache(class_tuple);
-    return owner;
-}
-
 // Read as the table's owner, whoever asks (a policy evaluated for a tenant's role): the cache
 // holds the whole mapping, and the owner's own reads never come back here (it is trusted).
 // An error on the way leaves the user to the transaction's abort to restore, as PostgreSQL's
@@ -81,7 +73,7 @@ void load_mapping() {
     Oid saved_user;
     int saved_context;
     GetUserIdAndSecContext(&saved_user, &saved_context);
-    SetUserIdAndSecContext(owner_of(reading.relid), saved_context | SECURITY_LOCAL_USERID_CHANGE);
+    SetUserIdAndSecContext(relation_owner(reading.relid), saved_context | SECURITY_LOCAL_USERID_CHANGE);
     use_safe_search_path();
     SPI_connect();
     PushActiveSnapshot(GetLatestSnapshot());
@@ -433,7 +425,7 @@ void require_tenant_access(Caller caller, const pg_uuid_t& tenant, Need need) {
 
 Oid authorize_quarantine_replay(const pg_uuid_t& tenant) {
     const Oid quarantine = telemetry_relid("quarantine", false);
-    const Oid owner = owner_of(quarantine);
+    const Oid owner = relation_owner(quarantine);
     const Oid caller = GetUserId();
     if (tenancy_installed()) {
         if (!allowed(caller, tenant, Need::admin)) deny(caller, Need::admin);
