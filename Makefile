@@ -28,10 +28,10 @@ EXTRA_CLEAN = telemetry--$(EXTVERSION).sql results regression.diffs regression.o
 # pg_regress: every file in sql/ runs (no test can be forgotten in a schedule). Test databases
 # are UTF8, as telemetry requires, whatever the machine's locale.
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
-REGRESS_OPTS = --load-extension=telemetry --encoding=UTF8
+REGRESS_OPTS = --load-extension=hll --load-extension=telemetry --encoding=UTF8
 # Isolation specs live in test/isolation/specs with expected output in test/isolation/expected.
 ISOLATION      = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
-ISOLATION_OPTS = --inputdir=test/isolation --load-extension=telemetry --encoding=UTF8
+ISOLATION_OPTS = --inputdir=test/isolation --load-extension=hll --load-extension=telemetry --encoding=UTF8
 TAP_TESTS   = 1
 PROVE_TESTS = test/t/*.pl
 

@@ -1,6 +1,6 @@
 -- The benchmark database: telemetry with the benchmark's catalog, and the design documents'
 -- own way side by side (001's events table with its indexes, and a PL/pgSQL logEvent).
-CREATE EXTENSION telemetry;
+CREATE EXTENSION telemetry CASCADE;
 \set catalog `cat catalog.json`
 SELECT count(*) AS event_types FROM telemetry.load_catalog(:'catalog');
 

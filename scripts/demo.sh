@@ -28,7 +28,7 @@ cp scripts/demo/*.sql bench/diy_events.sql catalog/conversation_practice.json "$
 [ "$(id -u)" -eq 0 ] && chown "$INSTANCE_USER" "$dir"/*.sql "$dir"/*.json
 
 log "CREATE EXTENSION telemetry"
-as_instance_user "${psql[@]}" -d demo -c 'CREATE EXTENSION telemetry' \
+as_instance_user "${psql[@]}" -d demo -c 'CREATE EXTENSION telemetry CASCADE' \
   -c "SELECT count(*) AS daily_partitions, min(day) AS first_day, max(day) AS last_day FROM telemetry.partitions()"
 
 log "Every object documents itself (\\df+ and \\dt+ show it): what track_batch() takes and returns"

@@ -12,6 +12,7 @@ packages=(
   libre2-dev                 # pattern matching in property schemas: linear time, no recursion
   libipc-run-perl            # TAP tests (PostgreSQL::Test::Cluster)
   pgbouncer                  # the transaction-pooling TAP test (test/t/009_pgbouncer.pl)
+  postgresql-15-hll          # the hll type of the daily rollups' user sketches (telemetry.control: requires)
   binutils                   # nm, for the exported-symbol test
   clang                      # libFuzzer and the sanitizers (test/fuzz)
   clang-format-14            # the formatting check (test/build/run.sh, .clang-format)

@@ -38,7 +38,7 @@ $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'telemetry'");
 $node->start;
 
-$node->safe_psql('postgres', 'CREATE EXTENSION telemetry');
+$node->safe_psql('postgres', 'CREATE EXTENSION telemetry CASCADE');
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'telemetry'"),
 	$version, 'extension installed');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM telemetry.partitions()'), '98',
@@ -60,7 +60,7 @@ ok($node->safe_psql('postgres', "SELECT telemetry.track('app_started') IS NOT NU
 my $plain = PostgreSQL::Test::Cluster->new('not_preloaded');
 $plain->init;
 $plain->start;
-$plain->safe_psql('postgres', 'CREATE EXTENSION telemetry');
+$plain->safe_psql('postgres', 'CREATE EXTENSION telemetry CASCADE');
 $plain->safe_psql('postgres', "SELECT telemetry.define_event('x'); SELECT telemetry.track('x');");
 is($plain->safe_psql('postgres', 'SELECT count(*) FROM telemetry.events'), '1', 'works without preloading');
 $plain->stop;
@@ -69,7 +69,7 @@ $plain->stop;
 $node->safe_psql('postgres', 'DROP EXTENSION telemetry');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 	WHERE n.nspname = 'telemetry'}), '0', 'DROP EXTENSION leaves no relation behind (the schema stays, empty)');
-$node->safe_psql('postgres', 'CREATE EXTENSION telemetry');
+$node->safe_psql('postgres', 'CREATE EXTENSION telemetry CASCADE');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM telemetry.events'), '0', 'reinstalled empty');
 
 # A schema owned by someone else is refused.
@@ -79,7 +79,7 @@ $node->safe_psql('postgres', q{
 	CREATE ROLE not_trusted;
 	CREATE SCHEMA telemetry AUTHORIZATION not_trusted;
 });
-my ($rc, $out, $err) = $node->psql('postgres', 'CREATE EXTENSION telemetry');
+my ($rc, $out, $err) = $node->psql('postgres', 'CREATE EXTENSION telemetry CASCADE');
 isnt($rc, 0, 'CREATE EXTENSION refuses a schema owned by another role');
 like($err, qr/schema telemetry exists and is owned by another, non-superuser role/, 'and says why');
 

@@ -16,7 +16,7 @@ $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'telemetry'");
 $node->start;
 $node->safe_psql('postgres', q{
-	CREATE EXTENSION telemetry;
+	CREATE EXTENSION telemetry CASCADE;
 	SELECT telemetry.define_event('order_placed');
 });
 

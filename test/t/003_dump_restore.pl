@@ -13,7 +13,7 @@ $node->append_conf('postgresql.conf', "shared_preload_libraries = 'telemetry'");
 $node->start;
 
 $node->safe_psql('postgres', q{
-	CREATE EXTENSION telemetry;
+	CREATE EXTENSION telemetry CASCADE;
 	SELECT telemetry.load_catalog('{"events": [{"name": "lesson_done", "version": "1-0-2"}, {"name": "quiz_done"}]}');
 	SELECT telemetry.track('33333333-3333-3333-3333-333333333333'::uuid, 'lesson_done',
 	                       jsonb_build_object('n', i), 'u' || (i % 5), NULL, now() - (i % 20) * interval '1 day')

@@ -16,7 +16,7 @@ my $node = PostgreSQL::Test::Cluster->new('codec');
 $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'telemetry'");
 $node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION telemetry');
+$node->safe_psql('postgres', 'CREATE EXTENSION telemetry CASCADE');
 
 # A small deterministic generator (xorshift), so a failure can be reproduced.
 my $state = 20261121;

@@ -15,7 +15,7 @@ $node->start;
 
 $node->safe_psql('postgres', q{
 	CREATE DATABASE archive;
-	CREATE EXTENSION telemetry;
+	CREATE EXTENSION telemetry CASCADE;
 	SELECT telemetry.define_event('lesson_done');
 });
 my $started = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()');

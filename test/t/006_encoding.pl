@@ -17,7 +17,7 @@ $node->start;
 # Keys of three-byte characters (€), long enough to be cut in a path: 2 + 3 k bytes never
 # ends on the 64-byte mark.
 $node->safe_psql('postgres', q{
-	CREATE EXTENSION telemetry;
+	CREATE EXTENSION telemetry CASCADE;
 	SELECT telemetry.load_catalog('{"events": [{"name": "form_sent", "on_violation": "quarantine",
 	    "schema": {"additionalProperties": false}}]}');
 });
@@ -51,7 +51,7 @@ for my $encoding ('LATIN1', 'SQL_ASCII')
 {
 	my $db = lc "db_$encoding";
 	$node->safe_psql('postgres', "CREATE DATABASE $db ENCODING '$encoding' LOCALE 'C' TEMPLATE template0");
-	my ($rc, $out, $err) = $node->psql($db, 'CREATE EXTENSION telemetry');
+	my ($rc, $out, $err) = $node->psql($db, 'CREATE EXTENSION telemetry CASCADE');
 	isnt($rc, 0, "CREATE EXTENSION is refused in a $encoding database");
 	like($err, qr/telemetry needs a database with encoding UTF8; this one is \Q$encoding\E/, 'and says why');
 	is($node->safe_psql($db, q{SELECT count(*) FROM pg_namespace WHERE nspname = 'telemetry'}), '0',

@@ -16,7 +16,7 @@ shared_buffers = 16MB
 });
 $node->start;
 $node->safe_psql('postgres', q{
-	CREATE EXTENSION telemetry;
+	CREATE EXTENSION telemetry CASCADE;
 	SELECT telemetry.load_catalog('{"events": [{"name": "x"}, {"name": "big", "max_bytes": 65536},
 	    {"name": "tagged", "schema": {"properties": {"email": {"type": "string", "x-pii": "hash"}}}}]}');
 	CREATE TABLE inputs (name text PRIMARY KEY, body text);

@@ -97,7 +97,7 @@ my $grants = q{
 };
 
 $node->safe_psql('postgres', "CREATE DATABASE fresh");
-$node->safe_psql('fresh', "CREATE EXTENSION telemetry; $grants");
+$node->safe_psql('fresh', "CREATE EXTENSION telemetry CASCADE; $grants");
 my @fresh = split /\n/, $node->safe_psql('fresh', $fingerprint);
 ok(scalar(@fresh) > 100, 'a fresh install has its objects: ' . scalar(@fresh) . ' lines of fingerprint');
 
@@ -105,7 +105,7 @@ for my $release (@releases)
 {
 	my $db = 'from_' . ($release =~ tr/./_/r);
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
-	$node->safe_psql($db, "CREATE EXTENSION telemetry VERSION '$release'; $grants");
+	$node->safe_psql($db, "CREATE EXTENSION telemetry VERSION '$release' CASCADE; $grants");
 	is($node->safe_psql($db, "SELECT extversion FROM pg_extension WHERE extname = 'telemetry'"), $release,
 		"$release installed from its own script");
 	# Data of every kind the release keeps: catalog (with a pattern and a hashed property),

@@ -27,7 +27,7 @@ $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'telemetry'");
 $node->start;
 $node->safe_psql('postgres', q{
-	CREATE EXTENSION telemetry;
+	CREATE EXTENSION telemetry CASCADE;
 	SELECT telemetry.define_event('page_viewed');
 	-- The application's pooled login role presents tokens; it acts for no tenant without one.
 	CREATE ROLE app_pool LOGIN;

@@ -44,7 +44,7 @@ async function freshDatabase(database) {
   }
   const db = await connect(database)
   await db.query('DROP EXTENSION IF EXISTS telemetry')
-  await db.query('CREATE EXTENSION telemetry')
+  await db.query('CREATE EXTENSION telemetry CASCADE')
   return db
 }
 

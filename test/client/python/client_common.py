@@ -111,7 +111,7 @@ def fresh_database(dbname):
         admin.execute(f"CREATE DATABASE {dbname}")
     db = connect(dbname)
     db.execute("DROP EXTENSION IF EXISTS telemetry")
-    db.execute("CREATE EXTENSION telemetry")
+    db.execute("CREATE EXTENSION telemetry CASCADE")
     return db
 
 
