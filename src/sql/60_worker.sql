@@ -188,13 +188,13 @@ AS $$
         DELETE FROM telemetry.maintenance_runs m USING ranked k
         WHERE m.run_id OPERATOR(pg_catalog.=) k.run_id AND m.step OPERATOR(pg_catalog.=) k.step
           AND (k.newest OPERATOR(pg_catalog.>) p_keep_per_step
-               OR k.finished_at OPERATOR(pg_catalog.<) (p_now OPERATOR(pg_catalog.-) pg_catalog.make_interval(
+               OR k.finished_at OPERATOR(pg_catalog.<) (LEAST(p_now, pg_catalog.now()) OPERATOR(pg_catalog.-) pg_catalog.make_interval(
                       days => coalesce(pg_catalog.current_setting('telemetry.maintenance_history_days', true)::integer, 30))))
         RETURNING 1)
     SELECT pg_catalog.count(*) FROM gone
 $$;
 COMMENT ON FUNCTION telemetry.trim_maintenance_runs(timestamptz, integer) IS
-    'Maintenance step: deletes the finished rows of telemetry.maintenance_runs older than telemetry.maintenance_history_days before p_now, and all but the newest p_keep_per_step per step and status; returns how many.';
+    'Maintenance step: deletes the finished rows of telemetry.maintenance_runs older than telemetry.maintenance_history_days before p_now or now(), whichever is earlier (the history goes by the wall clock: a run with a later p_now does not erase it), and all but the newest p_keep_per_step per step and status; returns how many.';
 
 -- The steps, in the order a run takes them.
 CREATE FUNCTION telemetry.maintenance_step_names()
