@@ -3,14 +3,14 @@
 -- boundary (src/pg/boundary/diagnostics).
 
 -- The statement trigger of every table whose rows backends cache (tenant settings, tenant
--- access, opt-outs, secrets): it tells them to reload (the same mechanism as the catalog's). The triggers fire
+-- access, opt-outs, secrets, the rollup threshold): it tells them to reload (the same mechanism as the catalog's). The triggers fire
 -- ALWAYS, also under session_replication_role = replica.
 CREATE FUNCTION telemetry.table_changed()
 RETURNS trigger
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'telemetry_table_changed';
 COMMENT ON FUNCTION telemetry.table_changed() IS
-    'Internal trigger function: the statement trigger of telemetry.tenant_settings, tenant_access, opt_outs and secrets (enabled ALWAYS), which makes every backend reload its cache of the table at its next statement. Raises 39P01 when not called as a trigger.';
+    'Internal trigger function: the statement trigger of telemetry.tenant_settings, tenant_access, opt_outs, secrets and rollup_state (enabled ALWAYS), which makes every backend reload its cache of the table at its next statement. Raises 39P01 when not called as a trigger.';
 
 -- The caches every backend keeps of the catalog, opt-outs, tenant settings and secrets follow
 -- their tables through their change triggers. A change made with the triggers disabled

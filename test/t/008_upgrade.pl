@@ -44,14 +44,17 @@ WITH members AS (
     WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e' AND e.extname = 'telemetry'),
 relations AS (
     SELECT c.* FROM pg_class c JOIN members m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid)
+-- (An ACL lists its grantees in the order of their grants, which means nothing: sorted.)
 SELECT line FROM (
     SELECT 'member ' || pg_describe_object(classid, objid, 0) FROM members
     UNION ALL
-    SELECT format('function %s acl %s comment %s %s', p.oid::regprocedure, p.proacl,
+    SELECT format('function %s acl %s comment %s %s', p.oid::regprocedure,
+                  (SELECT array_agg(x::text ORDER BY x::text) FROM unnest(p.proacl) x),
                   obj_description(p.oid, 'pg_proc'), pg_get_functiondef(p.oid))
     FROM pg_proc p JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
     UNION ALL
-    SELECT format('relation %s kind %s acl %s rls %s/%s options %s comment %s', c.relname, c.relkind, c.relacl,
+    SELECT format('relation %s kind %s acl %s rls %s/%s options %s comment %s', c.relname, c.relkind,
+                  (SELECT array_agg(x::text ORDER BY x::text) FROM unnest(c.relacl) x),
                   c.relrowsecurity, c.relforcerowsecurity, c.reloptions, obj_description(c.oid, 'pg_class'))
     FROM relations c
     UNION ALL
@@ -82,7 +85,8 @@ SELECT line FROM (
     FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS c(table_name, condition)
     WHERE e.extname = 'telemetry'
     UNION ALL
-    SELECT format('schema acl %s comment %s', n.nspacl, obj_description(n.oid, 'pg_namespace'))
+    SELECT format('schema acl %s comment %s', (SELECT array_agg(x::text ORDER BY x::text) FROM unnest(n.nspacl) x),
+                  obj_description(n.oid, 'pg_namespace'))
     FROM pg_namespace n WHERE n.nspname = 'telemetry'
 ) AS lines(line)
 ORDER BY line COLLATE "C"};
@@ -96,8 +100,16 @@ my $grants = q{
 	GRANT SELECT ON telemetry.quarantine TO tenant_a_admins;
 };
 
+# The access rows every upgrade ends with (0.3.0 -> 0.4.0 converts what older releases allowed;
+# 0.4.0 is given them), with the privileges of their levels: an upgrade grants a level's roles
+# what the level includes in the new release.
+my $access = q{
+	SELECT telemetry.grant_tenant_access('app_writer', NULL, 'service');
+	SELECT telemetry.grant_tenant_access('tenant_a_admins', 'aaaaaaaa-0000-4000-8000-000000000001', 'admin');
+};
+
 $node->safe_psql('postgres', "CREATE DATABASE fresh");
-$node->safe_psql('fresh', "CREATE EXTENSION telemetry CASCADE; $grants");
+$node->safe_psql('fresh', "CREATE EXTENSION telemetry CASCADE; $grants $access");
 my @fresh = split /\n/, $node->safe_psql('fresh', $fingerprint);
 ok(scalar(@fresh) > 100, 'a fresh install has its objects: ' . scalar(@fresh) . ' lines of fingerprint');
 
@@ -123,8 +135,11 @@ for my $release (@releases)
 		SELECT telemetry.track('aaaaaaaa-0000-4000-8000-000000000001'::uuid, 'form_sent',
 		                       '{"email": "a@example.com", "fields": "many"}', 'u1', NULL);
 		SELECT telemetry.opt_out('aaaaaaaa-0000-4000-8000-000000000001', 'gone');
-		INSERT INTO telemetry.tenant_admins VALUES ('aaaaaaaa-0000-4000-8000-000000000001', 'tenant_a_admins');
 	});
+	# Tenant admins: a table of their own before 0.4.0, access rows since.
+	$node->safe_psql($db, older_than($release, '0.4.0')
+		? q{INSERT INTO telemetry.tenant_admins VALUES ('aaaaaaaa-0000-4000-8000-000000000001', 'tenant_a_admins')}
+		: $access);
 	my $data = q{SELECT (SELECT count(*) FROM telemetry.events), (SELECT count(*) FROM telemetry.quarantine),
 		(SELECT count(*) FROM telemetry.opt_outs), (SELECT count(*) FROM telemetry.event_types),
 		(SELECT count(*) FROM telemetry.partitions())};
@@ -182,6 +197,16 @@ for my $release (@releases)
 		schema => '{"properties": {"email": {"type": "string", "x-pii": "hash"}, "fields": {"type": ["integer", "string"]}}}')});
 	is($node->safe_psql($db, q{SELECT status FROM telemetry.replay_quarantine('aaaaaaaa-0000-4000-8000-000000000001')}),
 		'accepted', 'a row quarantined before the upgrade replays');
+
+	# The first maintenance run after the update rolls up every day that has events (closing
+	# today too, with a clock a day ahead), and the rollups equal a GROUP BY of the events.
+	$node->safe_psql($db, q{CALL telemetry.run_maintenance(now() + interval '1 day')});
+	is($node->safe_psql($db, q{SELECT string_agg(DISTINCT status, ',') FROM telemetry.maintenance_runs}),
+		'succeeded', "every maintenance step succeeds after the update from $release");
+	is($node->safe_psql($db, q{SELECT count(*) FROM (
+		SELECT tenant_id, (occurred_at AT TIME ZONE 'UTC')::date, name, count(*), count(DISTINCT user_id) FROM telemetry.events GROUP BY 1, 2, 3
+		EXCEPT SELECT tenant_id, day, name, raw_events, users FROM telemetry.daily_rollups) x}),
+		'0', 'the events kept through the update are rolled up');
 	is($node->safe_psql($db, q{SELECT properties ->> 'email' FROM telemetry.events WHERE name = 'form_sent'}),
 		$email_hash, 'and its email keeps the hash it was kept with (not hashed twice)');
 }

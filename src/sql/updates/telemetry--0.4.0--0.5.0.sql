@@ -1,0 +1,935 @@
+-- telemetry 0.4.0 -> 0.5.0: the maintenance worker, daily rollups with HyperLogLog sketches,
+-- the invalidation log and retention (CHANGELOG.md). Run by ALTER EXTENSION telemetry UPDATE TO
+-- '0.5.0', after CREATE EXTENSION hll (0.5.0 requires it); test/t/008_upgrade.pl checks that the
+-- result is what CREATE EXTENSION telemetry makes, object for object, and that data comes through.
+--
+-- The objects new or changed since 0.4.0, as src/sql/ has them at 0.5.0, copied: an upgrade
+-- script is frozen once released, while src/sql/ moves on. Roles already granted an access level
+-- get the privileges it now includes (read: the rollups; maintenance: the steps). The first
+-- maintenance run after the update rolls up every day that has a partition.
+
+\echo Use "ALTER EXTENSION telemetry UPDATE TO '0.5.0'" to load this file. \quit
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension x WHERE x.extname OPERATOR(pg_catalog.=) 'hll') THEN
+        RAISE EXCEPTION 'telemetry 0.5.0 needs the hll extension in this database'
+            USING ERRCODE = '55000', HINT = 'CREATE EXTENSION hll; then ALTER EXTENSION telemetry UPDATE.';
+    END IF;
+END
+$$;
+
+
+-- 05_boundary.sql
+COMMENT ON FUNCTION telemetry.table_changed() IS
+    'Internal trigger function: the statement trigger of telemetry.tenant_settings, tenant_access, opt_outs, secrets and rollup_state (enabled ALWAYS), which makes every backend reload its cache of the table at its next statement. Raises 39P01 when not called as a trigger.';
+
+-- 25_tenancy.sql: the levels include the rollups and the maintenance steps; procedures are
+-- granted as routines.
+CREATE OR REPLACE FUNCTION telemetry.access_privileges(access text)
+RETURNS TABLE (object_kind text, object_name text, privilege text)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- A level is made of parts: admin reads too, service ingests and reads, and a pooled role
+    -- holds what any token may give (ingest, read, admin) besides presenting tokens.
+    SELECT DISTINCT p.kind, p.object, p.privilege
+    FROM (VALUES ('ingest', 'ingest'), ('read', 'read'), ('admin', 'read'), ('admin', 'admin'),
+                 ('service', 'ingest'), ('service', 'read'), ('maintenance', 'maintenance'),
+                 ('issuer', 'issuer'), ('token', 'token'), ('token', 'ingest'), ('token', 'read'),
+                 ('token', 'admin')) AS l(access, part)
+    JOIN (VALUES
+        ('ingest', 'FUNCTION', 'track', 'EXECUTE'), ('ingest', 'FUNCTION', 'track_batch', 'EXECUTE'),
+        ('read', 'TABLE', 'events', 'SELECT'), ('read', 'TABLE', 'event_types', 'SELECT'),
+        ('read', 'FUNCTION', 'partitions', 'EXECUTE'),
+        ('read', 'TABLE', 'daily_rollups', 'SELECT'), ('read', 'FUNCTION', 'rollup_watermark', 'EXECUTE'),
+        ('admin', 'TABLE', 'quarantine', 'SELECT'), ('admin', 'FUNCTION', 'replay_quarantine', 'EXECUTE'),
+        ('admin', 'TABLE', 'opt_outs', 'SELECT, INSERT, DELETE'),
+        ('admin', 'FUNCTION', 'opt_out', 'EXECUTE'), ('admin', 'FUNCTION', 'opt_in', 'EXECUTE'),
+        ('admin', 'TABLE', 'tenant_settings', 'SELECT'), ('admin', 'TABLE', 'tenant_access', 'SELECT'),
+        ('admin', 'TABLE', 'rollup_invalidations', 'SELECT'), ('admin', 'FUNCTION', 'invalidate_rollups', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'create_partitions', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'purge_event_ids', 'EXECUTE'),
+        ('maintenance', 'TABLE', 'event_ids', 'SELECT, DELETE'), ('maintenance', 'TABLE', 'events', 'SELECT'),
+        ('maintenance', 'FUNCTION', 'partitions', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'run_maintenance', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'advance_rollups', 'EXECUTE'), ('maintenance', 'FUNCTION', 'refresh_rollups', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'drop_expired_partitions', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'delete_expired_tenant_events', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'drop_expired_rollups', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'trim_maintenance_runs', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'maintenance_step_names', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'begin_maintenance_run', 'EXECUTE'), ('maintenance', 'FUNCTION', 'end_maintenance_run', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'begin_maintenance_step', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'perform_maintenance_step', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'rollup_watermark', 'EXECUTE'), ('maintenance', 'FUNCTION', 'invalidate_rollups', 'EXECUTE'),
+        ('maintenance', 'TABLE', 'daily_rollups', 'SELECT'), ('maintenance', 'TABLE', 'rollup_invalidations', 'SELECT'),
+        ('maintenance', 'TABLE', 'rollup_state', 'SELECT'), ('maintenance', 'TABLE', 'maintenance_runs', 'SELECT'),
+        ('maintenance', 'TABLE', 'maintenance_steps', 'SELECT'), ('maintenance', 'TABLE', 'maintenance_status', 'SELECT'),
+        ('issuer', 'FUNCTION', 'tenant_token', 'EXECUTE'),
+        ('token', 'FUNCTION', 'set_tenant', 'EXECUTE')
+    ) AS p(part, kind, object, privilege) ON p.part OPERATOR(pg_catalog.=) l.part
+    WHERE l.access OPERATOR(pg_catalog.=) access_privileges.access
+$$;
+COMMENT ON FUNCTION telemetry.access_privileges(text) IS
+    'The SQL privileges an access level needs, which grant_tenant_access() grants and revoke_tenant_access() takes back: object_kind (TABLE or FUNCTION), object_name (in schema telemetry; a function name means all its forms) and privilege. Every level also gets USAGE on the schema.';
+
+CREATE OR REPLACE FUNCTION telemetry.apply_access_privileges(role regrole, access text, grant_them boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    grantee name := (SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) role);
+    p record;
+    target text;
+    still_needed boolean;
+BEGIN
+    FOR p IN SELECT * FROM telemetry.access_privileges(access) LOOP
+        FOR target IN
+            SELECT pg_catalog.format('TABLE telemetry.%I', p.object_name) WHERE p.object_kind OPERATOR(pg_catalog.=) 'TABLE'
+            UNION ALL
+            SELECT 'ROUTINE ' || f.oid::pg_catalog.regprocedure::text FROM pg_catalog.pg_proc f
+            WHERE p.object_kind OPERATOR(pg_catalog.=) 'FUNCTION'
+              AND f.pronamespace OPERATOR(pg_catalog.=) 'telemetry'::pg_catalog.regnamespace
+              AND f.proname OPERATOR(pg_catalog.=) p.object_name
+        LOOP
+            IF grant_them THEN
+                EXECUTE pg_catalog.format('GRANT %s ON %s TO %I', p.privilege, target, grantee);
+            ELSE
+                -- Privileges another level the role keeps needs stay.
+                SELECT EXISTS (SELECT FROM telemetry.tenant_access a, telemetry.access_privileges(a.access) o
+                               WHERE a.role_name OPERATOR(pg_catalog.=) grantee
+                                 AND o.object_kind OPERATOR(pg_catalog.=) p.object_kind
+                                 AND o.object_name OPERATOR(pg_catalog.=) p.object_name
+                                 AND o.privilege OPERATOR(pg_catalog.=) p.privilege)
+                  INTO still_needed;
+                IF NOT still_needed THEN
+                    EXECUTE pg_catalog.format('REVOKE %s ON %s FROM %I', p.privilege, target, grantee);
+                END IF;
+            END IF;
+        END LOOP;
+    END LOOP;
+    IF grant_them THEN
+        EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA telemetry TO %I', grantee);
+    ELSIF NOT EXISTS (SELECT FROM telemetry.tenant_access a WHERE a.role_name OPERATOR(pg_catalog.=) grantee) THEN
+        EXECUTE pg_catalog.format('REVOKE USAGE ON SCHEMA telemetry FROM %I', grantee);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION telemetry.apply_access_privileges(regrole, text, boolean) IS
+    'Internal, for grant_tenant_access() and revoke_tenant_access(): grants the privileges of access_privileges(access) and USAGE on the schema to role (grant_them true), or revokes those that no level the role still has in tenant_access needs (false).';
+
+-- 50_rollup.sql
+-- Daily rollups (docs/rollup.md): per tenant, UTC day and event type, the weighted event count,
+-- exact distinct users and sessions, and a HyperLogLog sketch of the users that merges across
+-- days. TimescaleDB's continuous aggregates reduced to days (DESIGN.md §6):
+--
+--   threshold   telemetry.rollup_state.threshold: a change to an event of a day before it is
+--               logged in telemetry.rollup_invalidations, in the changing transaction;
+--   watermark   rollup_watermark(): the days before it are materialized; readers take rollups
+--               below it and raw events from it on, in one snapshot;
+--   refresh     recomputes only the logged (tenant, day) cells, so its work follows what
+--               changed, not the size of the table;
+--   frozen      a day older than its tenant's raw retention (or than the oldest partition) is
+--               never recomputed: retention removes raw events, never the rollups made of them.
+--
+-- The order that loses no late event (test/isolation/specs/rollup_watermark.spec): writers read
+-- the threshold after taking their lock on telemetry.events; advance_rollups() moves it in a
+-- transaction of its own, and refresh_rollups() waits for every writer holding that lock
+-- (which may have read the old threshold) to finish before materializing the days it closed.
+
+-- One row, written by advance_rollups(); none before the first run.
+CREATE TABLE telemetry.rollup_state (
+    singleton   boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
+    threshold   date        NOT NULL,
+    updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE telemetry.rollup_state IS 'The rollups'' invalidation threshold, one row written by telemetry.advance_rollups() (none before its first run). Backends cache it (trigger rollup_state_changed).';
+COMMENT ON COLUMN telemetry.rollup_state.singleton IS 'Always true: the table has at most one row.';
+COMMENT ON COLUMN telemetry.rollup_state.threshold IS 'The first UTC day not yet closed: an insert, update or delete of an event of an earlier day is logged in telemetry.rollup_invalidations.';
+COMMENT ON COLUMN telemetry.rollup_state.updated_at IS 'When the threshold last moved.';
+SELECT pg_catalog.pg_extension_config_dump('telemetry.rollup_state', '');
+CREATE TRIGGER rollup_state_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON telemetry.rollup_state
+    FOR EACH STATEMENT EXECUTE FUNCTION telemetry.table_changed();
+ALTER TABLE telemetry.rollup_state ENABLE ALWAYS TRIGGER rollup_state_changed;
+
+-- The invalidation log: ranges of days whose rollup cells must be recomputed.
+CREATE TABLE telemetry.rollup_invalidations (
+    tenant_id   uuid,
+    first_day   date        NOT NULL,
+    last_day    date        NOT NULL,
+    reason      text        NOT NULL CHECK (reason OPERATOR(pg_catalog.=) ANY
+                                            (ARRAY['insert', 'update', 'delete', 'truncate', 'closed', 'manual'])),
+    logged_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CHECK (last_day OPERATOR(pg_catalog.>=) first_day)
+);
+COMMENT ON TABLE telemetry.rollup_invalidations IS 'The rollups'' invalidation log: ranges of UTC days of a tenant (or of every tenant) whose cells telemetry.refresh_rollups() recomputes and then deletes. Written in the transaction that changed the events (one row per tenant per statement, at most once per day and transaction for track()), by advance_rollups() for the days it closes, and by invalidate_rollups(). Row-level security: a tenant''s admins see its rows.';
+COMMENT ON COLUMN telemetry.rollup_invalidations.tenant_id IS 'The tenant; NULL: every tenant (days closed, TRUNCATE, invalidate_rollups(NULL, ...)).';
+COMMENT ON COLUMN telemetry.rollup_invalidations.first_day IS 'The first UTC day of the range.';
+COMMENT ON COLUMN telemetry.rollup_invalidations.last_day IS 'The last UTC day of the range (inclusive).';
+COMMENT ON COLUMN telemetry.rollup_invalidations.reason IS 'What logged it: insert, update, delete or truncate of events; closed (advance_rollups); manual (invalidate_rollups).';
+COMMENT ON COLUMN telemetry.rollup_invalidations.logged_at IS 'When the changing transaction began.';
+SELECT pg_catalog.pg_extension_config_dump('telemetry.rollup_invalidations', '');
+CREATE INDEX rollup_invalidations_days ON telemetry.rollup_invalidations (first_day, last_day);
+
+-- The rollups. users_hll uses the hll type of the hll extension, wherever it was installed:
+-- this script names it by its schema (a SECURITY DEFINER function never searches a schema
+-- other roles may write to).
+DO $$
+DECLARE
+    hll_schema name := (SELECT n.nspname FROM pg_catalog.pg_extension x
+                        JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.extnamespace
+                        WHERE x.extname OPERATOR(pg_catalog.=) 'hll');
+BEGIN
+    EXECUTE pg_catalog.format($sql$
+        CREATE TABLE telemetry.daily_rollups (
+            tenant_id     uuid        NOT NULL,
+            day           date        NOT NULL,
+            name          text        NOT NULL,
+            events        numeric     NOT NULL,
+            raw_events    bigint      NOT NULL,
+            users         bigint      NOT NULL,
+            users_hll     %1$I.hll(15, 5) NOT NULL,
+            sessions      bigint      NOT NULL,
+            refreshed_at  timestamptz NOT NULL,
+            PRIMARY KEY (tenant_id, day, name)
+        )$sql$, hll_schema);
+END
+$$;
+CREATE INDEX daily_rollups_day ON telemetry.daily_rollups (day);
+COMMENT ON TABLE telemetry.daily_rollups IS 'Daily rollups of telemetry.events per tenant, UTC day and event type, kept by the maintenance worker (telemetry.run_maintenance): complete for the days before telemetry.rollup_watermark() except cells with a pending invalidation; kept telemetry.rollup_retention_days, longer than raw events. Row-level security: a role reads the rows of the tenants it has read access to.';
+COMMENT ON COLUMN telemetry.daily_rollups.tenant_id IS 'The tenant.';
+COMMENT ON COLUMN telemetry.daily_rollups.day IS 'The UTC day of occurred_at.';
+COMMENT ON COLUMN telemetry.daily_rollups.name IS 'The event type.';
+COMMENT ON COLUMN telemetry.daily_rollups.events IS 'Events, weighted: the sum of sample_weight (an event kept at sample_rate 0.1 counts 10).';
+COMMENT ON COLUMN telemetry.daily_rollups.raw_events IS 'Events stored, unweighted.';
+COMMENT ON COLUMN telemetry.daily_rollups.users IS 'Exact count of distinct non-NULL user_id that day (unweighted: sampling keeps or drops whole events, not users).';
+COMMENT ON COLUMN telemetry.daily_rollups.users_hll IS 'HyperLogLog sketch of the day''s user_id (hll_hash_text; log2m 15, regwidth 5: standard error 0.57 %, so within 1.7 % at three standard errors; docs/rollup.md): hll_union_agg over days, then hll_cardinality, counts distinct users across days.';
+COMMENT ON COLUMN telemetry.daily_rollups.sessions IS 'Exact count of distinct non-NULL session_id that day.';
+COMMENT ON COLUMN telemetry.daily_rollups.refreshed_at IS 'When the cell was last computed.';
+SELECT pg_catalog.pg_extension_config_dump('telemetry.daily_rollups', '');
+
+-- The statement trigger that logs changes to events of closed days (src/pg/rollup/rollup_log).
+-- track(), track_batch() and replay_quarantine() write below the executor and log their own,
+-- once per (tenant, day) and transaction, and only for a closed day.
+CREATE FUNCTION telemetry.log_event_changes()
+RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'telemetry_log_event_changes';
+COMMENT ON FUNCTION telemetry.log_event_changes() IS
+    'Internal trigger function: the statement triggers of telemetry.events (INSERT, UPDATE, DELETE with transition tables, TRUNCATE), enabled ALWAYS, which log the (tenant, day) ranges a statement changed before the rollup threshold into telemetry.rollup_invalidations. Raises 39P01 when not called as such a trigger.';
+CREATE TRIGGER events_log_inserts AFTER INSERT ON telemetry.events
+    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION telemetry.log_event_changes();
+CREATE TRIGGER events_log_updates AFTER UPDATE ON telemetry.events
+    REFERENCING OLD TABLE AS before_update NEW TABLE AS after_update FOR EACH STATEMENT EXECUTE FUNCTION telemetry.log_event_changes();
+CREATE TRIGGER events_log_deletes AFTER DELETE ON telemetry.events
+    REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION telemetry.log_event_changes();
+CREATE TRIGGER events_log_truncates AFTER TRUNCATE ON telemetry.events
+    FOR EACH STATEMENT EXECUTE FUNCTION telemetry.log_event_changes();
+ALTER TABLE telemetry.events ENABLE ALWAYS TRIGGER events_log_inserts;
+ALTER TABLE telemetry.events ENABLE ALWAYS TRIGGER events_log_updates;
+ALTER TABLE telemetry.events ENABLE ALWAYS TRIGGER events_log_deletes;
+ALTER TABLE telemetry.events ENABLE ALWAYS TRIGGER events_log_truncates;
+
+-- Internal: waits until every transaction holding a lock on telemetry.events that conflicts
+-- with SHARE (every writer) has ended, without blocking new ones (CREATE INDEX CONCURRENTLY's
+-- wait). Subject to lock_timeout.
+CREATE FUNCTION telemetry.wait_for_event_writers()
+RETURNS void
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'telemetry_wait_for_event_writers';
+COMMENT ON FUNCTION telemetry.wait_for_event_writers() IS
+    'Internal, for refresh_rollups(): waits for every transaction that is writing telemetry.events to end, without blocking new writers. Subject to lock_timeout (55P03); 55000 unless the transaction is READ COMMITTED (the reads that follow need snapshots taken after the wait).';
+
+-- The first day whose rollups are not materialized: the threshold, or the first day of a
+-- range it closed that refresh_rollups() has not materialized yet. NULL before the first run.
+CREATE FUNCTION telemetry.rollup_watermark()
+RETURNS date
+LANGUAGE sql STABLE
+SECURITY DEFINER  -- reads the log of every tenant for a value that names none
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT LEAST(s.threshold,
+                            (SELECT pg_catalog.min(i.first_day) FROM telemetry.rollup_invalidations i
+                             WHERE i.reason OPERATOR(pg_catalog.=) 'closed'))
+    FROM telemetry.rollup_state s
+$$;
+COMMENT ON FUNCTION telemetry.rollup_watermark() IS
+    'The rollups'' watermark: the first UTC day whose rollups are not yet materialized (days before it are in telemetry.daily_rollups, but for cells with a pending invalidation); NULL before maintenance first ran. Read it in the same snapshot as the rollups (docs/rollup.md).';
+
+-- Logs a range of days to recompute, for changes that fired no trigger (a DELETE run on a
+-- partition directly, data loaded with triggers disabled).
+CREATE FUNCTION telemetry.invalidate_rollups(p_tenant_id uuid, p_from date, p_to date)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER  -- the log is written as its owner; access is checked here
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF p_from IS NULL OR p_to IS NULL OR p_to OPERATOR(pg_catalog.<) p_from THEN
+        RAISE EXCEPTION 'p_from and p_to must be days with p_from <= p_to' USING ERRCODE = '22023';
+    END IF;
+    IF p_tenant_id IS NULL THEN
+        -- Every tenant: maintenance's business.
+        IF telemetry.tenant_scope_lower('maintain') IS NULL THEN
+            RAISE EXCEPTION 'invalidating the rollups of every tenant needs maintenance access'
+                USING ERRCODE = '42501', HINT = 'telemetry.grant_tenant_access(role, NULL, ''maintenance'')';
+        END IF;
+    ELSE
+        PERFORM telemetry.require_tenant_access(p_tenant_id, 'admin');
+    END IF;
+    INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason)
+    VALUES (p_tenant_id, p_from, p_to, 'manual');
+END
+$$;
+COMMENT ON FUNCTION telemetry.invalidate_rollups(uuid, date, date) IS
+    'Logs the UTC days p_from..p_to (inclusive) of a tenant (NULL: every tenant) for recomputation by the next refresh_rollups(): after changes to telemetry.events that fired no trigger (a partition written directly, triggers disabled). Frozen days stay as they are. Errors: a missing or reversed range (22023); no admin access to the tenant, or no maintenance access for NULL (42501).';
+
+-- Moves the threshold to p_now's UTC day: the days before it are closed, and logged for
+-- refresh_rollups() to materialize. Commit before refresh_rollups() runs (run_maintenance does).
+CREATE FUNCTION telemetry.advance_rollups(p_now timestamptz DEFAULT pg_catalog.now())
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER  -- maintenance access; the state belongs to the owner
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    target date;
+    previous date;
+    first_closed date;
+BEGIN
+    IF p_now IS NULL OR NOT pg_catalog.isfinite(p_now) THEN
+        RAISE EXCEPTION 'p_now must be a finite timestamp' USING ERRCODE = '22008';
+    END IF;
+    target := (p_now AT TIME ZONE 'UTC')::pg_catalog.date;
+    SELECT s.threshold INTO previous FROM telemetry.rollup_state s FOR UPDATE;
+    IF previous IS NOT NULL AND previous OPERATOR(pg_catalog.>=) target THEN
+        RETURN 0;  -- it only moves forward
+    END IF;
+    -- The first run closes every day that has a partition.
+    first_closed := coalesce(previous, (SELECT pg_catalog.min(p.day) FROM telemetry.partitions() p), target);
+    INSERT INTO telemetry.rollup_state AS s (singleton, threshold, updated_at) VALUES (true, target, pg_catalog.now())
+    ON CONFLICT (singleton) DO UPDATE SET threshold = excluded.threshold, updated_at = excluded.updated_at;
+    IF first_closed OPERATOR(pg_catalog.<) target THEN
+        INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason)
+        VALUES (NULL, first_closed, target OPERATOR(pg_catalog.-) 1, 'closed');
+    END IF;
+    RETURN GREATEST(target OPERATOR(pg_catalog.-) first_closed, 0);
+END
+$$;
+COMMENT ON FUNCTION telemetry.advance_rollups(timestamptz) IS
+    'Maintenance step: moves the rollup threshold forward to the UTC day of p_now, closing the days before it (the first run closes every day that has a partition), and logs them for refresh_rollups(); returns how many days it closed. Commit before refresh_rollups() (run_maintenance() does). Errors: p_now NULL or infinite (22008).';
+
+-- Recomputes the logged cells, at most p_max_days days of ranges per call (the rest stays in
+-- the log for the next call), and returns how many cells it wrote.
+CREATE FUNCTION telemetry.refresh_rollups(p_now timestamptz DEFAULT pg_catalog.now(), p_max_days integer DEFAULT 100)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER  -- maintenance access; rollups and the log belong to the owner
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    hll_schema name := (SELECT n.nspname FROM pg_catalog.pg_extension x
+                        JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.extnamespace
+                        WHERE x.extname OPERATOR(pg_catalog.=) 'hll');
+    threshold date;
+    global_retention integer := coalesce(pg_catalog.current_setting('telemetry.retention_days', true)::integer, 90);
+    oldest_partition date := (SELECT pg_catalog.min(p.day) FROM telemetry.partitions() p);
+    today date;
+    budget integer := p_max_days;
+    range record;
+    first_day date;
+    last_day date;
+    written bigint := 0;
+    n bigint;
+BEGIN
+    IF p_now IS NULL OR NOT pg_catalog.isfinite(p_now) THEN
+        RAISE EXCEPTION 'p_now must be a finite timestamp' USING ERRCODE = '22008';
+    END IF;
+    IF p_max_days IS NULL OR p_max_days OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'p_max_days must be at least 1' USING ERRCODE = '22023';
+    END IF;
+    IF EXISTS (SELECT FROM telemetry.rollup_state s
+               WHERE s.xmin OPERATOR(pg_catalog.=) pg_catalog.xid(pg_catalog.pg_current_xact_id_if_assigned())) THEN
+        RAISE EXCEPTION 'the rollup threshold moved in this transaction: commit before refresh_rollups()'
+            USING ERRCODE = '55000',
+                  DETAIL = 'Writers that read the old threshold are waited for only once the new one is committed.';
+    END IF;
+    -- One refresher at a time.
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('telemetry.refresh_rollups'));
+    SELECT s.threshold INTO threshold FROM telemetry.rollup_state s;
+    IF threshold IS NULL THEN
+        RETURN 0;
+    END IF;
+    today := (p_now AT TIME ZONE 'UTC')::pg_catalog.date;
+    -- Days newly closed may have writers in flight that read the old threshold and logged
+    -- nothing: wait for them to end. Every later statement here has a newer snapshot, which
+    -- sees what they committed (READ COMMITTED, checked by the wait).
+    IF EXISTS (SELECT FROM telemetry.rollup_invalidations i WHERE i.reason OPERATOR(pg_catalog.=) 'closed') THEN
+        PERFORM telemetry.wait_for_event_writers();
+    END IF;
+    -- Take the log as this snapshot sees it, merged per tenant (NULL: every tenant), and cut to
+    -- the days that can be recomputed: not frozen for every tenant, and closed.
+    FOR range IN
+        WITH taken AS (
+            DELETE FROM telemetry.rollup_invalidations i RETURNING i.tenant_id, i.first_day, i.last_day, i.reason),
+        cut AS (
+            -- Days closed are materialized while their partition exists, frozen or not:
+            -- retention drops no partition before its days are rolled up.
+            SELECT t.tenant_id, t.reason OPERATOR(pg_catalog.=) 'closed' AS closed,
+                   CASE WHEN t.reason OPERATOR(pg_catalog.=) 'closed'
+                        THEN GREATEST(t.first_day, oldest_partition)
+                        ELSE GREATEST(t.first_day, oldest_partition,
+                                 today OPERATOR(pg_catalog.-) GREATEST(global_retention,
+                                     coalesce((SELECT pg_catalog.max(s.retention_days) FROM telemetry.tenant_settings s), 0)))
+                   END AS first_day,
+                   LEAST(t.last_day, threshold OPERATOR(pg_catalog.-) 1) AS last_day
+            FROM taken t)
+        SELECT c.tenant_id, c.closed,
+               pg_catalog.unnest(pg_catalog.range_agg(pg_catalog.daterange(c.first_day, c.last_day, '[]'))) AS days
+        FROM cut c
+        WHERE c.first_day OPERATOR(pg_catalog.<=) c.last_day
+        GROUP BY c.tenant_id, c.closed
+        ORDER BY 3
+    LOOP
+        first_day := pg_catalog.lower(range.days);
+        last_day := pg_catalog.upper(range.days) OPERATOR(pg_catalog.-) 1;
+        IF budget OPERATOR(pg_catalog.<) 1 THEN
+            -- Over this call's budget: back into the log, for the next call.
+            INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason)
+            VALUES (range.tenant_id, first_day, last_day, CASE WHEN range.closed THEN 'closed' ELSE 'manual' END);
+            CONTINUE;
+        END IF;
+        IF last_day OPERATOR(pg_catalog.-) first_day OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>) budget THEN
+            INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason)
+            VALUES (range.tenant_id, first_day OPERATOR(pg_catalog.+) budget, last_day,
+                    CASE WHEN range.closed THEN 'closed' ELSE 'manual' END);
+            last_day := first_day OPERATOR(pg_catalog.+) budget OPERATOR(pg_catalog.-) 1;
+        END IF;
+        budget := budget OPERATOR(pg_catalog.-) (last_day OPERATOR(pg_catalog.-) first_day OPERATOR(pg_catalog.+) 1);
+        -- Replace the cells of those days (a day frozen for its tenant stays as it is).
+        DELETE FROM telemetry.daily_rollups r
+        WHERE r.day OPERATOR(pg_catalog.>=) first_day AND r.day OPERATOR(pg_catalog.<=) last_day
+          AND (range.tenant_id IS NULL OR r.tenant_id OPERATOR(pg_catalog.=) range.tenant_id)
+          AND (range.closed OR r.day OPERATOR(pg_catalog.>=) (today OPERATOR(pg_catalog.-) coalesce(
+                  (SELECT s.retention_days FROM telemetry.tenant_settings s WHERE s.tenant_id OPERATOR(pg_catalog.=) r.tenant_id),
+                  global_retention)));
+        EXECUTE pg_catalog.format($sql$
+            INSERT INTO telemetry.daily_rollups
+                (tenant_id, day, name, events, raw_events, users, users_hll, sessions, refreshed_at)
+            SELECT e.tenant_id, (e.occurred_at AT TIME ZONE 'UTC')::pg_catalog.date, e.name,
+                   pg_catalog.sum(e.sample_weight::pg_catalog.numeric), pg_catalog.count(*),
+                   pg_catalog.count(DISTINCT e.user_id),
+                   coalesce(%1$I.hll_add_agg(%1$I.hll_hash_text(e.user_id), 15, 5), %1$I.hll_empty(15, 5)),
+                   pg_catalog.count(DISTINCT e.session_id), pg_catalog.now()
+            FROM telemetry.events e
+            LEFT JOIN telemetry.tenant_settings s ON s.tenant_id OPERATOR(pg_catalog.=) e.tenant_id
+            WHERE e.occurred_at OPERATOR(pg_catalog.>=) ($1::pg_catalog.timestamp AT TIME ZONE 'UTC')
+              AND e.occurred_at OPERATOR(pg_catalog.<) (($2 OPERATOR(pg_catalog.+) 1)::pg_catalog.timestamp AT TIME ZONE 'UTC')
+              AND ($3::pg_catalog.uuid IS NULL OR e.tenant_id OPERATOR(pg_catalog.=) $3)
+              AND ($6 OR e.occurred_at OPERATOR(pg_catalog.>=)
+                  (($4 OPERATOR(pg_catalog.-) coalesce(s.retention_days, $5))::pg_catalog.timestamp AT TIME ZONE 'UTC'))
+            GROUP BY 1, 2, 3$sql$, hll_schema)
+        USING first_day, last_day, range.tenant_id, today, global_retention, range.closed;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        written := written OPERATOR(pg_catalog.+) n;
+    END LOOP;
+    RETURN written;
+END
+$$;
+COMMENT ON FUNCTION telemetry.refresh_rollups(timestamptz, integer) IS
+    'Maintenance step: recomputes the rollup cells telemetry.rollup_invalidations names (merged per tenant, at most p_max_days days of ranges per call; the rest stays logged) from telemetry.events, and returns how many cells it wrote. Days not yet closed, and days frozen at p_now (for changes logged after they were materialized) (older than the tenant''s raw retention, tenant_settings.retention_days or telemetry.retention_days, or than the oldest partition), are dropped from the log and left as they are. Waits first for the writers in flight when days were just closed. Errors: p_now NULL or infinite (22008); p_max_days below 1 (22023); the threshold moved in this transaction, or an isolation level above READ COMMITTED (55000); writers holding on past lock_timeout (55P03).';
+
+-- 60_worker.sql
+-- Maintenance (docs/worker.md): the steps that keep partitions, rollups and retention, each a
+-- SQL function of its own with p_now for reproducible runs; their run history and back-off; and
+-- run_maintenance(), which chains them. The background worker (src/pg/worker) is only a
+-- scheduler: it runs the same sequence as run_maintenance(), each step in its own transaction.
+
+CREATE SEQUENCE telemetry.maintenance_runs_id_seq;
+COMMENT ON SEQUENCE telemetry.maintenance_runs_id_seq IS 'The ids of maintenance runs (telemetry.maintenance_runs.run_id).';
+
+-- One row per step of each run. Inserted as running and committed before the step works, so a
+-- step whose process died (crash, kill, termination) is found still running by the next run,
+-- which marks it failed. Trimmed by the trim_maintenance_runs step.
+CREATE TABLE telemetry.maintenance_runs (
+    run_id         bigint      NOT NULL,
+    step           text        NOT NULL,
+    started_at     timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    finished_at    timestamptz,
+    status         text        NOT NULL DEFAULT 'running'
+                               CHECK (status OPERATOR(pg_catalog.=) ANY (ARRAY['running', 'succeeded', 'failed'])),
+    rows_affected  bigint,
+    sqlstate       text,
+    message        text,
+    PRIMARY KEY (run_id, step)
+);
+CREATE INDEX maintenance_runs_started ON telemetry.maintenance_runs (started_at);
+COMMENT ON TABLE telemetry.maintenance_runs IS 'The history of maintenance runs, one row per step run: kept telemetry.maintenance_history_days and at most 1,000 rows per step and status (trim_maintenance_runs). Error messages only, never the detail of an error (it may quote event values).';
+COMMENT ON COLUMN telemetry.maintenance_runs.run_id IS 'The run (telemetry.maintenance_runs_id_seq).';
+COMMENT ON COLUMN telemetry.maintenance_runs.step IS 'The step: create_partitions, advance_rollups, refresh_rollups, drop_expired_partitions, delete_expired_tenant_events, drop_expired_rollups, purge_event_ids, trim_maintenance_runs.';
+COMMENT ON COLUMN telemetry.maintenance_runs.started_at IS 'When the step started (wall clock, whatever p_now the run was given).';
+COMMENT ON COLUMN telemetry.maintenance_runs.finished_at IS 'When it finished; NULL while running.';
+COMMENT ON COLUMN telemetry.maintenance_runs.status IS 'running, succeeded or failed (an error, or the process ended during the step).';
+COMMENT ON COLUMN telemetry.maintenance_runs.rows_affected IS 'What the step returned: partitions made or dropped, days closed, rollup cells written, rows deleted.';
+COMMENT ON COLUMN telemetry.maintenance_runs.sqlstate IS 'The SQLSTATE of the failure.';
+COMMENT ON COLUMN telemetry.maintenance_runs.message IS 'The error message of the failure (at most 500 characters; quoted values of data errors, SQLSTATE classes 22 and 23, are elided).';
+
+-- Per step: what the last runs did, and the back-off after failures.
+CREATE TABLE telemetry.maintenance_steps (
+    step                  text        PRIMARY KEY,
+    last_started_at       timestamptz,
+    last_success_at       timestamptz,
+    last_failure_at       timestamptz,
+    consecutive_failures  integer     NOT NULL DEFAULT 0,
+    next_attempt_at       timestamptz,
+    last_sqlstate         text,
+    last_message          text,
+    last_duration         interval
+);
+COMMENT ON TABLE telemetry.maintenance_steps IS 'The state of each maintenance step: last start, success and failure, and the back-off: after k failures in a row a step is skipped until naptime × (2^(k-1) - 1) has passed (at most telemetry.maintenance_max_backoff), so the first failure is retried at the next run.';
+COMMENT ON COLUMN telemetry.maintenance_steps.step IS 'The step (as in maintenance_runs).';
+COMMENT ON COLUMN telemetry.maintenance_steps.last_started_at IS 'When it last started.';
+COMMENT ON COLUMN telemetry.maintenance_steps.last_success_at IS 'When it last succeeded.';
+COMMENT ON COLUMN telemetry.maintenance_steps.last_failure_at IS 'When it last failed.';
+COMMENT ON COLUMN telemetry.maintenance_steps.consecutive_failures IS 'Failures since the last success.';
+COMMENT ON COLUMN telemetry.maintenance_steps.next_attempt_at IS 'Before this time runs skip the step (back-off); NULL: no back-off.';
+COMMENT ON COLUMN telemetry.maintenance_steps.last_sqlstate IS 'The SQLSTATE of the last failure.';
+COMMENT ON COLUMN telemetry.maintenance_steps.last_message IS 'The message of the last failure (as in maintenance_runs).';
+COMMENT ON COLUMN telemetry.maintenance_steps.last_duration IS 'How long the last completed attempt took.';
+
+-- Drops whole partitions past telemetry.retention_days, oldest first, once their days are rolled up.
+CREATE FUNCTION telemetry.drop_expired_partitions(p_now timestamptz DEFAULT pg_catalog.now())
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER  -- partitions belong to the owner
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    horizon timestamptz;
+    watermark date := telemetry.rollup_watermark();
+    part record;
+    dropped integer := 0;
+BEGIN
+    IF p_now IS NULL OR NOT pg_catalog.isfinite(p_now) THEN
+        RAISE EXCEPTION 'p_now must be a finite timestamp' USING ERRCODE = '22008';
+    END IF;
+    horizon := (((p_now AT TIME ZONE 'UTC')::pg_catalog.date OPERATOR(pg_catalog.-)
+                 coalesce(pg_catalog.current_setting('telemetry.retention_days', true)::integer, 90))::pg_catalog.timestamp
+                AT TIME ZONE 'UTC');
+    FOR part IN SELECT p.partition, p.upper_bound FROM telemetry.partitions() p
+                WHERE p.upper_bound OPERATOR(pg_catalog.<=) horizon ORDER BY p.lower_bound
+    LOOP
+        -- Never before its days are rolled up (the watermark is past them).
+        EXIT WHEN watermark IS NULL
+               OR part.upper_bound OPERATOR(pg_catalog.>) (watermark::pg_catalog.timestamp AT TIME ZONE 'UTC');
+        -- DETACH, then DROP: both wait at most lock_timeout (run_maintenance sets it) for the
+        -- ACCESS EXCLUSIVE lock on the parent, so ingest queues behind them no longer than that.
+        EXECUTE pg_catalog.format('ALTER TABLE telemetry.events DETACH PARTITION %s', part.partition);
+        EXECUTE pg_catalog.format('DROP TABLE %s', part.partition);
+        dropped := dropped OPERATOR(pg_catalog.+) 1;
+    END LOOP;
+    RETURN dropped;
+END
+$$;
+COMMENT ON FUNCTION telemetry.drop_expired_partitions(timestamptz) IS
+    'Maintenance step (retention): detaches and drops, oldest first, the partitions of telemetry.events whose days all lie more than telemetry.retention_days before p_now''s UTC day, and returns how many. Never a partition whose days are not yet rolled up (at or past rollup_watermark()): the rollups keep those days (frozen). Never DELETE: no dead rows, little WAL. Errors: p_now NULL or infinite (22008); lock_timeout (55P03).';
+
+-- Removes the events of tenants whose retention is shorter than the partitions', in bounded batches.
+CREATE FUNCTION telemetry.delete_expired_tenant_events(p_now timestamptz DEFAULT pg_catalog.now(),
+                                                       p_batch_size integer DEFAULT 10000)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER  -- every tenant's events
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    global_retention integer := coalesce(pg_catalog.current_setting('telemetry.retention_days', true)::integer, 90);
+    today date;
+    watermark date := telemetry.rollup_watermark();
+    tenant record;
+    horizon date;
+    budget bigint := p_batch_size;
+    n bigint;
+BEGIN
+    IF p_now IS NULL OR NOT pg_catalog.isfinite(p_now) THEN
+        RAISE EXCEPTION 'p_now must be a finite timestamp' USING ERRCODE = '22008';
+    END IF;
+    IF p_batch_size IS NULL OR p_batch_size OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'p_batch_size must be at least 1' USING ERRCODE = '22023';
+    END IF;
+    IF watermark IS NULL THEN
+        RETURN 0;
+    END IF;
+    today := (p_now AT TIME ZONE 'UTC')::pg_catalog.date;
+    FOR tenant IN SELECT s.tenant_id, s.retention_days FROM telemetry.tenant_settings s
+                  WHERE s.retention_days OPERATOR(pg_catalog.<) global_retention ORDER BY s.tenant_id
+    LOOP
+        EXIT WHEN budget OPERATOR(pg_catalog.<) 1;
+        -- Only days already rolled up.
+        horizon := LEAST(today OPERATOR(pg_catalog.-) tenant.retention_days, watermark);
+        DELETE FROM telemetry.events e
+        WHERE (e.tenant_id, e.occurred_at, e.id) IN (
+            SELECT x.tenant_id, x.occurred_at, x.id FROM telemetry.events x
+            WHERE x.tenant_id OPERATOR(pg_catalog.=) tenant.tenant_id
+              AND x.occurred_at OPERATOR(pg_catalog.<) (horizon::pg_catalog.timestamp AT TIME ZONE 'UTC')
+            ORDER BY x.occurred_at LIMIT budget);
+        GET DIAGNOSTICS n = ROW_COUNT;
+        budget := budget OPERATOR(pg_catalog.-) n;
+    END LOOP;
+    RETURN p_batch_size OPERATOR(pg_catalog.-) budget;
+END
+$$;
+COMMENT ON FUNCTION telemetry.delete_expired_tenant_events(timestamptz, integer) IS
+    'Maintenance step (retention per tenant): deletes at most p_batch_size events, oldest first, of the tenants whose tenant_settings.retention_days is shorter than telemetry.retention_days, older than that many days before p_now''s UTC day, and returns how many. Only days already rolled up (before rollup_watermark()); their rollups stay (frozen). Errors: p_now NULL or infinite (22008); p_batch_size below 1 (22023).';
+
+-- Rollups have their own, longer retention.
+CREATE FUNCTION telemetry.drop_expired_rollups(p_now timestamptz DEFAULT pg_catalog.now(),
+                                               p_batch_size integer DEFAULT 100000)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER  -- every tenant's rollups
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    horizon date;
+    n bigint;
+BEGIN
+    IF p_now IS NULL OR NOT pg_catalog.isfinite(p_now) THEN
+        RAISE EXCEPTION 'p_now must be a finite timestamp' USING ERRCODE = '22008';
+    END IF;
+    IF p_batch_size IS NULL OR p_batch_size OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'p_batch_size must be at least 1' USING ERRCODE = '22023';
+    END IF;
+    horizon := (p_now AT TIME ZONE 'UTC')::pg_catalog.date OPERATOR(pg_catalog.-)
+               coalesce(pg_catalog.current_setting('telemetry.rollup_retention_days', true)::integer, 730);
+    DELETE FROM telemetry.daily_rollups r
+    WHERE (r.tenant_id, r.day, r.name) IN (
+        SELECT x.tenant_id, x.day, x.name FROM telemetry.daily_rollups x
+        WHERE x.day OPERATOR(pg_catalog.<) horizon ORDER BY x.day LIMIT p_batch_size);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION telemetry.drop_expired_rollups(timestamptz, integer) IS
+    'Maintenance step (rollup retention): deletes at most p_batch_size rollup cells of days more than telemetry.rollup_retention_days (default 730) before p_now''s UTC day, oldest first, and returns how many. Errors: p_now NULL or infinite (22008); p_batch_size below 1 (22023).';
+
+-- Caps the run history.
+CREATE FUNCTION telemetry.trim_maintenance_runs(p_now timestamptz DEFAULT pg_catalog.now(),
+                                                p_keep_per_step integer DEFAULT 1000)
+RETURNS bigint
+LANGUAGE sql
+SECURITY DEFINER  -- the history belongs to the owner
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH ranked AS (
+        SELECT r.run_id, r.step, r.finished_at,
+               pg_catalog.row_number() OVER (PARTITION BY r.step, r.status ORDER BY r.run_id DESC) AS newest
+        FROM telemetry.maintenance_runs r
+        WHERE r.status OPERATOR(pg_catalog.<>) 'running'),
+    gone AS (
+        DELETE FROM telemetry.maintenance_runs m USING ranked k
+        WHERE m.run_id OPERATOR(pg_catalog.=) k.run_id AND m.step OPERATOR(pg_catalog.=) k.step
+          AND (k.newest OPERATOR(pg_catalog.>) p_keep_per_step
+               OR k.finished_at OPERATOR(pg_catalog.<) (LEAST(p_now, pg_catalog.now()) OPERATOR(pg_catalog.-) pg_catalog.make_interval(
+                      days => coalesce(pg_catalog.current_setting('telemetry.maintenance_history_days', true)::integer, 30))))
+        RETURNING 1)
+    SELECT pg_catalog.count(*) FROM gone
+$$;
+COMMENT ON FUNCTION telemetry.trim_maintenance_runs(timestamptz, integer) IS
+    'Maintenance step: deletes the finished rows of telemetry.maintenance_runs older than telemetry.maintenance_history_days before p_now or now(), whichever is earlier (the history goes by the wall clock: a run with a later p_now does not erase it), and all but the newest p_keep_per_step per step and status; returns how many.';
+
+-- The steps, in the order a run takes them.
+CREATE FUNCTION telemetry.maintenance_step_names()
+RETURNS text[]
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT ARRAY['create_partitions', 'advance_rollups', 'refresh_rollups', 'drop_expired_partitions',
+                 'delete_expired_tenant_events', 'drop_expired_rollups', 'purge_event_ids', 'trim_maintenance_runs']
+$$;
+COMMENT ON FUNCTION telemetry.maintenance_step_names() IS
+    'The maintenance steps in the order run_maintenance() and the worker run them. advance_rollups must commit before refresh_rollups starts.';
+
+-- The advisory lock key of a run (session level: it spans the run's transactions).
+CREATE FUNCTION telemetry.begin_maintenance_run()
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER  -- the history belongs to the owner
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    holder integer;
+BEGIN
+    IF NOT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext('telemetry.run_maintenance')) THEN
+        SELECT l.pid INTO holder FROM pg_catalog.pg_locks l
+        WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted
+          AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+                                                 WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+          AND l.objid OPERATOR(pg_catalog.=) pg_catalog.hashtext('telemetry.run_maintenance')::pg_catalog.oid
+        LIMIT 1;
+        RAISE NOTICE 'telemetry maintenance skipped: another run is in progress (process %)', holder;
+        RETURN NULL;
+    END IF;
+    -- Nobody else runs: a step still marked running was cut short by its process's end.
+    WITH cut AS (
+        UPDATE telemetry.maintenance_runs r
+        SET status = 'failed', finished_at = pg_catalog.clock_timestamp(), sqlstate = '57P01',
+            message = 'interrupted: the process running the step ended before it finished (server restart, crash or termination)'
+        WHERE r.status OPERATOR(pg_catalog.=) 'running'
+        RETURNING r.step, r.finished_at)
+    UPDATE telemetry.maintenance_steps s
+    SET last_failure_at = c.finished_at, consecutive_failures = s.consecutive_failures OPERATOR(pg_catalog.+) 1,
+        last_sqlstate = '57P01', last_message = 'interrupted: the process running the step ended before it finished'
+    FROM cut c WHERE s.step OPERATOR(pg_catalog.=) c.step;
+    RETURN pg_catalog.nextval('telemetry.maintenance_runs_id_seq'::pg_catalog.regclass);
+END
+$$;
+COMMENT ON FUNCTION telemetry.begin_maintenance_run() IS
+    'Internal, for run_maintenance() and the worker: takes the session-level advisory lock of maintenance and returns a new run id, after marking failed the steps left running by a process that ended; NULL (and a NOTICE naming the process that holds it) when another run holds the lock.';
+
+CREATE FUNCTION telemetry.end_maintenance_run(p_run_id bigint)
+RETURNS void
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT FROM pg_catalog.pg_advisory_unlock(pg_catalog.hashtext('telemetry.run_maintenance'))
+$$;
+COMMENT ON FUNCTION telemetry.end_maintenance_run(bigint) IS
+    'Internal, for run_maintenance() and the worker: releases the advisory lock begin_maintenance_run() took.';
+
+-- Whether the step is due (not backing off); if so its history row, committed before the work.
+CREATE FUNCTION telemetry.begin_maintenance_step(p_run_id bigint, p_step text)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT p_step OPERATOR(pg_catalog.=) ANY (telemetry.maintenance_step_names()) THEN
+        RAISE EXCEPTION 'unknown maintenance step' USING ERRCODE = '22023',
+              HINT = 'The steps: ' || pg_catalog.array_to_string(telemetry.maintenance_step_names(), ', ') || '.';
+    END IF;
+    IF EXISTS (SELECT FROM telemetry.maintenance_steps s
+               WHERE s.step OPERATOR(pg_catalog.=) p_step
+                 AND s.next_attempt_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()) THEN
+        RETURN false;
+    END IF;
+    INSERT INTO telemetry.maintenance_runs (run_id, step) VALUES (p_run_id, p_step);
+    INSERT INTO telemetry.maintenance_steps AS s (step, last_started_at) VALUES (p_step, pg_catalog.clock_timestamp())
+    ON CONFLICT (step) DO UPDATE SET last_started_at = excluded.last_started_at;
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION telemetry.begin_maintenance_step(bigint, text) IS
+    'Internal, for run_maintenance() and the worker: false when the step is backing off after failures; else records it as running in maintenance_runs (to be committed before perform_maintenance_step) and returns true. 22023 for an unknown step.';
+
+-- Runs one step, catching its error; records the outcome and the back-off. Returns the status.
+CREATE FUNCTION telemetry.perform_maintenance_step(p_run_id bigint, p_step text, p_now timestamptz)
+RETURNS text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    started timestamptz := pg_catalog.clock_timestamp();
+    affected bigint;
+    failure_state text;
+    failure_message text;
+    failures integer;
+    -- (Settings with a unit read back with one, '1min' or '5s': as intervals they compare.)
+    naptime pg_catalog.float8 := pg_catalog.date_part('epoch',
+        coalesce(pg_catalog.current_setting('telemetry.naptime', true), '60')::pg_catalog.interval);
+    max_backoff pg_catalog.float8 := pg_catalog.date_part('epoch',
+        coalesce(pg_catalog.current_setting('telemetry.maintenance_max_backoff', true), '3600')::pg_catalog.interval);
+BEGIN
+    BEGIN
+        -- Every lock a step waits for, it waits for at most this long.
+        PERFORM pg_catalog.set_config('lock_timeout',
+            coalesce(pg_catalog.current_setting('telemetry.maintenance_lock_timeout', true), '5s'), true);
+        affected := CASE p_step
+            WHEN 'create_partitions' THEN telemetry.create_partitions(p_now)
+            WHEN 'advance_rollups' THEN telemetry.advance_rollups(p_now)
+            WHEN 'refresh_rollups' THEN telemetry.refresh_rollups(p_now)
+            WHEN 'drop_expired_partitions' THEN telemetry.drop_expired_partitions(p_now)
+            WHEN 'delete_expired_tenant_events' THEN telemetry.delete_expired_tenant_events(p_now)
+            WHEN 'drop_expired_rollups' THEN telemetry.drop_expired_rollups(p_now)
+            WHEN 'purge_event_ids' THEN telemetry.purge_event_ids(p_now)
+            WHEN 'trim_maintenance_runs' THEN telemetry.trim_maintenance_runs(p_now)
+        END;
+        IF affected IS NULL THEN
+            RAISE EXCEPTION 'unknown maintenance step' USING ERRCODE = '22023';
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS failure_state = RETURNED_SQLSTATE, failure_message = MESSAGE_TEXT;
+    END;
+    IF failure_state IS NULL THEN
+        UPDATE telemetry.maintenance_runs r
+        SET status = 'succeeded', finished_at = pg_catalog.clock_timestamp(), rows_affected = affected
+        WHERE r.run_id OPERATOR(pg_catalog.=) p_run_id AND r.step OPERATOR(pg_catalog.=) p_step;
+        UPDATE telemetry.maintenance_steps s
+        SET last_success_at = pg_catalog.clock_timestamp(), consecutive_failures = 0, next_attempt_at = NULL,
+            last_duration = pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started
+        WHERE s.step OPERATOR(pg_catalog.=) p_step;
+        RETURN 'succeeded';
+    END IF;
+    -- Data errors may quote the value at fault: keep their message, not the value.
+    IF pg_catalog.left(failure_state, 2) OPERATOR(pg_catalog.=) ANY (ARRAY['22', '23']) THEN
+        failure_message := pg_catalog.regexp_replace(failure_message, '"[^"]*"', '"…"', 'g');
+    END IF;
+    failure_message := pg_catalog.left(failure_message, 500);
+    UPDATE telemetry.maintenance_runs r
+    SET status = 'failed', finished_at = pg_catalog.clock_timestamp(), sqlstate = failure_state, message = failure_message
+    WHERE r.run_id OPERATOR(pg_catalog.=) p_run_id AND r.step OPERATOR(pg_catalog.=) p_step;
+    UPDATE telemetry.maintenance_steps s
+    SET last_failure_at = pg_catalog.clock_timestamp(),
+        consecutive_failures = s.consecutive_failures OPERATOR(pg_catalog.+) 1,
+        last_sqlstate = failure_state, last_message = failure_message,
+        last_duration = pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started
+    WHERE s.step OPERATOR(pg_catalog.=) p_step
+    RETURNING s.consecutive_failures INTO failures;
+    -- Back off: naptime × (2^(k-1) - 1) after k failures in a row, capped; the first is
+    -- retried at the next run.
+    UPDATE telemetry.maintenance_steps s
+    SET next_attempt_at = s.last_failure_at OPERATOR(pg_catalog.+) pg_catalog.make_interval(secs =>
+            LEAST(max_backoff,
+                             naptime OPERATOR(pg_catalog.*)
+                             (pg_catalog.power(2, LEAST(failures, 30) OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.-) 1)))
+    WHERE s.step OPERATOR(pg_catalog.=) p_step;
+    RAISE WARNING 'telemetry maintenance step % failed (SQLSTATE %): %', p_step, failure_state, failure_message;
+    RETURN 'failed';
+END
+$$;
+COMMENT ON FUNCTION telemetry.perform_maintenance_step(bigint, text, timestamptz) IS
+    'Internal, for run_maintenance() and the worker: runs one step with lock_timeout = telemetry.maintenance_lock_timeout, catching any error; records the outcome in maintenance_runs and maintenance_steps (a failure backs the step off and raises a WARNING) and returns succeeded or failed.';
+
+-- The whole maintenance, for a DBA or pg_cron where the worker is not loaded. A procedure, so
+-- each step commits on its own; outside a transaction block.
+CREATE PROCEDURE telemetry.run_maintenance(p_now timestamptz DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    run bigint;
+    step text;
+BEGIN
+    -- (No SET clause: a procedure with one cannot commit. Every name is qualified.)
+    IF p_now IS NOT NULL AND NOT pg_catalog.isfinite(p_now) THEN
+        RAISE EXCEPTION 'p_now must be a finite timestamp' USING ERRCODE = '22008';
+    END IF;
+    run := telemetry.begin_maintenance_run();
+    IF run IS NULL THEN
+        RETURN;
+    END IF;
+    COMMIT;
+    FOREACH step IN ARRAY telemetry.maintenance_step_names() LOOP
+        -- refresh_rollups waits for writers, then needs snapshots taken after the wait.
+        SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+        IF telemetry.begin_maintenance_step(run, step) THEN
+            COMMIT;
+            SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+            PERFORM telemetry.perform_maintenance_step(run, step, coalesce(p_now, pg_catalog.now()));
+        END IF;
+        COMMIT;
+    END LOOP;
+    PERFORM telemetry.end_maintenance_run(run);
+END
+$$;
+COMMENT ON PROCEDURE telemetry.run_maintenance(timestamptz) IS
+    'Runs every maintenance step once, each in its own transaction (CALL it outside a transaction block): create_partitions, advance_rollups, refresh_rollups, drop_expired_partitions, delete_expired_tenant_events, drop_expired_rollups, purge_event_ids, trim_maintenance_runs. p_now (default: each step''s own now()) is the clock the steps go by. A failing step is recorded and backed off; the others still run. Skips with a NOTICE when another run (the worker, another session) is in progress. What the worker runs every telemetry.naptime seconds; for pg_cron where the worker is not loaded. Errors: p_now infinite (22008); inside a transaction block (2D000).';
+
+-- What an operator looks at first.
+CREATE VIEW telemetry.maintenance_status AS
+SELECT n.step,
+       s.last_success_at,
+       s.last_failure_at,
+       s.consecutive_failures,
+       s.next_attempt_at,
+       s.last_sqlstate,
+       s.last_message,
+       s.last_duration,
+       w.watermark,
+       r.threshold,
+       CASE WHEN w.watermark IS NOT NULL
+            THEN pg_catalog.now() OPERATOR(pg_catalog.-) (w.watermark::pg_catalog.timestamp AT TIME ZONE 'UTC') END AS rollup_lag,
+       (SELECT pg_catalog.count(*) FROM telemetry.rollup_invalidations i) AS pending_invalidations,
+       (SELECT pg_catalog.max(p.upper_bound) FROM telemetry.partitions() p) AS partition_horizon,
+       (SELECT pg_catalog.min(p.day) FROM telemetry.partitions() p) AS oldest_partition
+FROM pg_catalog.unnest(telemetry.maintenance_step_names()) WITH ORDINALITY AS n(step, position)
+LEFT JOIN telemetry.maintenance_steps s ON s.step OPERATOR(pg_catalog.=) n.step
+LEFT JOIN telemetry.rollup_state r ON true
+CROSS JOIN LATERAL (SELECT telemetry.rollup_watermark() AS watermark) w
+ORDER BY n.position;
+COMMENT ON VIEW telemetry.maintenance_status IS 'One row per maintenance step, in run order: its last success and failure (SQLSTATE, message), failures in a row and back-off, last duration; and on every row the rollup watermark (days before it are rolled up), the threshold, rollup lag (now - watermark), pending invalidations, partition horizon (the end of the newest partition) and oldest partition day.';
+COMMENT ON COLUMN telemetry.maintenance_status.step IS 'The step.';
+COMMENT ON COLUMN telemetry.maintenance_status.last_success_at IS 'When it last succeeded.';
+COMMENT ON COLUMN telemetry.maintenance_status.last_failure_at IS 'When it last failed.';
+COMMENT ON COLUMN telemetry.maintenance_status.consecutive_failures IS 'Failures since its last success.';
+COMMENT ON COLUMN telemetry.maintenance_status.next_attempt_at IS 'Skipped until then (back-off).';
+COMMENT ON COLUMN telemetry.maintenance_status.last_sqlstate IS 'SQLSTATE of its last failure.';
+COMMENT ON COLUMN telemetry.maintenance_status.last_message IS 'Message of its last failure.';
+COMMENT ON COLUMN telemetry.maintenance_status.last_duration IS 'How long its last attempt took.';
+COMMENT ON COLUMN telemetry.maintenance_status.watermark IS 'telemetry.rollup_watermark().';
+COMMENT ON COLUMN telemetry.maintenance_status.threshold IS 'The invalidation threshold (telemetry.rollup_state).';
+COMMENT ON COLUMN telemetry.maintenance_status.rollup_lag IS 'now() minus the start of the watermark day: how old the newest rolled-up data may be.';
+COMMENT ON COLUMN telemetry.maintenance_status.pending_invalidations IS 'Rows waiting in telemetry.rollup_invalidations.';
+COMMENT ON COLUMN telemetry.maintenance_status.partition_horizon IS 'The upper bound of the newest partition: events up to then have a partition.';
+COMMENT ON COLUMN telemetry.maintenance_status.oldest_partition IS 'The UTC day of the oldest partition.';
+
+-- 85_tenancy_row_security.sql: the new tenant tables.
+ALTER TABLE telemetry.daily_rollups ENABLE ROW LEVEL SECURITY;
+ALTER TABLE telemetry.daily_rollups FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_read ON telemetry.daily_rollups FOR SELECT
+    USING (tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('read'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('read'))
+           AND ((SELECT telemetry.tenant_scope_is_range('read'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('read'))::pg_catalog.uuid[])));
+COMMENT ON POLICY tenant_read ON telemetry.daily_rollups IS 'A role reads only the rollups of the tenants it has read access to (telemetry.tenant_access, or the token presented in the transaction).';
+CREATE POLICY tenant_admin ON telemetry.daily_rollups FOR ALL
+    USING (tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
+           AND ((SELECT telemetry.tenant_scope_is_range('admin'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])))
+    WITH CHECK (tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
+           AND ((SELECT telemetry.tenant_scope_is_range('admin'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])));
+COMMENT ON POLICY tenant_admin ON telemetry.daily_rollups IS 'Rollups are written by the maintenance steps, as the extension''s owner; a role with the privilege to change them could change only the rows of the tenants it has admin access to (no access level grants it).';
+
+ALTER TABLE telemetry.rollup_invalidations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE telemetry.rollup_invalidations FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_admin ON telemetry.rollup_invalidations FOR ALL
+    USING ((tenant_id IS NULL AND (SELECT telemetry.tenant_scope_lower('maintain')) IS NOT NULL)
+           OR tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
+           AND ((SELECT telemetry.tenant_scope_is_range('admin'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])))
+    WITH CHECK ((tenant_id IS NULL AND (SELECT telemetry.tenant_scope_lower('maintain')) IS NOT NULL)
+           OR tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
+           AND ((SELECT telemetry.tenant_scope_is_range('admin'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])));
+COMMENT ON POLICY tenant_admin ON telemetry.rollup_invalidations IS 'A role reads and changes only the log rows of the tenants it has admin access to; the rows of every tenant (NULL) only with maintenance access, as the extension''s owner has.';
+
+-- 90_privileges.sql: the new objects, revoked from PUBLIC, then what PUBLIC may call.
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA telemetry FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA telemetry FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA telemetry FROM PUBLIC;
+
+-- The naming rule is harmless and is used by CHECK constraints, which need EXECUTE.
+GRANT EXECUTE ON FUNCTION telemetry.valid_event_name(text) TO PUBLIC;
+-- The default of the named text form of track() is evaluated as the caller: it returns NULL.
+GRANT EXECUTE ON FUNCTION telemetry.unset_argument() TO PUBLIC;
+-- Row-level policies run as the querying role, and call these; each answers only about the
+-- caller's own identity.
+GRANT EXECUTE ON FUNCTION telemetry.tenant_scope_lower(text), telemetry.tenant_scope_upper(text),
+                          telemetry.tenant_scope_is_range(text), telemetry.tenant_scope_members(text),
+                          telemetry.current_tenant(), telemetry.current_access(),
+                          telemetry.require_tenant_access(uuid, text) TO PUBLIC;
+
+-- Roles granted a level before get what the level now includes.
+SELECT telemetry.apply_access_privileges(r.oid::pg_catalog.regrole, a.access, true)
+FROM telemetry.tenant_access a JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) a.role_name
+ORDER BY a.role_name, a.access;
