@@ -72,14 +72,14 @@ void define_settings() {
                             nullptr);
     DefineCustomIntVariable("telemetry.maintenance_max_backoff",
                             "The longest a failing maintenance step is skipped before it is tried again.", nullptr,
-                            &maintenance_max_backoff_seconds, 3600, 1, 604800, PGC_SUSET, GUC_UNIT_S, nullptr,
-                            nullptr, nullptr);
+                            &maintenance_max_backoff_seconds, 3600, 1, 604800, PGC_SUSET, GUC_UNIT_S, nullptr, nullptr,
+                            nullptr);
     DefineCustomIntVariable("telemetry.rollup_retention_days", "Days of daily rollups kept.",
                             "Longer than raw events: a rollup outlives the events it was made of.",
                             &rollup_retention_days, 730, 1, 36500, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("telemetry.maintenance_history_days", "Days of maintenance run history kept.",
-                            "At most 1,000 rows per step and status are kept in any case.",
-                            &maintenance_history_days, 30, 1, 3650, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+                            "At most 1,000 rows per step and status are kept in any case.", &maintenance_history_days,
+                            30, 1, 3650, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomBoolVariable("telemetry.restoring", "Set while restoring a dump of a database that uses telemetry.",
                              "CREATE EXTENSION then makes no partitions: the dump brings its own.", &restoring, false,
                              PGC_SUSET, 0, nullptr, nullptr, nullptr);

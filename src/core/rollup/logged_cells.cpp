@@ -13,7 +13,8 @@ std::uint32_t LoggedCells::slot_for(const Uuid& tenant, std::int32_t day) const 
 }
 
 bool LoggedCells::contains(const Uuid& tenant, std::int32_t day) const noexcept {
-    for (std::uint32_t i = slot_for(tenant, day), probes = 0; probes < capacity; i = (i + 1) & (capacity - 1), ++probes) {
+    for (std::uint32_t i = slot_for(tenant, day), probes = 0; probes < capacity;
+         i = (i + 1) & (capacity - 1), ++probes) {
         const Slot& slot = slots_[i];
         if (slot.generation != generation_) return false;
         if (slot.day == day && slot.tenant == tenant) return true;

@@ -90,7 +90,8 @@ void log_cell(Oid log_relid, const pg_uuid_t& tenant, DateADT day) {
     }
     Datum values[2] = {UUIDPGetDatum(&tenant), DateADTGetDatum(day)};
     const int rc = SPI_execute_plan(log_cell_plan, values, nullptr, false, 0);
-    if (rc != SPI_OK_INSERT) elog(ERROR, "telemetry: logging a rollup invalidation failed: %s", SPI_result_code_string(rc));
+    if (rc != SPI_OK_INSERT)
+        elog(ERROR, "telemetry: logging a rollup invalidation failed: %s", SPI_result_code_string(rc));
     SPI_finish();
     restore_user(saved);
 }
@@ -175,13 +176,14 @@ TELEMETRY_FUNCTION(telemetry_log_event_changes) {
     const char* reason;
     if (TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event)) {
         reason = "truncate";
-        appendStringInfoString(&sql,
-                               "INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason) "
-                               "SELECT NULL::pg_catalog.uuid, '-infinity'::pg_catalog.date, $1 OPERATOR(pg_catalog.-) 1, $2");
+        appendStringInfoString(
+            &sql,
+            "INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason) "
+            "SELECT NULL::pg_catalog.uuid, '-infinity'::pg_catalog.date, $1 OPERATOR(pg_catalog.-) 1, $2");
     } else {
         reason = TRIGGER_FIRED_BY_INSERT(trigger->tg_event)   ? "insert"
                  : TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? "update"
-                                                               : "delete";
+                                                              : "delete";
         const char* tables[2] = {t->tgoldtable, t->tgnewtable};
         appendStringInfoString(&sql,
                                "INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason) "
@@ -207,7 +209,8 @@ TELEMETRY_FUNCTION(telemetry_log_event_changes) {
     Oid types[2] = {DATEOID, TEXTOID};
     Datum values[2] = {DateADTGetDatum(closed_before), CStringGetTextDatum(reason)};
     const int rc = SPI_execute_with_args(sql.data, 2, types, values, nullptr, false, 0);
-    if (rc != SPI_OK_INSERT) elog(ERROR, "telemetry: logging rollup invalidations failed: %s", SPI_result_code_string(rc));
+    if (rc != SPI_OK_INSERT)
+        elog(ERROR, "telemetry: logging rollup invalidations failed: %s", SPI_result_code_string(rc));
     SPI_finish();
     restore_user(saved);
     return PointerGetDatum(nullptr);

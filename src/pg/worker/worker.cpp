@@ -119,8 +119,8 @@ void run_once(char (*steps)[step_name_size], int* step_count, char* run_id, std:
                            sizeof due);
         if (std::strcmp(due, "t") != 0) continue;
         values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
-        run_in_transaction(activity, "SELECT telemetry.perform_maintenance_step($1, $2, $3)", 3, types, values,
-                           nullptr, 0);
+        run_in_transaction(activity, "SELECT telemetry.perform_maintenance_step($1, $2, $3)", 3, types, values, nullptr,
+                           0);
     }
     Datum values[1] = {DirectFunctionCall1(int8in, CStringGetDatum(run_id))};
     run_in_transaction("telemetry maintenance: ending the run", "SELECT telemetry.end_maintenance_run($1)", 1, types,
@@ -161,8 +161,8 @@ void worker_main() {
     SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
     ereport(LOG, (errmsg("telemetry maintenance worker started in database \"%s\"", worker_database)));
 
-    MemoryContext run_context = AllocSetContextCreate(TopMemoryContext, "telemetry maintenance run",
-                                                      ALLOCSET_DEFAULT_SIZES);
+    MemoryContext run_context =
+        AllocSetContextCreate(TopMemoryContext, "telemetry maintenance run", ALLOCSET_DEFAULT_SIZES);
     int failures_in_a_row = 0;
     for (;;) {
         CHECK_FOR_INTERRUPTS();
