@@ -21,7 +21,9 @@ log "Starting a throwaway PostgreSQL 15 in $dir (shared_preload_libraries = 'tel
 stop_instance "$dir"
 rm -rf "$dir"
 port=${TELEMETRY_DEMO_PORT:-5499}
-start_instance "$dir" "$port"
+# The maintenance worker works in the demo database every 2 s; it starts switched off, so that
+# the simulation's long transaction below does not keep it waiting, and is switched on later.
+start_instance "$dir" "$port" "telemetry.database = 'demo'" "telemetry.naptime = 2" "telemetry.maintenance_worker = off"
 psql=(psql -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres)
 as_instance_user createdb -h "$dir" -p "$port" -U postgres demo
 cp scripts/demo/*.sql bench/diy_events.sql catalog/conversation_practice.json "$dir"/
@@ -45,6 +47,40 @@ started=$(date +%s%N)
 as_instance_user "${psql[@]}" -d demo -f "$dir/simulate.sql" -f "$dir/report.sql"
 elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 as_instance_user "${psql[@]}" -d demo -At -c "SELECT format('%s events tracked; simulation and report took %s ms', count(*), $elapsed_ms) FROM telemetry.events"
+
+log "The maintenance worker, switched on (telemetry.maintenance_worker, a reload): the days before today are rolled up without any call"
+as_instance_user "${psql[@]}" -d demo -c "ALTER SYSTEM SET telemetry.maintenance_worker = on" -c "SELECT pg_reload_conf()" >/dev/null
+# Waits for a whole maintenance run that started after the given time (at most 60 s).
+wait_for_maintenance_run() {
+  local since=$1 i
+  for i in $(seq 1 60); do
+    [ "$(as_instance_user "${psql[@]}" -d demo -At -c "SELECT count(*) FROM telemetry.maintenance_runs
+         WHERE step = 'trim_maintenance_runs' AND status <> 'running' AND started_at > '$since'")" -gt 0 ] && return 0
+    sleep 1
+  done
+  echo "no maintenance run finished within 60 s" >&2
+  return 1
+}
+since=$(as_instance_user "${psql[@]}" -d demo -At -c "SELECT now()")
+wait_for_maintenance_run "$since"
+as_instance_user "${psql[@]}" -d demo -f "$dir/rollups.sql"
+
+log "A late event (a learner's sign-in 3 days ago, sent today) is counted in its day after the next run"
+late_cell="SELECT events FROM telemetry.daily_rollups WHERE tenant_id = '6a1f0c3e-0000-4000-8000-000000000001'
+           AND day = current_date - 3 AND name = 'user_authenticated'"
+before=$(as_instance_user "${psql[@]}" -d demo -At -c "$late_cell")
+as_instance_user "${psql[@]}" -d demo -At -c "SELECT 'tracked: ' || telemetry.track('6a1f0c3e-0000-4000-8000-000000000001', 'user_authenticated',
+    '{\"provider\": \"email\", \"isNewUser\": false}', 'learner-0001', NULL, now() - interval '3 days')"
+since=$(as_instance_user "${psql[@]}" -d demo -At -c "SELECT now()")
+wait_for_maintenance_run "$since"
+after=$(as_instance_user "${psql[@]}" -d demo -At -c "$late_cell")
+echo "user_authenticated on $(date -u -d '3 days ago' +%F) for Northwind: $before events before the run, $after after"
+[ "$after" = "$((before + 1))" ] || { echo "the late event was not rolled up" >&2; exit 1; }
+
+log "telemetry.maintenance_status: each step's last success and failure, the watermark, the partitions"
+as_instance_user "${psql[@]}" -d demo -c "SELECT step, last_success_at::timestamp(0) AS last_success, consecutive_failures AS failures,
+    last_duration, watermark, rollup_lag::interval(0) AS rollup_lag, pending_invalidations AS pending,
+    partition_horizon::date AS horizon, oldest_partition FROM telemetry.maintenance_status"
 
 log "A client's batch: every event gets a status (accepted, duplicate, rejected, opted_out, ...)"
 as_instance_user "${psql[@]}" -d demo -f "$dir/batch.sql"
