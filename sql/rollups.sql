@@ -110,7 +110,8 @@ VALUES (:'p_now', now(), :a, gen_random_uuid(), 'page_viewed', 'today-1', 'serve
 SELECT * FROM pg_temp.log(:'p_now');
 TRUNCATE telemetry.rollup_invalidations;
 
--- track() and track_batch() log each closed (tenant, day) once per transaction.
+-- track() and track_batch() note each closed (tenant, day); the note is written to the log when
+-- the transaction commits (nothing before), one row per tenant and kind of change.
 BEGIN;
 SELECT telemetry.track(:a, 'page_viewed', '{}', 'late-4', 's-late', :'p_now'::timestamptz - interval '1 day') IS NOT NULL AS stored;
 SELECT telemetry.track(:a, 'page_viewed', '{}', 'late-5', 's-late', :'p_now'::timestamptz - interval '1 day') IS NOT NULL AS stored;
@@ -122,8 +123,9 @@ SELECT "index", status FROM telemetry.track_batch(:b, jsonb_build_array(
                        'occurred_at', :'p_now'::timestamptz - interval '2 days' + interval '1 hour')));
 SELECT * FROM pg_temp.log(:'p_now');
 COMMIT;
--- A rolled-back change leaves no log row; a rolled-back savepoint takes its row with it, and the
--- next event of that day is logged again.
+SELECT * FROM pg_temp.log(:'p_now');
+-- A rolled-back change leaves no log row; a change in a savepoint rolled back may still be
+-- logged (the log may say more than happened, never less).
 BEGIN;
 SELECT telemetry.track(:a, 'signed_up', '{}', 'late-8', NULL, :'p_now'::timestamptz - interval '3 days') IS NOT NULL AS stored;
 ROLLBACK;
@@ -142,8 +144,8 @@ SELECT count(*) FROM telemetry.load_catalog($${"events": [
 ]}$$);
 SELECT status FROM telemetry.replay_quarantine(:a);
 
--- An update (moving events to another day and renaming others) logs the old and new days; a
--- delete (a user's erasure) logs the days it removed from.
+-- An update logs the old and new days (moving a row to another day's partition is a delete
+-- and an insert there); a delete (a user's erasure) logs the days it removed from.
 UPDATE telemetry.events SET occurred_at = occurred_at - interval '1 day'
 WHERE tenant_id = :a AND user_id = 'user-5' AND (occurred_at AT TIME ZONE 'UTC')::date = :'today'::date - 8;
 UPDATE telemetry.events SET name = 'signed_up'

@@ -142,7 +142,12 @@ const char* find_direct_path_attnums(Relation rel, AttrNumber* attnums) {
     if (rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE) return "it is a foreign table";
     if (rel->rd_rel->relkind != RELKIND_RELATION) return "it is not a table";
     if (rel->rd_tableam != GetHeapamTableAmRoutine()) return "its access method is not heap";
-    if (rel->trigdesc != nullptr) return "it has triggers (foreign keys and deferred constraints among them)";
+    // The rollups' invalidation log is the one trigger the direct path stands in for: it notes
+    // what it wrote itself (log_written_events).
+    if (rel->trigdesc != nullptr)
+        for (int i = 0; i < rel->trigdesc->numtriggers; ++i)
+            if (!is_rollup_log_trigger(rel->trigdesc->triggers[i]))
+                return "it has triggers (foreign keys and deferred constraints among them)";
     TupleDesc desc = RelationGetDescr(rel);
     if (desc->constr != nullptr && desc->constr->num_check > 0) return "it has CHECK constraints";
     int live = 0;
@@ -177,17 +182,10 @@ const char* find_direct_path_attnums(Relation rel, AttrNumber* attnums) {
 // triggers on the parent are cloned onto each partition and seen there. Cheap: it reads the
 // parent's relcache entry, which the caller has open.
 bool parent_allows_direct_path(Relation parent) {
-    // The rollups' invalidation log is the one statement trigger the direct path stands in for:
-    // it logs what it wrote itself (log_written_events).
     const TriggerDesc* triggers = parent->trigdesc;
     if (triggers != nullptr && (triggers->trig_insert_before_statement || triggers->trig_insert_after_statement ||
                                 triggers->trig_insert_new_table))
-        for (int i = 0; i < triggers->numtriggers; ++i) {
-            const Trigger& trigger = triggers->triggers[i];
-            if (TRIGGER_FOR_INSERT(trigger.tgtype) && !TRIGGER_FOR_ROW(trigger.tgtype) &&
-                !is_rollup_log_trigger(trigger))
-                return false;
-        }
+        return false;
     if (parent->rd_rules != nullptr)
         for (int i = 0; i < parent->rd_rules->numLocks; ++i)
             if (parent->rd_rules->rules[i]->event == CMD_INSERT) return false;

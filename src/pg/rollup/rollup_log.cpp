@@ -2,18 +2,17 @@
 
 #include <cstring>
 
-#include "core/rollup/logged_cells.hpp"
+#include "core/rollup/changed_days.hpp"
 #include "pg/boundary/guard.hpp"
 #include "pg/boundary/search_path.hpp"
 #include "pg/boundary/table_watch.hpp"
 
 extern "C" {
 #include "access/xact.h"
+#include "catalog/pg_inherits.h"
 #include "storage/lmgr.h"
 #include "utils/date.h"
-}
 
-extern "C" {
 PGDLLEXPORT Datum telemetry_log_event_changes(PG_FUNCTION_ARGS);
 }
 
@@ -26,36 +25,39 @@ TableWatch state_watch("rollup_state");
 bool threshold_loaded = false;
 bool threshold_set = false;
 DateADT threshold = 0;
-// The cells this transaction logged from the direct write path.
-LoggedCells logged_cells;
-SPIPlanPtr log_cell_plan = nullptr;
+// This transaction's view of it, read once (after the transaction's first lock on the events).
+bool read_this_transaction = false;
+bool closed_days_exist = false;
+DateADT closed_before = 0;
+// What this transaction changed in closed days, written at pre-commit.
+ChangedDays changed_days;
 Oid log_trigger_function = InvalidOid;  // telemetry.log_event_changes(), once recognised
 
-// Runs an SPI statement as the owner of the log, with the safe search path, and back.
-struct AsOwner {
-    Oid saved_user;
-    int saved_context;
+struct SavedUser {
+    Oid user;
+    int context;
 };
-AsOwner become_owner(Oid relid) {
-    AsOwner saved;
-    GetUserIdAndSecContext(&saved.saved_user, &saved.saved_context);
-    SetUserIdAndSecContext(relation_owner(relid),
-                           saved.saved_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+// Our tables are written as their owner, whoever changed the events (the log is no one's to
+// write but the extension's), with the safe search path.
+SavedUser become_owner_of(Oid relid) {
+    SavedUser saved;
+    GetUserIdAndSecContext(&saved.user, &saved.context);
+    SetUserIdAndSecContext(relation_owner(relid), saved.context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+    use_safe_search_path();
     return saved;
 }
-void restore_user(const AsOwner& saved) { SetUserIdAndSecContext(saved.saved_user, saved.saved_context); }
+void restore_user(const SavedUser& saved) { SetUserIdAndSecContext(saved.user, saved.context); }
 
-// The threshold, read again when rollup_state changed (or was never read). With the latest
-// snapshot, not the transaction's: under REPEATABLE READ a snapshot older than the lock on
-// telemetry.events could miss a threshold that moved before the lock was granted. False when
-// this database has no rollups yet (a release before them, or no advance yet).
-bool current_threshold(DateADT* out) {
+// The committed threshold, read again when rollup_state changed (or was never read). With the
+// latest snapshot, not the transaction's: under REPEATABLE READ a snapshot older than the lock
+// on the events could miss a threshold that moved before the lock was granted. False when this
+// database has no threshold (no advance yet, or a release before rollups).
+bool committed_threshold(DateADT* out) {
     if (!threshold_loaded || state_watch.stale()) {
         if (!OidIsValid(telemetry_relid("rollup_state", true))) return false;  // before 0.5.0
         const TableWatch::Reading reading = state_watch.begin_reading();
         threshold_loaded = false;
-        const AsOwner saved = become_owner(reading.relid);
-        use_safe_search_path();
+        const SavedUser saved = become_owner_of(reading.relid);
         SPI_connect();
         PushActiveSnapshot(GetLatestSnapshot());
         SPI_execute("SELECT threshold FROM telemetry.rollup_state", true, 1);
@@ -74,53 +76,103 @@ bool current_threshold(DateADT* out) {
     return threshold_set;
 }
 
-void log_cell(Oid log_relid, const pg_uuid_t& tenant, DateADT day) {
-    const AsOwner saved = become_owner(log_relid);
-    use_safe_search_path();
-    SPI_connect();
-    if (log_cell_plan == nullptr) {
-        Oid types[2] = {UUIDOID, DATEOID};
-        SPIPlanPtr plan = SPI_prepare(
-            "INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason) "
-            "VALUES ($1, $2, $2, 'insert')",
-            2, types);
-        if (plan == nullptr) elog(ERROR, "telemetry: preparing the invalidation insert failed");
-        SPI_keepplan(plan);
-        log_cell_plan = plan;
+// Notes a change to (tenant, day) if the day is closed.
+void note_change(const pg_uuid_t& tenant_id, TimestampTz occurred_at, ChangeKind kind) {
+    if (!read_this_transaction) {
+        closed_days_exist = committed_threshold(&closed_before);
+        read_this_transaction = true;
     }
-    Datum values[2] = {UUIDPGetDatum(&tenant), DateADTGetDatum(day)};
-    const int rc = SPI_execute_plan(log_cell_plan, values, nullptr, false, 0);
+    if (!closed_days_exist) return;
+    const DateADT day = utc_day(occurred_at);
+    if (day >= closed_before) return;
+    Uuid tenant;
+    std::memcpy(tenant.data(), tenant_id.data, tenant.size());
+    changed_days.add(tenant, day, kind);
+}
+
+// Writes the note to the log, as one INSERT, in the committing transaction.
+void write_changed_days() {
+    const Oid log_relid = telemetry_relid("rollup_invalidations", true);
+    if (!OidIsValid(log_relid)) return;  // the extension was dropped in this transaction
+    const int n = changed_days.size();
+    Datum* tenants = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+    bool* tenant_nulls = static_cast<bool*>(palloc0(sizeof(bool) * n));
+    Datum* first_days = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+    Datum* last_days = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+    Datum* reasons = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+    for (int i = 0; i < n; ++i) {
+        const ChangedRange& range = changed_days[i];
+        auto* tenant = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
+        std::memcpy(tenant->data, range.tenant.data(), sizeof tenant->data);
+        tenants[i] = UUIDPGetDatum(tenant);
+        tenant_nulls[i] = range.every_tenant;
+        first_days[i] = DateADTGetDatum(range.first_day);
+        last_days[i] = DateADTGetDatum(range.last_day);
+        reasons[i] = CStringGetTextDatum(to_string(range.kind));
+    }
+    int dims[1] = {n};
+    int lower_bounds[1] = {1};
+    Datum arrays[4] = {PointerGetDatum(construct_md_array(tenants, tenant_nulls, 1, dims, lower_bounds, UUIDOID,
+                                                          UUID_LEN, false, TYPALIGN_CHAR)),
+                       PointerGetDatum(construct_array(first_days, n, DATEOID, sizeof(DateADT), true, TYPALIGN_INT)),
+                       PointerGetDatum(construct_array(last_days, n, DATEOID, sizeof(DateADT), true, TYPALIGN_INT)),
+                       PointerGetDatum(construct_array(reasons, n, TEXTOID, -1, false, TYPALIGN_INT))};
+    Oid types[4] = {UUIDARRAYOID, DATEARRAYOID, DATEARRAYOID, TEXTARRAYOID};
+    const SavedUser saved = become_owner_of(log_relid);
+    SPI_connect();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    const int rc = SPI_execute_with_args(
+        "INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason) "
+        "SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4))",
+        4, types, arrays, nullptr, false, 0);
+    PopActiveSnapshot();
     if (rc != SPI_OK_INSERT)
-        elog(ERROR, "telemetry: logging a rollup invalidation failed: %s", SPI_result_code_string(rc));
+        elog(ERROR, "telemetry: logging rollup invalidations failed: %s", SPI_result_code_string(rc));
     SPI_finish();
     restore_user(saved);
 }
 
-void on_transaction_end(XactEvent event, void*) {
+void on_transaction_event(XactEvent event, void*) {
     switch (event) {
+        case XACT_EVENT_PRE_COMMIT:
+        case XACT_EVENT_PRE_PREPARE:
+            // After deferred triggers, before the commit record: the log rows commit, or abort,
+            // with the changes they describe.
+            if (!changed_days.empty()) write_changed_days();
+            changed_days.clear();
+            break;
         case XACT_EVENT_COMMIT:
-        case XACT_EVENT_PARALLEL_COMMIT:
         case XACT_EVENT_ABORT:
-        case XACT_EVENT_PARALLEL_ABORT:
         case XACT_EVENT_PREPARE:
-            logged_cells.clear();
+            changed_days.clear();
+            read_this_transaction = false;
             break;
         default:
             break;
     }
 }
 
-// A subtransaction rolled back may have taken logged rows with it: forget them all (logging a
-// cell again costs a row).
-void on_subtransaction_end(SubXactEvent event, SubTransactionId, SubTransactionId, void*) {
-    if (event == SUBXACT_EVENT_ABORT_SUB) logged_cells.clear();
+// The tenant_id and occurred_at of a row of an events partition, found by name (a partition's
+// columns may be numbered otherwise than the parent's).
+void note_row(Relation rel, HeapTuple tuple, ChangeKind kind) {
+    TupleDesc desc = RelationGetDescr(rel);
+    const int tenant_attnum = SPI_fnumber(desc, "tenant_id");
+    const int time_attnum = SPI_fnumber(desc, "occurred_at");
+    if (tenant_attnum <= 0 || time_attnum <= 0)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                        errmsg("telemetry.log_event_changes() fired on a table without tenant_id and occurred_at")));
+    bool tenant_null, time_null;
+    const Datum tenant = heap_getattr(tuple, tenant_attnum, desc, &tenant_null);
+    const Datum time = heap_getattr(tuple, time_attnum, desc, &time_null);
+    if (tenant_null || time_null) return;  // NOT NULL in the events table
+    note_change(*DatumGetUUIDP(tenant), DatumGetTimestampTz(time), kind);
 }
 
 }  // namespace
 
 bool is_rollup_log_trigger(const Trigger& trigger) {
-    if (trigger.tgfoid == log_trigger_function && OidIsValid(log_trigger_function)) return true;
-    // A C function of this library with our symbol: remember its OID (it changes only when the
+    if (OidIsValid(log_trigger_function) && trigger.tgfoid == log_trigger_function) return true;
+    // A C function of this library at our symbol: remember its OID (it changes only when the
     // extension is created again).
     FmgrInfo info;
     fmgr_info(trigger.tgfoid, &info);
@@ -130,93 +182,67 @@ bool is_rollup_log_trigger(const Trigger& trigger) {
 }
 
 void log_written_events(const StoredEvent* events, const int* which, int n) {
-    DateADT closed_before;
-    if (n <= 0 || !current_threshold(&closed_before)) return;
-    Oid log_relid = InvalidOid;
     for (int k = 0; k < n; ++k) {
         const StoredEvent& e = events[which[k]];
-        const DateADT day = utc_day(e.occurred_at);
-        if (day >= closed_before) continue;
-        Uuid tenant;
-        std::memcpy(tenant.data(), e.tenant_id.data, tenant.size());
-        if (!logged_cells.insert(tenant, day)) continue;
-        if (!OidIsValid(log_relid)) log_relid = telemetry_relid("rollup_invalidations", false);
-        log_cell(log_relid, e.tenant_id, day);
+        note_change(e.tenant_id, e.occurred_at, ChangeKind::insert);
+        if (!closed_days_exist) return;  // nothing is closed: no event needs a look
     }
 }
 
-void register_rollup_callbacks() {
-    RegisterXactCallback(on_transaction_end, nullptr);
-    RegisterSubXactCallback(on_subtransaction_end, nullptr);
-}
+void register_rollup_callbacks() { RegisterXactCallback(on_transaction_event, nullptr); }
 
 }  // namespace telemetry::pg
 
 // ---------------------------------------------------------------------------------------------
 // SQL functions (src/sql/50_rollup.sql).
 
-// The statement triggers of telemetry.events: one log row per tenant of the statement's rows
-// whose day is closed (its transition tables, grouped in SQL), or, for TRUNCATE, every day
-// before the threshold of every tenant.
+// The triggers of telemetry.events: AFTER INSERT OR UPDATE OR DELETE FOR EACH ROW (cloned onto
+// every partition) notes a change of a closed day; AFTER TRUNCATE FOR EACH STATEMENT logs every
+// closed day of every tenant at once.
 TELEMETRY_FUNCTION(telemetry_log_event_changes) {
+    using namespace telemetry;
     using namespace telemetry::pg;
     if (!CALLED_AS_TRIGGER(fcinfo))
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
                         errmsg("telemetry.log_event_changes() must be called as a trigger")));
     TriggerData* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
-    if (!TRIGGER_FIRED_FOR_STATEMENT(trigger->tg_event) || !TRIGGER_FIRED_AFTER(trigger->tg_event))
+    const TriggerEvent event = trigger->tg_event;
+    if (!TRIGGER_FIRED_AFTER(event))
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-                        errmsg("telemetry.log_event_changes() must be an AFTER ... FOR EACH STATEMENT trigger")));
-    DateADT closed_before;
-    if (!current_threshold(&closed_before)) return PointerGetDatum(nullptr);
-    const Oid log_relid = telemetry_relid("rollup_invalidations", false);
-    const Trigger* t = trigger->tg_trigger;
-    StringInfoData sql;
-    initStringInfo(&sql);
-    const char* reason;
-    if (TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event)) {
-        reason = "truncate";
-        appendStringInfoString(
-            &sql,
-            "INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason) "
-            "SELECT NULL::pg_catalog.uuid, '-infinity'::pg_catalog.date, $1 OPERATOR(pg_catalog.-) 1, $2");
-    } else {
-        reason = TRIGGER_FIRED_BY_INSERT(trigger->tg_event)   ? "insert"
-                 : TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? "update"
-                                                              : "delete";
-        const char* tables[2] = {t->tgoldtable, t->tgnewtable};
-        appendStringInfoString(&sql,
-                               "INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason) "
-                               "SELECT c.tenant_id, pg_catalog.min(c.day), pg_catalog.max(c.day), $2 FROM (");
-        bool first = true;
-        for (const char* table : tables) {
-            if (table == nullptr) continue;
-            if (!first) appendStringInfoString(&sql, " UNION ALL ");
-            first = false;
-            appendStringInfo(&sql,
-                             "SELECT r.tenant_id, (r.occurred_at AT TIME ZONE 'UTC')::pg_catalog.date AS day FROM %s r",
-                             quote_identifier(table));
+                        errmsg("telemetry.log_event_changes() must be an AFTER trigger")));
+    if (TRIGGER_FIRED_FOR_ROW(event)) {
+        if (TRIGGER_FIRED_BY_INSERT(event)) {
+            note_row(trigger->tg_relation, trigger->tg_trigtuple, ChangeKind::insert);
+        } else if (TRIGGER_FIRED_BY_UPDATE(event)) {
+            note_row(trigger->tg_relation, trigger->tg_trigtuple, ChangeKind::update);
+            note_row(trigger->tg_relation, trigger->tg_newtuple, ChangeKind::update);
+        } else if (TRIGGER_FIRED_BY_DELETE(event)) {
+            note_row(trigger->tg_relation, trigger->tg_trigtuple, ChangeKind::remove);
         }
-        if (first)
-            ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-                            errmsg("telemetry.log_event_changes() needs the statement's transition tables")));
-        appendStringInfoString(&sql, ") c WHERE c.day OPERATOR(pg_catalog.<) $1 GROUP BY c.tenant_id");
+        return PointerGetDatum(nullptr);
     }
-    const AsOwner saved = become_owner(log_relid);
-    use_safe_search_path();
+    if (!TRIGGER_FIRED_BY_TRUNCATE(event))
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                        errmsg("telemetry.log_event_changes() runs for each row, or for each TRUNCATE statement")));
+    DateADT before;
+    if (!committed_threshold(&before)) return PointerGetDatum(nullptr);
+    const Oid log_relid = telemetry_relid("rollup_invalidations", false);
+    const SavedUser saved = become_owner_of(log_relid);
     SPI_connect();
-    SPI_register_trigger_data(trigger);
-    Oid types[2] = {DATEOID, TEXTOID};
-    Datum values[2] = {DateADTGetDatum(closed_before), CStringGetTextDatum(reason)};
-    const int rc = SPI_execute_with_args(sql.data, 2, types, values, nullptr, false, 0);
-    if (rc != SPI_OK_INSERT)
-        elog(ERROR, "telemetry: logging rollup invalidations failed: %s", SPI_result_code_string(rc));
+    Oid types[1] = {DATEOID};
+    Datum values[1] = {DateADTGetDatum(before)};
+    const int rc = SPI_execute_with_args(
+        "INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason) "
+        "VALUES (NULL, '-infinity', $1 OPERATOR(pg_catalog.-) 1, 'truncate')",
+        1, types, values, nullptr, false, 0);
+    if (rc != SPI_OK_INSERT) elog(ERROR, "telemetry: logging a TRUNCATE failed: %s", SPI_result_code_string(rc));
     SPI_finish();
     restore_user(saved);
     return PointerGetDatum(nullptr);
 }
 
-// wait_for_event_writers() RETURNS void.
+// wait_for_event_writers() RETURNS void: waits for every transaction writing the events table or
+// any of its partitions (a writer may lock a partition only) to end, without blocking new ones.
 TELEMETRY_FUNCTION(telemetry_wait_for_event_writers) {
     using namespace telemetry::pg;
     if (IsolationUsesXactSnapshot())
@@ -224,9 +250,15 @@ TELEMETRY_FUNCTION(telemetry_wait_for_event_writers) {
                         errmsg("telemetry.wait_for_event_writers() needs READ COMMITTED"),
                         errdetail("What follows the wait must read with snapshots taken after it."),
                         errhint("CALL telemetry.run_maintenance() sets it for each step.")));
-    LOCKTAG tag;
-    SET_LOCKTAG_RELATION(tag, MyDatabaseId, telemetry_relid("events", false));
+    List* relations = find_all_inheritors(telemetry_relid("events", false), NoLock, nullptr);
+    List* tags = NIL;
+    ListCell* cell;
+    foreach (cell, relations) {
+        auto* tag = static_cast<LOCKTAG*>(palloc(sizeof(LOCKTAG)));
+        SET_LOCKTAG_RELATION(*tag, MyDatabaseId, lfirst_oid(cell));
+        tags = lappend(tags, tag);
+    }
     // ShareLock conflicts with what INSERT, UPDATE, DELETE and COPY take (ROW EXCLUSIVE).
-    WaitForLockers(tag, ShareLock, false);
+    WaitForLockersMultiple(tags, ShareLock, false);
     PG_RETURN_VOID();
 }

@@ -165,12 +165,12 @@ CREATE TABLE telemetry.rollup_invalidations (
     logged_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CHECK (last_day OPERATOR(pg_catalog.>=) first_day)
 );
-COMMENT ON TABLE telemetry.rollup_invalidations IS 'The rollups'' invalidation log: ranges of UTC days of a tenant (or of every tenant) whose cells telemetry.refresh_rollups() recomputes and then deletes. Written in the transaction that changed the events (one row per tenant per statement, at most once per day and transaction for track()), by advance_rollups() for the days it closes, and by invalidate_rollups(). Row-level security: a tenant''s admins see its rows.';
+COMMENT ON TABLE telemetry.rollup_invalidations IS 'The rollups'' invalidation log: ranges of UTC days of a tenant (or of every tenant) whose cells telemetry.refresh_rollups() recomputes and then deletes. Written when a transaction that changed events of closed days commits (one row per tenant and kind of change), by a TRUNCATE, by advance_rollups() for the days it closes, and by invalidate_rollups(). Row-level security: a tenant''s admins see its rows.';
 COMMENT ON COLUMN telemetry.rollup_invalidations.tenant_id IS 'The tenant; NULL: every tenant (days closed, TRUNCATE, invalidate_rollups(NULL, ...)).';
 COMMENT ON COLUMN telemetry.rollup_invalidations.first_day IS 'The first UTC day of the range.';
 COMMENT ON COLUMN telemetry.rollup_invalidations.last_day IS 'The last UTC day of the range (inclusive).';
 COMMENT ON COLUMN telemetry.rollup_invalidations.reason IS 'What logged it: insert, update, delete or truncate of events; closed (advance_rollups); manual (invalidate_rollups).';
-COMMENT ON COLUMN telemetry.rollup_invalidations.logged_at IS 'When the changing transaction began.';
+COMMENT ON COLUMN telemetry.rollup_invalidations.logged_at IS 'When the logging transaction began.';
 SELECT pg_catalog.pg_extension_config_dump('telemetry.rollup_invalidations', '');
 CREATE INDEX rollup_invalidations_days ON telemetry.rollup_invalidations (first_day, last_day);
 
@@ -211,37 +211,34 @@ COMMENT ON COLUMN telemetry.daily_rollups.sessions IS 'Exact count of distinct n
 COMMENT ON COLUMN telemetry.daily_rollups.refreshed_at IS 'When the cell was last computed.';
 SELECT pg_catalog.pg_extension_config_dump('telemetry.daily_rollups', '');
 
--- The statement trigger that logs changes to events of closed days (src/pg/rollup/rollup_log).
--- track(), track_batch() and replay_quarantine() write below the executor and log their own,
--- once per (tenant, day) and transaction, and only for a closed day.
+-- The triggers that note changes to events of closed days (src/pg/rollup/rollup_log): a row
+-- trigger, cloned onto every partition whatever it is (heap, sub-partitioned, foreign: statement
+-- triggers with transition tables cannot collect rows of foreign partitions), and one for
+-- TRUNCATE. The note is written to the log when the changing transaction commits, one row per
+-- tenant and kind of change. track(), track_batch() and replay_quarantine() write below the
+-- executor and note their own events, with a comparison per event.
 CREATE FUNCTION telemetry.log_event_changes()
 RETURNS trigger
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'telemetry_log_event_changes';
 COMMENT ON FUNCTION telemetry.log_event_changes() IS
-    'Internal trigger function: the statement triggers of telemetry.events (INSERT, UPDATE, DELETE with transition tables, TRUNCATE), enabled ALWAYS, which log the (tenant, day) ranges a statement changed before the rollup threshold into telemetry.rollup_invalidations. Raises 39P01 when not called as such a trigger.';
-CREATE TRIGGER events_log_inserts AFTER INSERT ON telemetry.events
-    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION telemetry.log_event_changes();
-CREATE TRIGGER events_log_updates AFTER UPDATE ON telemetry.events
-    REFERENCING OLD TABLE AS before_update NEW TABLE AS after_update FOR EACH STATEMENT EXECUTE FUNCTION telemetry.log_event_changes();
-CREATE TRIGGER events_log_deletes AFTER DELETE ON telemetry.events
-    REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION telemetry.log_event_changes();
+    'Internal trigger function of telemetry.events (enabled ALWAYS): AFTER INSERT OR UPDATE OR DELETE FOR EACH ROW notes the (tenant, day) of a change before the rollup threshold, written to telemetry.rollup_invalidations when the transaction commits; AFTER TRUNCATE logs every closed day of every tenant. Raises 39P01 when not called as such a trigger.';
+CREATE TRIGGER events_log_changes AFTER INSERT OR UPDATE OR DELETE ON telemetry.events
+    FOR EACH ROW EXECUTE FUNCTION telemetry.log_event_changes();
 CREATE TRIGGER events_log_truncates AFTER TRUNCATE ON telemetry.events
     FOR EACH STATEMENT EXECUTE FUNCTION telemetry.log_event_changes();
-ALTER TABLE telemetry.events ENABLE ALWAYS TRIGGER events_log_inserts;
-ALTER TABLE telemetry.events ENABLE ALWAYS TRIGGER events_log_updates;
-ALTER TABLE telemetry.events ENABLE ALWAYS TRIGGER events_log_deletes;
+ALTER TABLE telemetry.events ENABLE ALWAYS TRIGGER events_log_changes;
 ALTER TABLE telemetry.events ENABLE ALWAYS TRIGGER events_log_truncates;
 
--- Internal: waits until every transaction holding a lock on telemetry.events that conflicts
--- with SHARE (every writer) has ended, without blocking new ones (CREATE INDEX CONCURRENTLY's
--- wait). Subject to lock_timeout.
+-- Internal: waits until every transaction holding a lock on telemetry.events or one of its
+-- partitions that conflicts with SHARE (every writer) has ended, without blocking new ones
+-- (CREATE INDEX CONCURRENTLY's wait). Subject to lock_timeout.
 CREATE FUNCTION telemetry.wait_for_event_writers()
 RETURNS void
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'telemetry_wait_for_event_writers';
 COMMENT ON FUNCTION telemetry.wait_for_event_writers() IS
-    'Internal, for refresh_rollups(): waits for every transaction that is writing telemetry.events to end, without blocking new writers. Subject to lock_timeout (55P03); 55000 unless the transaction is READ COMMITTED (the reads that follow need snapshots taken after the wait).';
+    'Internal, for refresh_rollups(): waits for every transaction that is writing telemetry.events or one of its partitions to end, without blocking new writers. Subject to lock_timeout (55P03); 55000 unless the transaction is READ COMMITTED (the reads that follow need snapshots taken after the wait).';
 
 -- The first day whose rollups are not materialized: the threshold, or the first day of a
 -- range it closed that refresh_rollups() has not materialized yet. NULL before the first run.
