@@ -85,10 +85,24 @@ bool extension_ready() {
     return std::strcmp(answer, "t") == 0;
 }
 
+// Whether the worker last found the extension missing and said so (it says so once, not at
+// every run).
+bool reported_missing = false;
+
 // One run: every step due, each in its own transaction. Errors escape to the caller.
 void run_once(char (*steps)[step_name_size], int* step_count, char* run_id, std::size_t run_id_size) {
     run_id[0] = '\0';
-    if (!extension_ready()) return;
+    if (!extension_ready()) {
+        if (!reported_missing)
+            ereport(LOG, (errmsg("telemetry maintenance worker: database \"%s\" has no telemetry extension of "
+                                 "release 0.5.0 or later; waiting for it",
+                                 worker_database),
+                          errhint("CREATE EXTENSION telemetry CASCADE (or ALTER EXTENSION telemetry UPDATE) there, "
+                                  "or set telemetry.database to the database that has it.")));
+        reported_missing = true;
+        return;
+    }
+    reported_missing = false;
     if (!run_in_transaction("telemetry maintenance: starting a run", "SELECT telemetry.begin_maintenance_run()", 0,
                             nullptr, nullptr, run_id, run_id_size))
         return;  // another run holds the lock
