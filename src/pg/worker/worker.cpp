@@ -133,8 +133,10 @@ void run_once(char (*steps)[step_name_size], int* step_count, char* run_id, std:
                            sizeof due);
         if (std::strcmp(due, "t") != 0) continue;
         values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
-        run_in_transaction(activity, "SELECT telemetry.perform_maintenance_step($1, $2, $3)", 3, types, values, nullptr,
-                           0);
+        char outcome[16];
+        run_in_transaction(activity, "SELECT telemetry.perform_maintenance_step($1, $2, $3)", 3, types, values, outcome,
+                           sizeof outcome);
+        if (std::strcmp(outcome, "canceled") == 0) break;  // pg_cancel_backend: the run ends here
     }
     Datum values[1] = {DirectFunctionCall1(int8in, CStringGetDatum(run_id))};
     run_in_transaction("telemetry maintenance: ending the run", "SELECT telemetry.end_maintenance_run($1)", 1, types,

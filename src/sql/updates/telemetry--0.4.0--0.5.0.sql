@@ -660,43 +660,59 @@ AS $$
 DECLARE
     holder integer;
 BEGIN
-    IF NOT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext('telemetry.run_maintenance')) THEN
-        SELECT l.pid INTO holder FROM pg_catalog.pg_locks l
-        WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted
-          AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
-                                                 WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
-          AND l.objid OPERATOR(pg_catalog.=) pg_catalog.hashtext('telemetry.run_maintenance')::pg_catalog.oid
-        LIMIT 1;
+    -- A session-level advisory lock: it spans the run's transactions. This session may hold it
+    -- already, left by a run that failed between steps (an error no step caught): it takes the
+    -- run over rather than locking again.
+    SELECT l.pid INTO holder FROM pg_catalog.pg_locks l
+    WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted
+      AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+                                             WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+      AND l.objid OPERATOR(pg_catalog.=) pg_catalog.hashtext('telemetry.run_maintenance')::pg_catalog.oid
+      AND l.objsubid OPERATOR(pg_catalog.=) 1
+    ORDER BY l.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()
+    LIMIT 1;
+    IF holder IS DISTINCT FROM pg_catalog.pg_backend_pid()
+       AND NOT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext('telemetry.run_maintenance')) THEN
         RAISE NOTICE 'telemetry maintenance skipped: another run is in progress (process %)', holder;
         RETURN NULL;
     END IF;
-    -- Nobody else runs: a step still marked running was cut short by its process's end.
+    -- Nobody else runs: a step still marked running was cut short (its process ended, or its
+    -- run failed).
     WITH cut AS (
         UPDATE telemetry.maintenance_runs r
         SET status = 'failed', finished_at = pg_catalog.clock_timestamp(), sqlstate = '57P01',
-            message = 'interrupted: the process running the step ended before it finished (server restart, crash or termination)'
+            message = 'interrupted: the step did not finish (its process ended: a server restart, crash or termination; or its run failed)'
         WHERE r.status OPERATOR(pg_catalog.=) 'running'
         RETURNING r.step, r.finished_at)
     UPDATE telemetry.maintenance_steps s
     SET last_failure_at = c.finished_at, consecutive_failures = s.consecutive_failures OPERATOR(pg_catalog.+) 1,
-        last_sqlstate = '57P01', last_message = 'interrupted: the process running the step ended before it finished'
+        last_sqlstate = '57P01', last_message = 'interrupted: the step did not finish'
     FROM cut c WHERE s.step OPERATOR(pg_catalog.=) c.step;
     RETURN pg_catalog.nextval('telemetry.maintenance_runs_id_seq'::pg_catalog.regclass);
 END
 $$;
 COMMENT ON FUNCTION telemetry.begin_maintenance_run() IS
-    'Internal, for run_maintenance() and the worker: takes the session-level advisory lock of maintenance and returns a new run id, after marking failed the steps left running by a process that ended; NULL (and a NOTICE naming the process that holds it) when another run holds the lock.';
+    'Internal, for run_maintenance() and the worker: takes the session-level advisory lock of maintenance (or takes over a run this session left unfinished) and returns a new run id, after marking failed (57P01) the steps left running; NULL, with a NOTICE naming the process that holds the lock, when another session runs.';
 
 CREATE FUNCTION telemetry.end_maintenance_run(p_run_id bigint)
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT FROM pg_catalog.pg_advisory_unlock(pg_catalog.hashtext('telemetry.run_maintenance'))
+BEGIN
+    -- Held once (begin_maintenance_run takes over a run of this session without locking again).
+    IF EXISTS (SELECT FROM pg_catalog.pg_locks l
+               WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted
+                 AND l.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()
+                 AND l.objid OPERATOR(pg_catalog.=) pg_catalog.hashtext('telemetry.run_maintenance')::pg_catalog.oid
+                 AND l.objsubid OPERATOR(pg_catalog.=) 1) THEN
+        PERFORM pg_catalog.pg_advisory_unlock(pg_catalog.hashtext('telemetry.run_maintenance'));
+    END IF;
+END
 $$;
 COMMENT ON FUNCTION telemetry.end_maintenance_run(bigint) IS
-    'Internal, for run_maintenance() and the worker: releases the advisory lock begin_maintenance_run() took.';
+    'Internal, for run_maintenance() and the worker: releases the advisory lock begin_maintenance_run() took, if this session holds it.';
 
 -- Whether the step is due (not backing off); if so its history row, committed before the work.
 CREATE FUNCTION telemetry.begin_maintenance_step(p_run_id bigint, p_step text)
@@ -760,7 +776,9 @@ BEGIN
         IF affected IS NULL THEN
             RAISE EXCEPTION 'unknown maintenance step' USING ERRCODE = '22023';
         END IF;
-    EXCEPTION WHEN OTHERS THEN
+    EXCEPTION WHEN OTHERS OR query_canceled THEN
+        -- A cancel (statement_timeout, pg_cancel_backend) is recorded too; the caller then
+        -- ends the run.
         GET STACKED DIAGNOSTICS failure_state = RETURNED_SQLSTATE, failure_message = MESSAGE_TEXT;
     END;
     IF failure_state IS NULL THEN
@@ -797,11 +815,11 @@ BEGIN
                              (pg_catalog.power(2, LEAST(failures, 30) OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.-) 1)))
     WHERE s.step OPERATOR(pg_catalog.=) p_step;
     RAISE WARNING 'telemetry maintenance step % failed (SQLSTATE %): %', p_step, failure_state, failure_message;
-    RETURN 'failed';
+    RETURN CASE WHEN failure_state OPERATOR(pg_catalog.=) '57014' THEN 'canceled' ELSE 'failed' END;
 END
 $$;
 COMMENT ON FUNCTION telemetry.perform_maintenance_step(bigint, text, timestamptz) IS
-    'Internal, for run_maintenance() and the worker: runs one step with lock_timeout = telemetry.maintenance_lock_timeout, catching any error; records the outcome in maintenance_runs and maintenance_steps (a failure backs the step off and raises a WARNING) and returns succeeded or failed.';
+    'Internal, for run_maintenance() and the worker: runs one step with lock_timeout = telemetry.maintenance_lock_timeout, catching any error, a cancel included; records the outcome in maintenance_runs and maintenance_steps (a failure backs the step off and raises a WARNING) and returns succeeded, failed, or canceled (57014: the caller ends the run).';
 
 -- The whole maintenance, for a DBA or pg_cron where the worker is not loaded. A procedure, so
 -- each step commits on its own; outside a transaction block.
@@ -811,31 +829,40 @@ AS $$
 DECLARE
     run bigint;
     step text;
+    outcome text;
 BEGIN
     -- (No SET clause: a procedure with one cannot commit. Every name is qualified.)
     IF p_now IS NOT NULL AND NOT pg_catalog.isfinite(p_now) THEN
         RAISE EXCEPTION 'p_now must be a finite timestamp' USING ERRCODE = '22008';
     END IF;
+    -- Inside a transaction block this fails (2D000) before anything is held.
+    COMMIT;
     run := telemetry.begin_maintenance_run();
     IF run IS NULL THEN
         RETURN;
     END IF;
     COMMIT;
     FOREACH step IN ARRAY telemetry.maintenance_step_names() LOOP
+        outcome := NULL;
         -- refresh_rollups waits for writers, then needs snapshots taken after the wait.
         SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
         IF telemetry.begin_maintenance_step(run, step) THEN
             COMMIT;
             SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
-            PERFORM telemetry.perform_maintenance_step(run, step, coalesce(p_now, pg_catalog.now()));
+            outcome := telemetry.perform_maintenance_step(run, step, coalesce(p_now, pg_catalog.now()));
         END IF;
         COMMIT;
+        IF outcome OPERATOR(pg_catalog.=) 'canceled' THEN
+            PERFORM telemetry.end_maintenance_run(run);
+            COMMIT;
+            RAISE EXCEPTION 'telemetry maintenance canceled during step %', step USING ERRCODE = '57014';
+        END IF;
     END LOOP;
     PERFORM telemetry.end_maintenance_run(run);
 END
 $$;
 COMMENT ON PROCEDURE telemetry.run_maintenance(timestamptz) IS
-    'Runs every maintenance step once, each in its own transaction (CALL it outside a transaction block): create_partitions, advance_rollups, refresh_rollups, drop_expired_partitions, delete_expired_tenant_events, drop_expired_rollups, purge_event_ids, trim_maintenance_runs. p_now (default: each step''s own now()) is the clock the steps go by. A failing step is recorded and backed off; the others still run. Skips with a NOTICE when another run (the worker, another session) is in progress. What the worker runs every telemetry.naptime seconds; for pg_cron where the worker is not loaded. Errors: p_now infinite (22008); inside a transaction block (2D000).';
+    'Runs every maintenance step once, each in its own transaction (CALL it outside a transaction block): create_partitions, advance_rollups, refresh_rollups, drop_expired_partitions, delete_expired_tenant_events, drop_expired_rollups, purge_event_ids, trim_maintenance_runs. p_now (default: each step''s own now()) is the clock the steps go by. A failing step is recorded and backed off; the others still run. Skips with a NOTICE when another run (the worker, another session) is in progress. A cancel (statement_timeout, pg_cancel_backend) is recorded against its step and ends the run (57014). What the worker runs every telemetry.naptime seconds; for pg_cron where the worker is not loaded. Errors: p_now infinite (22008); inside a transaction block (2D000, before anything is held); canceled (57014).';
 
 -- What an operator looks at first.
 CREATE VIEW telemetry.maintenance_status AS
