@@ -235,7 +235,27 @@ SELECT telemetry.rollup_watermark() = :'today'::date AS reader_sees_watermark;
 SELECT count(*) FROM telemetry.rollup_invalidations;
 CALL telemetry.run_maintenance(:'p_now');
 RESET ROLE;
+SELECT telemetry.invalidate_rollups(:a, :'today'::date - 2, :'today'::date - 2);
+RESET ROLE;
+-- A tenant's admin invalidates its own days, and no other tenant's, nor every tenant's; it adds
+-- manual rows only (a 'closed' row would move the watermark of every tenant).
+CREATE ROLE rollup_admin_a;
+SELECT telemetry.grant_tenant_access('rollup_admin_a', :a, 'admin');
+SET ROLE rollup_admin_a;
+SELECT telemetry.invalidate_rollups(:a, :'today'::date - 2, :'today'::date - 2);
+SELECT telemetry.invalidate_rollups(:b, :'today'::date - 2, :'today'::date - 2);
+SELECT telemetry.invalidate_rollups(NULL, :'today'::date - 2, :'today'::date - 2);
+INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason)
+VALUES (:a, '2000-01-01', '2000-01-01', 'closed');
+INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason)
+VALUES (:b, :'today'::date - 2, :'today'::date - 2, 'manual');
+SELECT left(tenant_id::text, 8) AS tenant, reason FROM telemetry.rollup_invalidations;
+RESET ROLE;
+SELECT coalesce(left(tenant_id::text, 8), 'every') AS tenant, reason, count(*) FROM telemetry.rollup_invalidations GROUP BY 1, 2 ORDER BY 1;
+SELECT telemetry.revoke_tenant_access('rollup_admin_a', :a, 'admin');
+DROP ROLE rollup_admin_a;
 SET ROLE rollup_maintainer;
+SELECT telemetry.invalidate_rollups(NULL, :'today'::date - 3, :'today'::date - 3);
 CALL telemetry.run_maintenance(:'p_now');
 SELECT step, last_sqlstate, consecutive_failures FROM telemetry.maintenance_status;
 RESET ROLE;
@@ -324,3 +344,18 @@ SELECT telemetry.revoke_tenant_access('rollup_reader', :a, 'read');
 SELECT telemetry.revoke_tenant_access('rollup_maintainer', NULL, 'maintenance');
 DROP ROLE rollup_reader;
 DROP ROLE rollup_maintainer;
+
+-- A database being restored (CREATE EXTENSION under telemetry.restoring = on) pauses every
+-- step, so that the worker makes no partition or rollup state the dump brings again;
+-- resume_maintenance() lets them run.
+SET telemetry.restoring = on;
+DROP EXTENSION telemetry;
+CREATE EXTENSION telemetry;
+RESET telemetry.restoring;
+SELECT step, next_attempt_at, last_message FROM telemetry.maintenance_status LIMIT 2;
+CALL telemetry.run_maintenance(:'p_now');
+SELECT count(*) AS runs, (SELECT count(*) FROM telemetry.partitions()) AS partitions FROM telemetry.maintenance_runs;
+SELECT telemetry.resume_maintenance() AS steps_resumed;
+CALL telemetry.run_maintenance(:'p_now');
+SELECT count(*) AS steps_run, count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
+       (SELECT count(*) > 0 FROM telemetry.partitions()) AS partitions_made FROM telemetry.maintenance_runs;

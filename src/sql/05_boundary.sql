@@ -20,7 +20,7 @@ RETURNS void
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'telemetry_invalidate_caches';
 COMMENT ON FUNCTION telemetry.invalidate_caches() IS
-    'Makes every backend reload its caches of the catalog, opt-outs, tenant settings, tenant access and secrets at its next call: for changes made with triggers disabled.';
+    'Makes every backend reload its caches of the catalog, opt-outs, tenant settings, tenant access, secrets and the rollup threshold at its next call: for changes made with triggers disabled.';
 
 -- Drives each path of the C++/PostgreSQL error boundary on purpose (docs/errors.md).
 CREATE FUNCTION telemetry.self_test(kind text)

@@ -13,7 +13,7 @@ CREATE TABLE telemetry.tenant_settings (
 );
 COMMENT ON TABLE telemetry.tenant_settings IS 'Per-tenant settings: a tenant needs a row only to change a default. Every backend caches them and reloads after a change (trigger tenant_settings_changed). Row-level security: a tenant''s admins read its row.';
 COMMENT ON COLUMN telemetry.tenant_settings.tenant_id IS 'The tenant.';
-COMMENT ON COLUMN telemetry.tenant_settings.retention_days IS 'Days of raw events kept for the tenant, 1 to 3650: an older event is refused at ingest (22008). NULL: telemetry.retention_days.';
+COMMENT ON COLUMN telemetry.tenant_settings.retention_days IS 'Days of raw events kept for the tenant, 1 to 3650: an older event is refused at ingest (22008), and maintenance deletes older ones. At most telemetry.retention_days in effect: partitions are dropped past it. NULL: telemetry.retention_days.';
 COMMENT ON COLUMN telemetry.tenant_settings.updated_at IS 'When the row was inserted, unless the INSERT gave another time; an UPDATE changes it only if it sets it.';
 SELECT pg_catalog.pg_extension_config_dump('telemetry.tenant_settings', '');
 CREATE TRIGGER tenant_settings_changed
@@ -158,7 +158,7 @@ AS $$
         ('admin', 'TABLE', 'opt_outs', 'SELECT, INSERT, DELETE'),
         ('admin', 'FUNCTION', 'opt_out', 'EXECUTE'), ('admin', 'FUNCTION', 'opt_in', 'EXECUTE'),
         ('admin', 'TABLE', 'tenant_settings', 'SELECT'), ('admin', 'TABLE', 'tenant_access', 'SELECT'),
-        ('admin', 'TABLE', 'rollup_invalidations', 'SELECT'), ('admin', 'FUNCTION', 'invalidate_rollups', 'EXECUTE'),
+        ('admin', 'TABLE', 'rollup_invalidations', 'SELECT, INSERT'), ('admin', 'FUNCTION', 'invalidate_rollups', 'EXECUTE'),
         ('maintenance', 'FUNCTION', 'create_partitions', 'EXECUTE'),
         ('maintenance', 'FUNCTION', 'purge_event_ids', 'EXECUTE'),
         ('maintenance', 'TABLE', 'event_ids', 'SELECT, DELETE'), ('maintenance', 'TABLE', 'events', 'SELECT'),
@@ -173,8 +173,9 @@ AS $$
         ('maintenance', 'FUNCTION', 'begin_maintenance_run', 'EXECUTE'), ('maintenance', 'FUNCTION', 'end_maintenance_run', 'EXECUTE'),
         ('maintenance', 'FUNCTION', 'begin_maintenance_step', 'EXECUTE'),
         ('maintenance', 'FUNCTION', 'perform_maintenance_step', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'resume_maintenance', 'EXECUTE'),
         ('maintenance', 'FUNCTION', 'rollup_watermark', 'EXECUTE'), ('maintenance', 'FUNCTION', 'invalidate_rollups', 'EXECUTE'),
-        ('maintenance', 'TABLE', 'daily_rollups', 'SELECT'), ('maintenance', 'TABLE', 'rollup_invalidations', 'SELECT'),
+        ('maintenance', 'TABLE', 'daily_rollups', 'SELECT'), ('maintenance', 'TABLE', 'rollup_invalidations', 'SELECT, INSERT'),
         ('maintenance', 'TABLE', 'rollup_state', 'SELECT'), ('maintenance', 'TABLE', 'maintenance_runs', 'SELECT'),
         ('maintenance', 'TABLE', 'maintenance_steps', 'SELECT'), ('maintenance', 'TABLE', 'maintenance_status', 'SELECT'),
         ('issuer', 'FUNCTION', 'tenant_token', 'EXECUTE'),

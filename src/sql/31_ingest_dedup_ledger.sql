@@ -29,4 +29,4 @@ AS $$
     SELECT pg_catalog.count(*) FROM gone
 $$;
 COMMENT ON FUNCTION telemetry.purge_event_ids(timestamptz) IS
-    'Deletes the dedup ledger''s entries (telemetry.event_ids) seen more than telemetry.dedup_window_days before p_now, which no longer count; returns how many. Run it at least weekly, as create_partitions().';
+    'Maintenance step (run_maintenance): deletes the dedup ledger''s entries (telemetry.event_ids) seen more than telemetry.dedup_window_days before p_now, which no longer count; returns how many.';

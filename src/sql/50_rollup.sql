@@ -133,33 +133,27 @@ $$;
 COMMENT ON FUNCTION telemetry.rollup_watermark() IS
     'The rollups'' watermark: the first UTC day whose rollups are not yet materialized (days before it are in telemetry.daily_rollups, but for cells with a pending invalidation); NULL before maintenance first ran. Read it in the same snapshot as the rollups (docs/rollup.md).';
 
--- Logs a range of days to recompute, for changes that fired no trigger (a DELETE run on a
--- partition directly, data loaded with triggers disabled).
+-- Logs a range of days to recompute, for changes that fired no trigger (a TRUNCATE of one
+-- partition, data loaded with triggers disabled). As the caller (SECURITY INVOKER): its access
+-- is checked here for a clear error, and again by the log's row-level policies, which let a
+-- tenant's admins add 'manual' rows of their tenants only.
 CREATE FUNCTION telemetry.invalidate_rollups(p_tenant_id uuid, p_from date, p_to date)
 RETURNS void
 LANGUAGE plpgsql
-SECURITY DEFINER  -- the log is written as its owner; access is checked here
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF p_from IS NULL OR p_to IS NULL OR p_to OPERATOR(pg_catalog.<) p_from THEN
         RAISE EXCEPTION 'p_from and p_to must be days with p_from <= p_to' USING ERRCODE = '22023';
     END IF;
-    IF p_tenant_id IS NULL THEN
-        -- Every tenant: maintenance's business.
-        IF telemetry.tenant_scope_lower('maintain') IS NULL THEN
-            RAISE EXCEPTION 'invalidating the rollups of every tenant needs maintenance access'
-                USING ERRCODE = '42501', HINT = 'telemetry.grant_tenant_access(role, NULL, ''maintenance'')';
-        END IF;
-    ELSE
-        PERFORM telemetry.require_tenant_access(p_tenant_id, 'admin');
-    END IF;
+    -- Every tenant (NULL) is maintenance's business.
+    PERFORM telemetry.require_tenant_access(p_tenant_id, CASE WHEN p_tenant_id IS NULL THEN 'maintain' ELSE 'admin' END);
     INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason)
     VALUES (p_tenant_id, p_from, p_to, 'manual');
 END
 $$;
 COMMENT ON FUNCTION telemetry.invalidate_rollups(uuid, date, date) IS
-    'Logs the UTC days p_from..p_to (inclusive) of a tenant (NULL: every tenant) for recomputation by the next refresh_rollups(): after changes to telemetry.events that fired no trigger (a partition written directly, triggers disabled). Frozen days stay as they are. Errors: a missing or reversed range (22023); no admin access to the tenant, or no maintenance access for NULL (42501).';
+    'Logs the UTC days p_from..p_to (inclusive) of a tenant (NULL: every tenant) for recomputation by the next refresh_rollups(): after changes to telemetry.events that fired no trigger (a TRUNCATE of one partition, triggers disabled). Frozen days stay as they are. Runs as the caller. Errors: a missing or reversed range (22023); no admin access to the tenant, or no maintenance access for NULL (42501).';
 
 -- Moves the threshold to p_now's UTC day: the days before it are closed, and logged for
 -- refresh_rollups() to materialize. Commit before refresh_rollups() runs (run_maintenance does).
@@ -314,4 +308,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION telemetry.refresh_rollups(timestamptz, integer) IS
-    'Maintenance step: recomputes the rollup cells telemetry.rollup_invalidations names (merged per tenant, at most p_max_days days of ranges per call; the rest stays logged) from telemetry.events, and returns how many cells it wrote. Days not yet closed, and days frozen at p_now (for changes logged after they were materialized) (older than the tenant''s raw retention, tenant_settings.retention_days or telemetry.retention_days, or than the oldest partition), are dropped from the log and left as they are. Waits first for the writers in flight when days were just closed. Errors: p_now NULL or infinite (22008); p_max_days below 1 (22023); the threshold moved in this transaction, or an isolation level above READ COMMITTED (55000); writers holding on past lock_timeout (55P03).';
+    'Maintenance step: recomputes the rollup cells telemetry.rollup_invalidations names (merged per tenant, at most p_max_days days of ranges per call; the rest stays logged) from telemetry.events, and returns how many cells it wrote. Days not yet closed, and days frozen at p_now (for changes logged after they were materialized) (older than the tenant''s raw retention, tenant_settings.retention_days or telemetry.retention_days, or than the oldest partition), are dropped from the log and left as they are. When days were just closed it first waits for the writers in flight. Errors: p_now NULL or infinite (22008); p_max_days below 1 (22023); the threshold moved in this transaction, or days just closed under an isolation level above READ COMMITTED (55000); writers holding on past lock_timeout (55P03).';

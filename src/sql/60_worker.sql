@@ -175,26 +175,35 @@ COMMENT ON FUNCTION telemetry.drop_expired_rollups(timestamptz, integer) IS
 CREATE FUNCTION telemetry.trim_maintenance_runs(p_now timestamptz DEFAULT pg_catalog.now(),
                                                 p_keep_per_step integer DEFAULT 1000)
 RETURNS bigint
-LANGUAGE sql
+LANGUAGE plpgsql
 SECURITY DEFINER  -- the history belongs to the owner
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    n bigint;
+BEGIN
+    IF p_now IS NULL OR NOT pg_catalog.isfinite(p_now) THEN
+        RAISE EXCEPTION 'p_now must be a finite timestamp' USING ERRCODE = '22008';
+    END IF;
+    IF p_keep_per_step IS NULL OR p_keep_per_step OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'p_keep_per_step must be at least 1' USING ERRCODE = '22023';
+    END IF;
     WITH ranked AS (
         SELECT r.run_id, r.step, r.finished_at,
                pg_catalog.row_number() OVER (PARTITION BY r.step, r.status ORDER BY r.run_id DESC) AS newest
         FROM telemetry.maintenance_runs r
-        WHERE r.status OPERATOR(pg_catalog.<>) 'running'),
-    gone AS (
-        DELETE FROM telemetry.maintenance_runs m USING ranked k
-        WHERE m.run_id OPERATOR(pg_catalog.=) k.run_id AND m.step OPERATOR(pg_catalog.=) k.step
-          AND (k.newest OPERATOR(pg_catalog.>) p_keep_per_step
-               OR k.finished_at OPERATOR(pg_catalog.<) (LEAST(p_now, pg_catalog.now()) OPERATOR(pg_catalog.-) pg_catalog.make_interval(
-                      days => coalesce(pg_catalog.current_setting('telemetry.maintenance_history_days', true)::integer, 30))))
-        RETURNING 1)
-    SELECT pg_catalog.count(*) FROM gone
+        WHERE r.status OPERATOR(pg_catalog.<>) 'running')
+    DELETE FROM telemetry.maintenance_runs m USING ranked k
+    WHERE m.run_id OPERATOR(pg_catalog.=) k.run_id AND m.step OPERATOR(pg_catalog.=) k.step
+      AND (k.newest OPERATOR(pg_catalog.>) p_keep_per_step
+           OR k.finished_at OPERATOR(pg_catalog.<) (LEAST(p_now, pg_catalog.now()) OPERATOR(pg_catalog.-) pg_catalog.make_interval(
+                  days => coalesce(pg_catalog.current_setting('telemetry.maintenance_history_days', true)::integer, 30))));
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
 $$;
 COMMENT ON FUNCTION telemetry.trim_maintenance_runs(timestamptz, integer) IS
-    'Maintenance step: deletes the finished rows of telemetry.maintenance_runs older than telemetry.maintenance_history_days before p_now or now(), whichever is earlier (the history goes by the wall clock: a run with a later p_now does not erase it), and all but the newest p_keep_per_step per step and status; returns how many.';
+    'Maintenance step: deletes the finished rows of telemetry.maintenance_runs older than telemetry.maintenance_history_days before p_now or now(), whichever is earlier (the history goes by the wall clock: a run with a later p_now does not erase it), and all but the newest p_keep_per_step per step and status; returns how many. Errors: p_now NULL or infinite (22008); p_keep_per_step below 1 (22023).';
 
 -- The steps, in the order a run takes them.
 CREATE FUNCTION telemetry.maintenance_step_names()
@@ -421,6 +430,34 @@ END
 $$;
 COMMENT ON PROCEDURE telemetry.run_maintenance(timestamptz) IS
     'Runs every maintenance step once, each in its own transaction (CALL it outside a transaction block): create_partitions, advance_rollups, refresh_rollups, drop_expired_partitions, delete_expired_tenant_events, drop_expired_rollups, purge_event_ids, trim_maintenance_runs. p_now (default: each step''s own now()) is the clock the steps go by. A failing step is recorded and backed off; the others still run. Skips with a NOTICE when another run (the worker, another session) is in progress. A cancel (statement_timeout, pg_cancel_backend) is recorded against its step and ends the run (57014). What the worker runs every telemetry.naptime seconds; for pg_cron where the worker is not loaded. Errors: p_now infinite (22008); inside a transaction block (2D000, before anything is held); canceled (57014).';
+
+-- Maintenance does nothing in a database being restored: between CREATE EXTENSION and the end
+-- of pg_restore it would make partitions and rollup state that the dump then brings again.
+-- CREATE EXTENSION under telemetry.restoring = on pauses every step; resume_maintenance()
+-- (after the restore) lets them run.
+CREATE FUNCTION telemetry.resume_maintenance()
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH resumed AS (
+        UPDATE telemetry.maintenance_steps s SET next_attempt_at = NULL, last_message = NULL
+        WHERE s.next_attempt_at OPERATOR(pg_catalog.=) 'infinity'
+        RETURNING 1)
+    SELECT pg_catalog.count(*)::integer FROM resumed
+$$;
+COMMENT ON FUNCTION telemetry.resume_maintenance() IS
+    'Lets the maintenance steps run again after a restore (CREATE EXTENSION under telemetry.restoring = on pauses them, so that the worker makes no partition or rollup state the dump brings); returns how many steps were paused. For maintenance access.';
+DO $$
+BEGIN
+    IF coalesce(pg_catalog.current_setting('telemetry.restoring', true), 'off') OPERATOR(pg_catalog.=) 'on' THEN
+        INSERT INTO telemetry.maintenance_steps (step, next_attempt_at, last_message)
+        SELECT n.step, 'infinity', 'paused while the database is restored: SELECT telemetry.resume_maintenance() after the restore'
+        FROM pg_catalog.unnest(telemetry.maintenance_step_names()) AS n(step);
+    END IF;
+END
+$$;
 
 -- What an operator looks at first.
 CREATE VIEW telemetry.maintenance_status AS

@@ -130,15 +130,20 @@ COMMENT ON POLICY tenant_admin ON telemetry.daily_rollups IS 'Rollups are writte
 
 ALTER TABLE telemetry.rollup_invalidations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE telemetry.rollup_invalidations FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_admin ON telemetry.rollup_invalidations FOR ALL
-    USING ((tenant_id IS NULL AND (SELECT telemetry.tenant_scope_lower('maintain')) IS NOT NULL)
-           OR tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
-           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
-           AND ((SELECT telemetry.tenant_scope_is_range('admin'))
-                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])))
-    WITH CHECK ((tenant_id IS NULL AND (SELECT telemetry.tenant_scope_lower('maintain')) IS NOT NULL)
-           OR tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
+CREATE POLICY tenant_admin ON telemetry.rollup_invalidations FOR SELECT
+    USING (tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
            AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
            AND ((SELECT telemetry.tenant_scope_is_range('admin'))
                 OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])));
-COMMENT ON POLICY tenant_admin ON telemetry.rollup_invalidations IS 'A role reads and changes only the log rows of the tenants it has admin access to; the rows of every tenant (NULL) only with maintenance access, as the extension''s owner has.';
+COMMENT ON POLICY tenant_admin ON telemetry.rollup_invalidations IS 'A role reads only the log rows of the tenants it has admin access to.';
+CREATE POLICY tenant_admin_invalidates ON telemetry.rollup_invalidations FOR INSERT
+    WITH CHECK (reason OPERATOR(pg_catalog.=) 'manual'
+           AND tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
+           AND ((SELECT telemetry.tenant_scope_is_range('admin'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])));
+COMMENT ON POLICY tenant_admin_invalidates ON telemetry.rollup_invalidations IS 'A role adds only manual log rows (telemetry.invalidate_rollups()), and only for the tenants it has admin access to.';
+CREATE POLICY maintenance ON telemetry.rollup_invalidations FOR ALL
+    USING ((SELECT telemetry.tenant_scope_lower('maintain')) IS NOT NULL)
+    WITH CHECK ((SELECT telemetry.tenant_scope_lower('maintain')) IS NOT NULL);
+COMMENT ON POLICY maintenance ON telemetry.rollup_invalidations IS 'Maintenance access, as the extension''s owner has, reads and writes every row, those of every tenant (NULL) included: the refresh takes the log, the ingest paths and advance_rollups() write it.';

@@ -79,6 +79,9 @@ TELEMETRY_FUNCTION(telemetry_invalidate_caches) {
     // A database still on a release before tenant access has no telemetry.tenant_access.
     if (OidIsValid(telemetry::pg::telemetry_relid("tenant_access", true)))
         telemetry::pg::broadcast_table_change("tenant_access");
+    // Nor a release before rollups, telemetry.rollup_state.
+    if (OidIsValid(telemetry::pg::telemetry_relid("rollup_state", true)))
+        telemetry::pg::broadcast_table_change("rollup_state");
     PG_RETURN_VOID();
 }
 

@@ -1,7 +1,8 @@
 -- telemetry 0.4.0 -> 0.5.0: the maintenance worker, daily rollups with HyperLogLog sketches,
 -- the invalidation log and retention (CHANGELOG.md). Run by ALTER EXTENSION telemetry UPDATE TO
--- '0.5.0', after CREATE EXTENSION hll (0.5.0 requires it); test/t/008_upgrade.pl checks that the
--- result is what CREATE EXTENSION telemetry makes, object for object, and that data comes through.
+-- '0.5.0', after CREATE EXTENSION hll (0.5.0 requires it: without it the update fails with
+-- 42704). test/t/008_upgrade.pl checks that the result is what CREATE EXTENSION telemetry
+-- makes, object for object, and that data comes through.
 --
 -- The objects new or changed since 0.4.0, as src/sql/ has them at 0.5.0, copied: an upgrade
 -- script is frozen once released, while src/sql/ moves on. Roles already granted an access level
@@ -10,22 +11,16 @@
 
 \echo Use "ALTER EXTENSION telemetry UPDATE TO '0.5.0'" to load this file. \quit
 
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension x WHERE x.extname OPERATOR(pg_catalog.=) 'hll') THEN
-        RAISE EXCEPTION 'telemetry 0.5.0 needs the hll extension in this database'
-            USING ERRCODE = '55000', HINT = 'CREATE EXTENSION hll; then ALTER EXTENSION telemetry UPDATE.';
-    END IF;
-END
-$$;
-
-
 -- 05_boundary.sql
 COMMENT ON FUNCTION telemetry.table_changed() IS
     'Internal trigger function: the statement trigger of telemetry.tenant_settings, tenant_access, opt_outs, secrets and rollup_state (enabled ALWAYS), which makes every backend reload its cache of the table at its next statement. Raises 39P01 when not called as a trigger.';
+COMMENT ON FUNCTION telemetry.invalidate_caches() IS
+    'Makes every backend reload its caches of the catalog, opt-outs, tenant settings, tenant access, secrets and the rollup threshold at its next call: for changes made with triggers disabled.';
 
 -- 25_tenancy.sql: the levels include the rollups and the maintenance steps; procedures are
 -- granted as routines.
+COMMENT ON COLUMN telemetry.tenant_settings.retention_days IS 'Days of raw events kept for the tenant, 1 to 3650: an older event is refused at ingest (22008), and maintenance deletes older ones. At most telemetry.retention_days in effect: partitions are dropped past it. NULL: telemetry.retention_days.';
+
 CREATE OR REPLACE FUNCTION telemetry.access_privileges(access text)
 RETURNS TABLE (object_kind text, object_name text, privilege text)
 LANGUAGE sql IMMUTABLE
@@ -47,7 +42,7 @@ AS $$
         ('admin', 'TABLE', 'opt_outs', 'SELECT, INSERT, DELETE'),
         ('admin', 'FUNCTION', 'opt_out', 'EXECUTE'), ('admin', 'FUNCTION', 'opt_in', 'EXECUTE'),
         ('admin', 'TABLE', 'tenant_settings', 'SELECT'), ('admin', 'TABLE', 'tenant_access', 'SELECT'),
-        ('admin', 'TABLE', 'rollup_invalidations', 'SELECT'), ('admin', 'FUNCTION', 'invalidate_rollups', 'EXECUTE'),
+        ('admin', 'TABLE', 'rollup_invalidations', 'SELECT, INSERT'), ('admin', 'FUNCTION', 'invalidate_rollups', 'EXECUTE'),
         ('maintenance', 'FUNCTION', 'create_partitions', 'EXECUTE'),
         ('maintenance', 'FUNCTION', 'purge_event_ids', 'EXECUTE'),
         ('maintenance', 'TABLE', 'event_ids', 'SELECT, DELETE'), ('maintenance', 'TABLE', 'events', 'SELECT'),
@@ -62,8 +57,9 @@ AS $$
         ('maintenance', 'FUNCTION', 'begin_maintenance_run', 'EXECUTE'), ('maintenance', 'FUNCTION', 'end_maintenance_run', 'EXECUTE'),
         ('maintenance', 'FUNCTION', 'begin_maintenance_step', 'EXECUTE'),
         ('maintenance', 'FUNCTION', 'perform_maintenance_step', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'resume_maintenance', 'EXECUTE'),
         ('maintenance', 'FUNCTION', 'rollup_watermark', 'EXECUTE'), ('maintenance', 'FUNCTION', 'invalidate_rollups', 'EXECUTE'),
-        ('maintenance', 'TABLE', 'daily_rollups', 'SELECT'), ('maintenance', 'TABLE', 'rollup_invalidations', 'SELECT'),
+        ('maintenance', 'TABLE', 'daily_rollups', 'SELECT'), ('maintenance', 'TABLE', 'rollup_invalidations', 'SELECT, INSERT'),
         ('maintenance', 'TABLE', 'rollup_state', 'SELECT'), ('maintenance', 'TABLE', 'maintenance_runs', 'SELECT'),
         ('maintenance', 'TABLE', 'maintenance_steps', 'SELECT'), ('maintenance', 'TABLE', 'maintenance_status', 'SELECT'),
         ('issuer', 'FUNCTION', 'tenant_token', 'EXECUTE'),
@@ -119,6 +115,10 @@ END
 $$;
 COMMENT ON FUNCTION telemetry.apply_access_privileges(regrole, text, boolean) IS
     'Internal, for grant_tenant_access() and revoke_tenant_access(): grants the privileges of access_privileges(access) and USAGE on the schema to role (grant_them true), or revokes those that no level the role still has in tenant_access needs (false).';
+
+-- 31_ingest_dedup_ledger.sql: a maintenance step now.
+COMMENT ON FUNCTION telemetry.purge_event_ids(timestamptz) IS
+    'Maintenance step (run_maintenance): deletes the dedup ledger''s entries (telemetry.event_ids) seen more than telemetry.dedup_window_days before p_now, which no longer count; returns how many.';
 
 -- 50_rollup.sql
 -- Daily rollups (docs/rollup.md): per tenant, UTC day and event type, the weighted event count,
@@ -256,33 +256,27 @@ $$;
 COMMENT ON FUNCTION telemetry.rollup_watermark() IS
     'The rollups'' watermark: the first UTC day whose rollups are not yet materialized (days before it are in telemetry.daily_rollups, but for cells with a pending invalidation); NULL before maintenance first ran. Read it in the same snapshot as the rollups (docs/rollup.md).';
 
--- Logs a range of days to recompute, for changes that fired no trigger (a DELETE run on a
--- partition directly, data loaded with triggers disabled).
+-- Logs a range of days to recompute, for changes that fired no trigger (a TRUNCATE of one
+-- partition, data loaded with triggers disabled). As the caller (SECURITY INVOKER): its access
+-- is checked here for a clear error, and again by the log's row-level policies, which let a
+-- tenant's admins add 'manual' rows of their tenants only.
 CREATE FUNCTION telemetry.invalidate_rollups(p_tenant_id uuid, p_from date, p_to date)
 RETURNS void
 LANGUAGE plpgsql
-SECURITY DEFINER  -- the log is written as its owner; access is checked here
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF p_from IS NULL OR p_to IS NULL OR p_to OPERATOR(pg_catalog.<) p_from THEN
         RAISE EXCEPTION 'p_from and p_to must be days with p_from <= p_to' USING ERRCODE = '22023';
     END IF;
-    IF p_tenant_id IS NULL THEN
-        -- Every tenant: maintenance's business.
-        IF telemetry.tenant_scope_lower('maintain') IS NULL THEN
-            RAISE EXCEPTION 'invalidating the rollups of every tenant needs maintenance access'
-                USING ERRCODE = '42501', HINT = 'telemetry.grant_tenant_access(role, NULL, ''maintenance'')';
-        END IF;
-    ELSE
-        PERFORM telemetry.require_tenant_access(p_tenant_id, 'admin');
-    END IF;
+    -- Every tenant (NULL) is maintenance's business.
+    PERFORM telemetry.require_tenant_access(p_tenant_id, CASE WHEN p_tenant_id IS NULL THEN 'maintain' ELSE 'admin' END);
     INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason)
     VALUES (p_tenant_id, p_from, p_to, 'manual');
 END
 $$;
 COMMENT ON FUNCTION telemetry.invalidate_rollups(uuid, date, date) IS
-    'Logs the UTC days p_from..p_to (inclusive) of a tenant (NULL: every tenant) for recomputation by the next refresh_rollups(): after changes to telemetry.events that fired no trigger (a partition written directly, triggers disabled). Frozen days stay as they are. Errors: a missing or reversed range (22023); no admin access to the tenant, or no maintenance access for NULL (42501).';
+    'Logs the UTC days p_from..p_to (inclusive) of a tenant (NULL: every tenant) for recomputation by the next refresh_rollups(): after changes to telemetry.events that fired no trigger (a TRUNCATE of one partition, triggers disabled). Frozen days stay as they are. Runs as the caller. Errors: a missing or reversed range (22023); no admin access to the tenant, or no maintenance access for NULL (42501).';
 
 -- Moves the threshold to p_now's UTC day: the days before it are closed, and logged for
 -- refresh_rollups() to materialize. Commit before refresh_rollups() runs (run_maintenance does).
@@ -437,7 +431,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION telemetry.refresh_rollups(timestamptz, integer) IS
-    'Maintenance step: recomputes the rollup cells telemetry.rollup_invalidations names (merged per tenant, at most p_max_days days of ranges per call; the rest stays logged) from telemetry.events, and returns how many cells it wrote. Days not yet closed, and days frozen at p_now (for changes logged after they were materialized) (older than the tenant''s raw retention, tenant_settings.retention_days or telemetry.retention_days, or than the oldest partition), are dropped from the log and left as they are. Waits first for the writers in flight when days were just closed. Errors: p_now NULL or infinite (22008); p_max_days below 1 (22023); the threshold moved in this transaction, or an isolation level above READ COMMITTED (55000); writers holding on past lock_timeout (55P03).';
+    'Maintenance step: recomputes the rollup cells telemetry.rollup_invalidations names (merged per tenant, at most p_max_days days of ranges per call; the rest stays logged) from telemetry.events, and returns how many cells it wrote. Days not yet closed, and days frozen at p_now (for changes logged after they were materialized) (older than the tenant''s raw retention, tenant_settings.retention_days or telemetry.retention_days, or than the oldest partition), are dropped from the log and left as they are. When days were just closed it first waits for the writers in flight. Errors: p_now NULL or infinite (22008); p_max_days below 1 (22023); the threshold moved in this transaction, or days just closed under an isolation level above READ COMMITTED (55000); writers holding on past lock_timeout (55P03).';
 
 -- 60_worker.sql
 -- Maintenance (docs/worker.md): the steps that keep partitions, rollups and retention, each a
@@ -617,26 +611,35 @@ COMMENT ON FUNCTION telemetry.drop_expired_rollups(timestamptz, integer) IS
 CREATE FUNCTION telemetry.trim_maintenance_runs(p_now timestamptz DEFAULT pg_catalog.now(),
                                                 p_keep_per_step integer DEFAULT 1000)
 RETURNS bigint
-LANGUAGE sql
+LANGUAGE plpgsql
 SECURITY DEFINER  -- the history belongs to the owner
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    n bigint;
+BEGIN
+    IF p_now IS NULL OR NOT pg_catalog.isfinite(p_now) THEN
+        RAISE EXCEPTION 'p_now must be a finite timestamp' USING ERRCODE = '22008';
+    END IF;
+    IF p_keep_per_step IS NULL OR p_keep_per_step OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'p_keep_per_step must be at least 1' USING ERRCODE = '22023';
+    END IF;
     WITH ranked AS (
         SELECT r.run_id, r.step, r.finished_at,
                pg_catalog.row_number() OVER (PARTITION BY r.step, r.status ORDER BY r.run_id DESC) AS newest
         FROM telemetry.maintenance_runs r
-        WHERE r.status OPERATOR(pg_catalog.<>) 'running'),
-    gone AS (
-        DELETE FROM telemetry.maintenance_runs m USING ranked k
-        WHERE m.run_id OPERATOR(pg_catalog.=) k.run_id AND m.step OPERATOR(pg_catalog.=) k.step
-          AND (k.newest OPERATOR(pg_catalog.>) p_keep_per_step
-               OR k.finished_at OPERATOR(pg_catalog.<) (LEAST(p_now, pg_catalog.now()) OPERATOR(pg_catalog.-) pg_catalog.make_interval(
-                      days => coalesce(pg_catalog.current_setting('telemetry.maintenance_history_days', true)::integer, 30))))
-        RETURNING 1)
-    SELECT pg_catalog.count(*) FROM gone
+        WHERE r.status OPERATOR(pg_catalog.<>) 'running')
+    DELETE FROM telemetry.maintenance_runs m USING ranked k
+    WHERE m.run_id OPERATOR(pg_catalog.=) k.run_id AND m.step OPERATOR(pg_catalog.=) k.step
+      AND (k.newest OPERATOR(pg_catalog.>) p_keep_per_step
+           OR k.finished_at OPERATOR(pg_catalog.<) (LEAST(p_now, pg_catalog.now()) OPERATOR(pg_catalog.-) pg_catalog.make_interval(
+                  days => coalesce(pg_catalog.current_setting('telemetry.maintenance_history_days', true)::integer, 30))));
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
 $$;
 COMMENT ON FUNCTION telemetry.trim_maintenance_runs(timestamptz, integer) IS
-    'Maintenance step: deletes the finished rows of telemetry.maintenance_runs older than telemetry.maintenance_history_days before p_now or now(), whichever is earlier (the history goes by the wall clock: a run with a later p_now does not erase it), and all but the newest p_keep_per_step per step and status; returns how many.';
+    'Maintenance step: deletes the finished rows of telemetry.maintenance_runs older than telemetry.maintenance_history_days before p_now or now(), whichever is earlier (the history goes by the wall clock: a run with a later p_now does not erase it), and all but the newest p_keep_per_step per step and status; returns how many. Errors: p_now NULL or infinite (22008); p_keep_per_step below 1 (22023).';
 
 -- The steps, in the order a run takes them.
 CREATE FUNCTION telemetry.maintenance_step_names()
@@ -864,6 +867,34 @@ $$;
 COMMENT ON PROCEDURE telemetry.run_maintenance(timestamptz) IS
     'Runs every maintenance step once, each in its own transaction (CALL it outside a transaction block): create_partitions, advance_rollups, refresh_rollups, drop_expired_partitions, delete_expired_tenant_events, drop_expired_rollups, purge_event_ids, trim_maintenance_runs. p_now (default: each step''s own now()) is the clock the steps go by. A failing step is recorded and backed off; the others still run. Skips with a NOTICE when another run (the worker, another session) is in progress. A cancel (statement_timeout, pg_cancel_backend) is recorded against its step and ends the run (57014). What the worker runs every telemetry.naptime seconds; for pg_cron where the worker is not loaded. Errors: p_now infinite (22008); inside a transaction block (2D000, before anything is held); canceled (57014).';
 
+-- Maintenance does nothing in a database being restored: between CREATE EXTENSION and the end
+-- of pg_restore it would make partitions and rollup state that the dump then brings again.
+-- CREATE EXTENSION under telemetry.restoring = on pauses every step; resume_maintenance()
+-- (after the restore) lets them run.
+CREATE FUNCTION telemetry.resume_maintenance()
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH resumed AS (
+        UPDATE telemetry.maintenance_steps s SET next_attempt_at = NULL, last_message = NULL
+        WHERE s.next_attempt_at OPERATOR(pg_catalog.=) 'infinity'
+        RETURNING 1)
+    SELECT pg_catalog.count(*)::integer FROM resumed
+$$;
+COMMENT ON FUNCTION telemetry.resume_maintenance() IS
+    'Lets the maintenance steps run again after a restore (CREATE EXTENSION under telemetry.restoring = on pauses them, so that the worker makes no partition or rollup state the dump brings); returns how many steps were paused. For maintenance access.';
+DO $$
+BEGIN
+    IF coalesce(pg_catalog.current_setting('telemetry.restoring', true), 'off') OPERATOR(pg_catalog.=) 'on' THEN
+        INSERT INTO telemetry.maintenance_steps (step, next_attempt_at, last_message)
+        SELECT n.step, 'infinity', 'paused while the database is restored: SELECT telemetry.resume_maintenance() after the restore'
+        FROM pg_catalog.unnest(telemetry.maintenance_step_names()) AS n(step);
+    END IF;
+END
+$$;
+
 -- What an operator looks at first.
 CREATE VIEW telemetry.maintenance_status AS
 SELECT n.step,
@@ -924,18 +955,23 @@ COMMENT ON POLICY tenant_admin ON telemetry.daily_rollups IS 'Rollups are writte
 
 ALTER TABLE telemetry.rollup_invalidations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE telemetry.rollup_invalidations FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_admin ON telemetry.rollup_invalidations FOR ALL
-    USING ((tenant_id IS NULL AND (SELECT telemetry.tenant_scope_lower('maintain')) IS NOT NULL)
-           OR tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
-           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
-           AND ((SELECT telemetry.tenant_scope_is_range('admin'))
-                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])))
-    WITH CHECK ((tenant_id IS NULL AND (SELECT telemetry.tenant_scope_lower('maintain')) IS NOT NULL)
-           OR tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
+CREATE POLICY tenant_admin ON telemetry.rollup_invalidations FOR SELECT
+    USING (tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
            AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
            AND ((SELECT telemetry.tenant_scope_is_range('admin'))
                 OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])));
-COMMENT ON POLICY tenant_admin ON telemetry.rollup_invalidations IS 'A role reads and changes only the log rows of the tenants it has admin access to; the rows of every tenant (NULL) only with maintenance access, as the extension''s owner has.';
+COMMENT ON POLICY tenant_admin ON telemetry.rollup_invalidations IS 'A role reads only the log rows of the tenants it has admin access to.';
+CREATE POLICY tenant_admin_invalidates ON telemetry.rollup_invalidations FOR INSERT
+    WITH CHECK (reason OPERATOR(pg_catalog.=) 'manual'
+           AND tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
+           AND ((SELECT telemetry.tenant_scope_is_range('admin'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])));
+COMMENT ON POLICY tenant_admin_invalidates ON telemetry.rollup_invalidations IS 'A role adds only manual log rows (telemetry.invalidate_rollups()), and only for the tenants it has admin access to.';
+CREATE POLICY maintenance ON telemetry.rollup_invalidations FOR ALL
+    USING ((SELECT telemetry.tenant_scope_lower('maintain')) IS NOT NULL)
+    WITH CHECK ((SELECT telemetry.tenant_scope_lower('maintain')) IS NOT NULL);
+COMMENT ON POLICY maintenance ON telemetry.rollup_invalidations IS 'Maintenance access, as the extension''s owner has, reads and writes every row, those of every tenant (NULL) included: the refresh takes the log, the ingest paths and advance_rollups() write it.';
 
 -- 90_privileges.sql: the new objects, revoked from PUBLIC, then what PUBLIC may call.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA telemetry FROM PUBLIC;
