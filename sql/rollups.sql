@@ -285,15 +285,36 @@ WHERE step = 'drop_expired_rollups';
 
 -- Retention, 85 days later: the partitions past 90 days are dropped whole (no DELETE), their
 -- days' cells stay as they were (frozen), and the retained ones still equal the raw events.
+-- First with a late event of day -9 logged and a refresh that fails: the partition of day -9
+-- stays until the event is rolled up (the others past 90 days go).
 CREATE TEMP TABLE cells_before AS SELECT * FROM telemetry.daily_rollups;
 SELECT count(*) AS partitions_before, min(day) - :'today'::date AS oldest FROM telemetry.partitions();
+INSERT INTO telemetry.events (occurred_at, received_at, tenant_id, event_id, name, user_id, source, schema_version, properties)
+VALUES (:'p_now'::timestamptz - interval '9 days', now(), :a, gen_random_uuid(), 'page_viewed', 'late-13', 'server', '1-0-0', '{}');
+ALTER TABLE telemetry.daily_rollups RENAME TO daily_rollups_away;
+CALL telemetry.run_maintenance(:'p_now'::timestamptz + interval '85 days');
+ALTER TABLE telemetry.daily_rollups_away RENAME TO daily_rollups;
+SELECT step, status, rows_affected FROM telemetry.maintenance_runs
+WHERE run_id = (SELECT max(run_id) FROM telemetry.maintenance_runs) ORDER BY step;
+SELECT min(day) - :'today'::date AS oldest_partition, count(*) FILTER (WHERE day < :'today'::date - 5) AS kept_past_retention
+FROM telemetry.partitions();
+UPDATE telemetry.maintenance_steps SET next_attempt_at = now();  -- as if the back-off had passed
 CALL telemetry.run_maintenance(:'p_now'::timestamptz + interval '85 days');
 SELECT step, status, rows_affected FROM telemetry.maintenance_runs
 WHERE run_id = (SELECT max(run_id) FROM telemetry.maintenance_runs) ORDER BY step;
 SELECT min(day) - :'today'::date AS oldest_partition FROM telemetry.partitions();
-SELECT count(*) AS frozen_cells_changed FROM (
-    SELECT tenant_id, day, name, events, raw_events, users, sessions FROM cells_before
-    EXCEPT SELECT tenant_id, day, name, events, raw_events, users, sessions FROM telemetry.daily_rollups) x;
+-- The cells that differ from before: day -9 of a gained the late event, and today's are new
+-- (the day is closed now); every other cell is as it was.
+SELECT left(x.tenant_id::text, 8) AS tenant, x.day - :'today'::date AS day, x.name,
+       c.raw_events AS raw_events_before, x.raw_events, c.users AS users_before, x.users FROM (
+    SELECT tenant_id, day, name, events, raw_events, users, sessions FROM telemetry.daily_rollups
+    EXCEPT SELECT tenant_id, day, name, events, raw_events, users, sessions FROM cells_before) x
+LEFT JOIN cells_before c USING (tenant_id, day, name)
+ORDER BY 2, 1, 3;
+DELETE FROM cells_before c USING telemetry.daily_rollups d
+WHERE (c.tenant_id, c.day, c.name) = (d.tenant_id, d.day, d.name) AND c.raw_events <> d.raw_events;
+INSERT INTO cells_before SELECT * FROM telemetry.daily_rollups d
+WHERE NOT EXISTS (SELECT FROM cells_before c WHERE (c.tenant_id, c.day, c.name) = (d.tenant_id, d.day, d.name));
 SELECT * FROM pg_temp.rollup_differences(:'p_now'::timestamptz + interval '85 days');
 -- A late event for a day whose partition is gone has nowhere to go; an invalidation of days
 -- frozen (for every tenant before -5, for b before 82) changes no cell.

@@ -74,12 +74,18 @@ BEGIN
     horizon := (((p_now AT TIME ZONE 'UTC')::pg_catalog.date OPERATOR(pg_catalog.-)
                  coalesce(pg_catalog.current_setting('telemetry.retention_days', true)::integer, 90))::pg_catalog.timestamp
                 AT TIME ZONE 'UTC');
-    FOR part IN SELECT p.partition, p.upper_bound FROM telemetry.partitions() p
+    FOR part IN SELECT p.partition, p.lower_bound, p.upper_bound FROM telemetry.partitions() p
                 WHERE p.upper_bound OPERATOR(pg_catalog.<=) horizon ORDER BY p.lower_bound
     LOOP
-        -- Never before its days are rolled up (the watermark is past them).
+        -- Never before its days are rolled up (the watermark is past them) and every change
+        -- logged for them recomputed (a refresh that failed, or was over its budget, leaves its
+        -- rows in the log: the partition waits for the next run).
         EXIT WHEN watermark IS NULL
                OR part.upper_bound OPERATOR(pg_catalog.>) (watermark::pg_catalog.timestamp AT TIME ZONE 'UTC');
+        CONTINUE WHEN EXISTS (
+            SELECT FROM telemetry.rollup_invalidations i
+            WHERE i.first_day OPERATOR(pg_catalog.<) (part.upper_bound AT TIME ZONE 'UTC')::pg_catalog.date
+              AND i.last_day OPERATOR(pg_catalog.>=) (part.lower_bound AT TIME ZONE 'UTC')::pg_catalog.date);
         -- DETACH, then DROP: both wait at most lock_timeout (run_maintenance sets it) for the
         -- ACCESS EXCLUSIVE lock on the parent, so ingest queues behind them no longer than that.
         EXECUTE pg_catalog.format('ALTER TABLE telemetry.events DETACH PARTITION %s', part.partition);
@@ -90,7 +96,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION telemetry.drop_expired_partitions(timestamptz) IS
-    'Maintenance step (retention): detaches and drops, oldest first, the partitions of telemetry.events whose days all lie more than telemetry.retention_days before p_now''s UTC day, and returns how many. Never a partition whose days are not yet rolled up (at or past rollup_watermark()): the rollups keep those days (frozen). Never DELETE: no dead rows, little WAL. Errors: p_now NULL or infinite (22008); lock_timeout (55P03).';
+    'Maintenance step (retention): detaches and drops, oldest first, the partitions of telemetry.events whose days all lie more than telemetry.retention_days before p_now''s UTC day, and returns how many. Never a partition whose days are not yet rolled up (at or past rollup_watermark()), or have changes logged and not yet recomputed: the rollups keep those days (frozen). Never DELETE: no dead rows, little WAL. Errors: p_now NULL or infinite (22008); lock_timeout (55P03).';
 
 -- Removes the events of tenants whose retention is shorter than the partitions', in bounded batches.
 CREATE FUNCTION telemetry.delete_expired_tenant_events(p_now timestamptz DEFAULT pg_catalog.now(),

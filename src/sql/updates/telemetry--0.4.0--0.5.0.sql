@@ -326,10 +326,11 @@ DECLARE
                         JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.extnamespace
                         WHERE x.extname OPERATOR(pg_catalog.=) 'hll');
     threshold date;
-    global_retention integer := coalesce(pg_catalog.current_setting('telemetry.retention_days', true)::integer, 90);
     oldest_partition date := (SELECT pg_catalog.min(p.day) FROM telemetry.partitions() p);
     today date;
     budget integer := p_max_days;
+    covered pg_catalog.datemultirange := '{}';
+    new_days integer;
     range record;
     first_day date;
     last_day date;
@@ -362,20 +363,14 @@ BEGIN
         PERFORM telemetry.wait_for_event_writers();
     END IF;
     -- Take the log as this snapshot sees it, merged per tenant (NULL: every tenant), and cut to
-    -- the days that can be recomputed: not frozen for every tenant, and closed.
+    -- the days that can be recomputed: closed, and with a partition (a day without one is
+    -- frozen: its events are gone; retention drops no partition with logged days).
     FOR range IN
         WITH taken AS (
             DELETE FROM telemetry.rollup_invalidations i RETURNING i.tenant_id, i.first_day, i.last_day, i.reason),
         cut AS (
-            -- Days closed are materialized while their partition exists, frozen or not:
-            -- retention drops no partition before its days are rolled up.
             SELECT t.tenant_id, t.reason OPERATOR(pg_catalog.=) 'closed' AS closed,
-                   CASE WHEN t.reason OPERATOR(pg_catalog.=) 'closed'
-                        THEN GREATEST(t.first_day, oldest_partition)
-                        ELSE GREATEST(t.first_day, oldest_partition,
-                                 today OPERATOR(pg_catalog.-) GREATEST(global_retention,
-                                     coalesce((SELECT pg_catalog.max(s.retention_days) FROM telemetry.tenant_settings s), 0)))
-                   END AS first_day,
+                   GREATEST(t.first_day, oldest_partition) AS first_day,
                    LEAST(t.last_day, threshold OPERATOR(pg_catalog.-) 1) AS last_day
             FROM taken t)
         SELECT c.tenant_id, c.closed,
@@ -387,26 +382,36 @@ BEGIN
     LOOP
         first_day := pg_catalog.lower(range.days);
         last_day := pg_catalog.upper(range.days) OPERATOR(pg_catalog.-) 1;
-        IF budget OPERATOR(pg_catalog.<) 1 THEN
-            -- Over this call's budget: back into the log, for the next call.
-            INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason)
-            VALUES (range.tenant_id, first_day, last_day, CASE WHEN range.closed THEN 'closed' ELSE 'manual' END);
-            CONTINUE;
-        END IF;
-        IF last_day OPERATOR(pg_catalog.-) first_day OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>) budget THEN
+        -- The budget counts distinct days (a day of every tenant costs about what the same day
+        -- of each tenant in turn does): what is over it goes back into the log, for the next call.
+        new_days := (SELECT coalesce(pg_catalog.sum(pg_catalog.upper(x) OPERATOR(pg_catalog.-) pg_catalog.lower(x)), 0)
+                     FROM pg_catalog.unnest(pg_catalog.datemultirange(range.days) OPERATOR(pg_catalog.-) covered) AS x);
+        IF new_days OPERATOR(pg_catalog.>) budget THEN
+            IF budget OPERATOR(pg_catalog.<) 1 THEN
+                INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason)
+                VALUES (range.tenant_id, first_day, last_day, CASE WHEN range.closed THEN 'closed' ELSE 'manual' END);
+                CONTINUE;
+            END IF;
             INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason)
             VALUES (range.tenant_id, first_day OPERATOR(pg_catalog.+) budget, last_day,
                     CASE WHEN range.closed THEN 'closed' ELSE 'manual' END);
             last_day := first_day OPERATOR(pg_catalog.+) budget OPERATOR(pg_catalog.-) 1;
         END IF;
-        budget := budget OPERATOR(pg_catalog.-) (last_day OPERATOR(pg_catalog.-) first_day OPERATOR(pg_catalog.+) 1);
-        -- Replace the cells of those days (a day frozen for its tenant stays as it is).
+        new_days := (SELECT coalesce(pg_catalog.sum(pg_catalog.upper(x) OPERATOR(pg_catalog.-) pg_catalog.lower(x)), 0)
+                     FROM pg_catalog.unnest(pg_catalog.datemultirange(pg_catalog.daterange(first_day, last_day, '[]'))
+                                            OPERATOR(pg_catalog.-) covered) AS x);
+        budget := budget OPERATOR(pg_catalog.-) new_days;
+        covered := covered OPERATOR(pg_catalog.+) pg_catalog.datemultirange(pg_catalog.daterange(first_day, last_day, '[]'));
+        -- Replace the cells of those days. A day older than its tenant's own, shorter
+        -- retention (tenant_settings.retention_days) is frozen for that tenant and stays as it
+        -- is, unless it is being closed (materialized for the first time).
         DELETE FROM telemetry.daily_rollups r
         WHERE r.day OPERATOR(pg_catalog.>=) first_day AND r.day OPERATOR(pg_catalog.<=) last_day
           AND (range.tenant_id IS NULL OR r.tenant_id OPERATOR(pg_catalog.=) range.tenant_id)
-          AND (range.closed OR r.day OPERATOR(pg_catalog.>=) (today OPERATOR(pg_catalog.-) coalesce(
-                  (SELECT s.retention_days FROM telemetry.tenant_settings s WHERE s.tenant_id OPERATOR(pg_catalog.=) r.tenant_id),
-                  global_retention)));
+          AND (range.closed OR NOT EXISTS (
+                  SELECT FROM telemetry.tenant_settings s
+                  WHERE s.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+                    AND r.day OPERATOR(pg_catalog.<) (today OPERATOR(pg_catalog.-) s.retention_days)));
         EXECUTE pg_catalog.format($sql$
             INSERT INTO telemetry.daily_rollups
                 (tenant_id, day, name, events, raw_events, users, users_hll, sessions, refreshed_at)
@@ -420,10 +425,10 @@ BEGIN
             WHERE e.occurred_at OPERATOR(pg_catalog.>=) ($1::pg_catalog.timestamp AT TIME ZONE 'UTC')
               AND e.occurred_at OPERATOR(pg_catalog.<) (($2 OPERATOR(pg_catalog.+) 1)::pg_catalog.timestamp AT TIME ZONE 'UTC')
               AND ($3::pg_catalog.uuid IS NULL OR e.tenant_id OPERATOR(pg_catalog.=) $3)
-              AND ($6 OR e.occurred_at OPERATOR(pg_catalog.>=)
-                  (($4 OPERATOR(pg_catalog.-) coalesce(s.retention_days, $5))::pg_catalog.timestamp AT TIME ZONE 'UTC'))
+              AND ($5 OR s.retention_days IS NULL OR e.occurred_at OPERATOR(pg_catalog.>=)
+                  (($4 OPERATOR(pg_catalog.-) s.retention_days)::pg_catalog.timestamp AT TIME ZONE 'UTC'))
             GROUP BY 1, 2, 3$sql$, hll_schema)
-        USING first_day, last_day, range.tenant_id, today, global_retention, range.closed;
+        USING first_day, last_day, range.tenant_id, today, range.closed;
         GET DIAGNOSTICS n = ROW_COUNT;
         written := written OPERATOR(pg_catalog.+) n;
     END LOOP;
@@ -431,7 +436,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION telemetry.refresh_rollups(timestamptz, integer) IS
-    'Maintenance step: recomputes the rollup cells telemetry.rollup_invalidations names (merged per tenant, at most p_max_days days of ranges per call; the rest stays logged) from telemetry.events, and returns how many cells it wrote. Days not yet closed, and days frozen at p_now (for changes logged after they were materialized) (older than the tenant''s raw retention, tenant_settings.retention_days or telemetry.retention_days, or than the oldest partition), are dropped from the log and left as they are. When days were just closed it first waits for the writers in flight. Errors: p_now NULL or infinite (22008); p_max_days below 1 (22023); the threshold moved in this transaction, or days just closed under an isolation level above READ COMMITTED (55000); writers holding on past lock_timeout (55P03).';
+    'Maintenance step: recomputes the rollup cells telemetry.rollup_invalidations names (merged per tenant; at most p_max_days distinct days per call, the rest stays logged) from telemetry.events, and returns how many cells it wrote. Days not yet closed and days without a partition are dropped from the log and left as they are; so are, for a change logged after they were materialized, days older than their tenant''s own retention (tenant_settings.retention_days) at p_now (frozen). When days were just closed it first waits for the writers in flight. Errors: p_now NULL or infinite (22008); p_max_days below 1 (22023); the threshold moved in this transaction, or days just closed under an isolation level above READ COMMITTED (55000); writers holding on past lock_timeout (55P03).';
 
 -- 60_worker.sql
 -- Maintenance (docs/worker.md): the steps that keep partitions, rollups and retention, each a
@@ -510,12 +515,18 @@ BEGIN
     horizon := (((p_now AT TIME ZONE 'UTC')::pg_catalog.date OPERATOR(pg_catalog.-)
                  coalesce(pg_catalog.current_setting('telemetry.retention_days', true)::integer, 90))::pg_catalog.timestamp
                 AT TIME ZONE 'UTC');
-    FOR part IN SELECT p.partition, p.upper_bound FROM telemetry.partitions() p
+    FOR part IN SELECT p.partition, p.lower_bound, p.upper_bound FROM telemetry.partitions() p
                 WHERE p.upper_bound OPERATOR(pg_catalog.<=) horizon ORDER BY p.lower_bound
     LOOP
-        -- Never before its days are rolled up (the watermark is past them).
+        -- Never before its days are rolled up (the watermark is past them) and every change
+        -- logged for them recomputed (a refresh that failed, or was over its budget, leaves its
+        -- rows in the log: the partition waits for the next run).
         EXIT WHEN watermark IS NULL
                OR part.upper_bound OPERATOR(pg_catalog.>) (watermark::pg_catalog.timestamp AT TIME ZONE 'UTC');
+        CONTINUE WHEN EXISTS (
+            SELECT FROM telemetry.rollup_invalidations i
+            WHERE i.first_day OPERATOR(pg_catalog.<) (part.upper_bound AT TIME ZONE 'UTC')::pg_catalog.date
+              AND i.last_day OPERATOR(pg_catalog.>=) (part.lower_bound AT TIME ZONE 'UTC')::pg_catalog.date);
         -- DETACH, then DROP: both wait at most lock_timeout (run_maintenance sets it) for the
         -- ACCESS EXCLUSIVE lock on the parent, so ingest queues behind them no longer than that.
         EXECUTE pg_catalog.format('ALTER TABLE telemetry.events DETACH PARTITION %s', part.partition);
@@ -526,7 +537,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION telemetry.drop_expired_partitions(timestamptz) IS
-    'Maintenance step (retention): detaches and drops, oldest first, the partitions of telemetry.events whose days all lie more than telemetry.retention_days before p_now''s UTC day, and returns how many. Never a partition whose days are not yet rolled up (at or past rollup_watermark()): the rollups keep those days (frozen). Never DELETE: no dead rows, little WAL. Errors: p_now NULL or infinite (22008); lock_timeout (55P03).';
+    'Maintenance step (retention): detaches and drops, oldest first, the partitions of telemetry.events whose days all lie more than telemetry.retention_days before p_now''s UTC day, and returns how many. Never a partition whose days are not yet rolled up (at or past rollup_watermark()), or have changes logged and not yet recomputed: the rollups keep those days (frozen). Never DELETE: no dead rows, little WAL. Errors: p_now NULL or infinite (22008); lock_timeout (55P03).';
 
 -- Removes the events of tenants whose retention is shorter than the partitions', in bounded batches.
 CREATE FUNCTION telemetry.delete_expired_tenant_events(p_now timestamptz DEFAULT pg_catalog.now(),
