@@ -1,12 +1,158 @@
 #!/usr/bin/env bash
 # Writes docs/benchmarks.md (to stdout) from a run's raw CSV, with SQL doing the statistics:
 #   bench/report.sh RAW_CSV SIZE ELAPSED_SECONDS DURATION REPS BATCHES
-# Needs a PostgreSQL connection in the environment (bench/run.sh provides its instance), and
-# writes the plots next to the CSV.
+# and the section "Rollups and retention" from rollup.csv next to it (bench/rollup.sh), which
+#   bench/report.sh --rollups ROLLUP_CSV
+# writes alone. Needs a PostgreSQL connection in the environment (bench/run.sh provides its
+# instance), and writes the plots next to the CSV.
 set -euo pipefail
+q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+# A smoke run (--quick) measures fewer client counts: what it did not measure reads "NULL".
+table_rows() { sed 's/|/ | /g; s/  */ /g; s/^ //; s/ $//'; }  # psql -F '|' rows with empty first and last fields
+ratio() { q -c "SELECT coalesce(round(($1)::numeric, 3)::text, 'NULL')"; }
+verdict() { q -c "SELECT CASE WHEN ($1) THEN 'met' WHEN NOT ($1) THEN '**missed**' ELSE 'not measured' END"; }
+
+# The section "Rollups and retention", from bench/rollup.sh's CSV (nothing when there is none).
+rollups_section() {  # rollups_section ROLLUP_CSV
+  [ -f "$1" ] || return 0
+  q <<SQL
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS bench_rollup_raw, bench_rollup_stats;
+CREATE TABLE bench_rollup_raw (measurement text, side text, days int, rep int, ms float8, wal_bytes float8,
+                               bytes_before float8, bytes_after float8, bloat_bytes float8, dead float8, events bigint,
+                               cells bigint, days_measured int);
+\copy bench_rollup_raw FROM '$1' WITH (FORMAT csv, HEADER true)
+CREATE TABLE bench_rollup_stats AS
+SELECT measurement, side, days, count(*) AS runs, max(events) AS events,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms, min(ms) AS ms_min, max(ms) AS ms_max,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY wal_bytes) AS wal, min(wal_bytes) AS wal_min, max(wal_bytes) AS wal_max,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY bloat_bytes) AS bloat, min(bloat_bytes) AS bloat_min, max(bloat_bytes) AS bloat_max,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY dead) AS dead, min(dead) AS dead_min, max(dead) AS dead_max
+FROM bench_rollup_raw GROUP BY 1, 2, 3;
+SQL
+  rstat() {  # rstat MEASUREMENT SIDE COLUMN: an SQL literal (NULL when not measured), over the days named by RDAYS
+    q -c "SELECT coalesce((SELECT $3 FROM bench_rollup_stats WHERE measurement = '$1' AND side = '$2' AND days = $rdays)::text || '::float8', 'NULL::float8')"
+  }
+  range() {  # range MEASUREMENT: the telemetry side's min-max of ms, over the days named by RDAYS
+    q -c "SELECT format('%s-%s', round($(rstat "$1" telemetry ms_min)::numeric, 1), round($(rstat "$1" telemetry ms_max)::numeric, 1))"
+  }
+  local per_day reps rdays few many r_few r_many r_ratio d_ms d_wal d_bloat d_dead
+  per_day=$(q -c "SELECT to_char(max(events), 'FM999,999,999') FROM bench_rollup_raw WHERE measurement = 'refresh'")
+  reps=$(q -c "SELECT max(rep) FROM bench_rollup_raw")
+  few=$(q -c "SELECT min(days) FROM bench_rollup_raw WHERE measurement = 'refresh'")
+  many=$(q -c "SELECT max(days) FROM bench_rollup_raw WHERE measurement = 'refresh'")
+  rdays=$few; r_few=$(ratio "$(rstat refresh telemetry ms)")
+  rdays=$many; r_many=$(ratio "$(rstat refresh telemetry ms)")
+  r_ratio=$(ratio "$r_many / NULLIF($r_few, 0)")
+  d_ms=$(ratio "$(rstat drop telemetry ms)"); d_wal=$(ratio "$(rstat drop telemetry wal)")
+  d_bloat=$(ratio "$(rstat drop telemetry bloat_max)"); d_dead=$(ratio "$(rstat drop telemetry dead_max)")
+  cat <<MD
+## Rollups and retention
+
+Daily rollups and retention by partition ([rollup.md](rollup.md), [worker.md](worker.md)), in a
+database of their own on the same instance ([bench/rollup.sh](../bench/rollup.sh)): days of
+$per_day events each, stored in time order, as a product sends them (50 tenants, one with 30 % of
+the users; 5,000 users, heavy ones sending more, a user's day in up to four sessions; the 20 event
+types of the mix above, one of them sampled at 0.1, so that its events weigh 10; ~300-byte
+properties). The clock of every maintenance step is noon (UTC) of the day the bench runs; the days
+stored are the ones before it. First $few days are stored and rolled up by
+\`CALL telemetry.run_maintenance(p_now)\`, then $((many - few)) days before them, closed days by
+then: their events log each tenant's days, which one \`refresh_rollups(p_now, p_max_days)\`
+with room for all of them rolls up, and the next maintenance run finds done. Each time, every
+day's rollups are checked against its raw events, every refreshed day cell for cell against a
+\`GROUP BY\` of its raw rows, and every partition dropped for being gone with its day's rollups
+kept: a failure stops the benchmark. The two sides take turns, each in a warm session (its
+statements planned once, as the maintenance worker's long-lived session has them) and after a
+checkpoint; medians of $reps runs (min-max).
+
+| target | measured | |
+| --- | --- | --- |
+| refresh of one day ($per_day events) <= 0.3 s, $few days stored | $(q -c "SELECT round($r_few, 1)") ms ($(rdays=$few; range refresh)) | $(verdict "$r_few <= 300") |
+| refresh of one day <= 0.3 s, $many days stored | $(q -c "SELECT round($r_many, 1)") ms ($(rdays=$many; range refresh)) | $(verdict "$r_many <= 300") |
+| the same time with $many days stored as with $few (within 20 %) | ${r_ratio}x | $(verdict "$r_ratio <= 1.2") |
+| drop of a day past retention <= 50 ms ($many days stored) | $(q -c "SELECT round($d_ms, 1)") ms ($(range drop)) | $(verdict "$d_ms <= 50") |
+| its WAL <= 1 MiB | $(q -c "SELECT pg_size_pretty($d_wal::bigint)") | $(verdict "$d_wal <= 1048576") |
+| no bloat: none of the day's bytes left allocated, no dead tuples (every run) | $(q -c "SELECT pg_size_pretty($d_bloat::bigint)"), $(q -c "SELECT $d_dead::bigint") dead | $(verdict "$d_bloat = 0 AND $d_dead = 0") |
+
+The refresh: the day is logged for every tenant (\`invalidate_rollups(NULL, day, day)\`, as a
+change that fired no trigger would be), then \`SELECT telemetry.refresh_rollups(p_now)\` is timed:
+it takes the log, deletes the day's cells and computes them again from the day's partition (sum
+of sample weights, events, exact distinct users and sessions, and a HyperLogLog sketch of the
+users). The plain side recomputes the same day from the same rows in one transaction: \`DELETE\`
+of the day's cells from a plain table with the same key and index, then \`INSERT ... SELECT
+tenant_id, day, name, sum(sample_weight), count(*), count(DISTINCT user_id), count(DISTINCT
+session_id) ... GROUP BY\` (no sketch: plain PostgreSQL has none). The recent days refreshed are
+the same with $few and with $many days stored.
+
+Retention: \`telemetry.drop_expired_partitions(p_now)\`, with p_now one day further at each run
+so that exactly the oldest partition is past \`telemetry.retention_days\` (its days rolled up),
+against \`DELETE\` of the same day from an unpartitioned table holding the same rows (with a
+partition's two indexes and one on \`occurred_at\`, which that \`DELETE\` needs; vacuumed and
+analyzed after loading, as autovacuum would have), then \`VACUUM\`. Time and WAL from before the
+first statement to after the last; space not returned: the bytes of table, TOAST and indexes
+after, less those before without the day (the dropped partition's size; for the plain table, its
+size scaled to the rows left, the days being alike); dead: dead tuples left in the partitions, and
+the dead line pointers \`VACUUM\` left in the plain table, whose indexes it skips while fewer than
+2 % of the table's pages have any (they stay, with their index entries, until a later \`VACUUM\`
+cleans the indexes). One day fewer is stored at each run.
+
+| measurement | days stored | telemetry | plain PostgreSQL | telemetry / plain |
+| --- | --- | --- | --- | --- |
+MD
+  # Each row: its label, the measurement, and both sides' value with min-max, and the ratio.
+  q -F '|' -c "
+    SELECT '', m.label, t.days, m.telemetry, m.plain, coalesce(round(m.ratio::numeric, 3)::text, '–'), ''
+    FROM bench_rollup_stats t JOIN bench_rollup_stats p USING (measurement, days)
+    CROSS JOIN LATERAL (VALUES
+      (1, 'refresh of one day: time, ms', 'refresh',
+       format('%s (%s-%s)', round(t.ms::numeric, 1), round(t.ms_min::numeric, 1), round(t.ms_max::numeric, 1)),
+       format('%s (%s-%s)', round(p.ms::numeric, 1), round(p.ms_min::numeric, 1), round(p.ms_max::numeric, 1)), t.ms / NULLIF(p.ms, 0)),
+      (2, 'refresh of one day: WAL', 'refresh',
+       format('%s (%s-%s)', pg_size_pretty(t.wal::bigint), pg_size_pretty(t.wal_min::bigint), pg_size_pretty(t.wal_max::bigint)),
+       format('%s (%s-%s)', pg_size_pretty(p.wal::bigint), pg_size_pretty(p.wal_min::bigint), pg_size_pretty(p.wal_max::bigint)), t.wal / NULLIF(p.wal, 0)),
+      (3, 'retention of one day: time, ms', 'drop',
+       format('%s (%s-%s)', round(t.ms::numeric, 1), round(t.ms_min::numeric, 1), round(t.ms_max::numeric, 1)),
+       format('%s (%s-%s)', round(p.ms::numeric, 1), round(p.ms_min::numeric, 1), round(p.ms_max::numeric, 1)), t.ms / NULLIF(p.ms, 0)),
+      (4, 'retention of one day: WAL', 'drop',
+       format('%s (%s-%s)', pg_size_pretty(t.wal::bigint), pg_size_pretty(t.wal_min::bigint), pg_size_pretty(t.wal_max::bigint)),
+       format('%s (%s-%s)', pg_size_pretty(p.wal::bigint), pg_size_pretty(p.wal_min::bigint), pg_size_pretty(p.wal_max::bigint)), t.wal / NULLIF(p.wal, 0)),
+      (5, 'retention of one day: space not returned', 'drop',
+       format('%s (%s-%s)', pg_size_pretty(t.bloat::bigint), pg_size_pretty(t.bloat_min::bigint), pg_size_pretty(t.bloat_max::bigint)),
+       format('%s (%s-%s)', pg_size_pretty(p.bloat::bigint), pg_size_pretty(p.bloat_min::bigint), pg_size_pretty(p.bloat_max::bigint)), t.bloat / NULLIF(p.bloat, 0)),
+      (6, 'retention of one day: dead tuples or line pointers left', 'drop',
+       format('%s (%s-%s)', t.dead, t.dead_min, t.dead_max), format('%s (%s-%s)', p.dead, p.dead_min, p.dead_max), t.dead / NULLIF(p.dead, 0))
+    ) AS m(k, label, kind, telemetry, plain, ratio)
+    WHERE t.side = 'telemetry' AND p.side = 'plain' AND m.kind = t.measurement
+    ORDER BY m.k, t.days" | table_rows
+  echo
+  cat <<MD
+Storage: bytes of \`telemetry.daily_rollups\` (table, TOAST and indexes) next to those of the
+raw events' partitions holding the same days (indexes included), after the days were rolled up.
+
+| table | days | bytes | bytes per day | bytes per cell | cells per day | events per day |
+| --- | --- | --- | --- | --- | --- | --- |
+MD
+  q -F '|' -c "
+    SELECT '', CASE side WHEN 'rollups' THEN 'telemetry.daily_rollups' ELSE 'telemetry.events (the days'' partitions)' END,
+           days_measured, pg_size_pretty(bytes_after::bigint), pg_size_pretty((bytes_after / days_measured)::bigint),
+           coalesce(round(bytes_after / NULLIF(cells, 0))::text, ''), coalesce((cells / days_measured)::text, ''),
+           events / days_measured, ''
+    FROM bench_rollup_raw WHERE measurement = 'storage' ORDER BY days, side DESC" | table_rows
+  echo
+  q -c "SELECT format('A day of rollups takes %s %% of the bytes of a day of raw events (%s days stored).',
+                      round((100 * r.bytes_after / r.days_measured / (e.bytes_after / e.days_measured))::numeric, 2), r.days)
+        FROM bench_rollup_raw r JOIN bench_rollup_raw e USING (measurement, days)
+        WHERE r.measurement = 'storage' AND r.side = 'rollups' AND e.side = 'raw' ORDER BY r.days DESC LIMIT 1"
+  echo
+  q -c "DROP TABLE bench_rollup_raw, bench_rollup_stats"
+}
+if [ "${1:-}" = --rollups ]; then
+  rollups_section "$2"
+  exit 0
+fi
+
 raw=$1 size=$2 elapsed=$3 duration=$4 reps=$5 batches=$6
 plots=$(dirname "$raw")
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 q <<SQL
 CREATE TABLE bench_raw (measurement text, side text, clients int, sync text, rep int, rate float8, p50_ms float8,
@@ -24,10 +170,6 @@ trap 'q -c "DROP TABLE IF EXISTS bench_raw, bench_stats" >/dev/null' EXIT
 stat() {  # stat MEASUREMENT SIDE CLIENTS SYNC COLUMN
   q -c "SELECT coalesce((SELECT $5 FROM bench_stats WHERE measurement = '$1' AND side = '$2' AND clients = $3 AND sync = '$4')::text || '::float8', 'NULL::float8')"
 }
-# A smoke run (--quick) measures fewer client counts: what it did not measure reads "NULL".
-table_rows() { sed 's/|/ | /g; s/  */ /g; s/^ //; s/ $//'; }  # psql -F '|' rows with empty first and last fields
-ratio() { q -c "SELECT coalesce(round(($1)::numeric, 3)::text, 'NULL')"; }
-verdict() { q -c "SELECT CASE WHEN ($1) THEN 'met' WHEN NOT ($1) THEN '**missed**' ELSE 'not measured' END"; }
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
@@ -84,7 +226,7 @@ Regenerate with \`bench/run.sh\` (this report: \`bench/run.sh${size:+ $size}\`, 
 | machine | $cpu, $(nproc) cores, $mem |
 | server | PostgreSQL $pgv, throwaway instance: shared_buffers 1GB, max_wal_size 20GB, checkpoint_timeout 1h, autovacuum off, fsync on |
 | load | pgbench on the same machine, simple protocol, literal SQL as an ORM sends it |
-| client role | `bench_app`, a login role that is not a superuser, with service access (`grant_tenant_access`): `track()` and `track_batch()` check its tenant access on every call, as for an application ([security.md](security.md)) |
+| client role | \`bench_app\`, a login role that is not a superuser, with service access (\`grant_tenant_access\`): \`track()\` and \`track_batch()\` check its tenant access on every call, as for an application ([security.md](security.md)) |
 | workload | 20 event types in 4 property shapes (bench/catalog.json), ~300-byte JSON properties, 50 tenants (one with 30 %), 10,000 users, skewed event mix (bench/workload.sh) |
 | telemetry side | \`SELECT telemetry.track(tenant, name, properties, user, session)\`: full validation against strict schemas, size limit, x-pii hashing on one type, opt-out lookup, insert |
 | plain side | \`INSERT INTO events (tenant_id, name, properties, user_id, session_id) VALUES (...)\`, \`id bigserial\` primary key, indexes \`(tenant_id, name, created_at desc)\`, \`(tenant_id, created_at desc)\` |
@@ -296,3 +438,5 @@ q -F '|' -c "
          round(rate::numeric, 1), events, stored, format('%s / %s', round(p50::numeric, 3), round(p99::numeric, 3)), ''
   FROM bench_stats WHERE measurement LIKE 'load%' ORDER BY measurement" | table_rows
 echo
+
+rollups_section "$plots/rollup.csv"

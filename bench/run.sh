@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks: telemetry against plain PostgreSQL doing the same work, in the same run, on a
 # throwaway tuned instance. Writes docs/benchmarks.md (tables, ratios, medians with min/max),
-# docs/bench/*.png (plots) and docs/bench/raw.csv (every run). Not part of the test command.
+# docs/bench/*.png (plots), docs/bench/raw.csv (every run) and docs/bench/rollup.csv (every run
+# of the rollup and retention benchmarks, bench/rollup.sh). Not part of the test command.
 #
 #   bench/run.sh            default size, under 15 minutes on 2 cores
 #   bench/run.sh --large    longer runs and more repetitions
@@ -10,6 +11,7 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$BENCH_DIR/../scripts/lib.sh"
 source "$BENCH_DIR/workload.sh"
+source "$BENCH_DIR/rollup.sh"
 
 duration=3          # seconds per pgbench run
 reps=3              # repetitions of every measurement (medians over these)
@@ -226,16 +228,20 @@ log "Load test: 1,000 events a minute for ${load_seconds} s, then as fast as it 
 run_pgbench load-1k-per-min track 2 on 1 "-R 16.667" "$load_seconds"
 for rep in $(seq 1 "$reps"); do run_pgbench load-max track 8 on "$rep" "" $((duration * 2)); done
 
+rollup_benchmarks "$work" "$port" "$size_label" "$work/rollup.csv"
+
 elapsed=$(( $(date +%s) - started ))
 log "Measured in $elapsed s; writing the report"
 export PGHOST="$work" PGPORT="$port" PGUSER=postgres PGDATABASE=bench
 if [ "$write_docs" = yes ]; then
   mkdir -p docs/bench
   cp "$raw" docs/bench/raw.csv
+  cp "$work/rollup.csv" docs/bench/rollup.csv
   bench/report.sh docs/bench/raw.csv "$size_label" "$elapsed" "$duration" "$reps" "$batches" >docs/benchmarks.md
   cat docs/benchmarks.md
 else
   bench/report.sh "$raw" "$size_label" "$elapsed" "$duration" "$reps" "$batches" >"$work/benchmarks.md"
   sed -n '/^## Targets/,/^## Single-event/p' "$work/benchmarks.md" | sed '$d'
+  sed -n '/^## Rollups and retention/,$p' "$work/benchmarks.md"
   echo "(a smoke run, too short for its ratios to mean much; docs/ is left as it was)"
 fi
