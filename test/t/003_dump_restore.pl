@@ -1,6 +1,7 @@
 # pg_dump and restore: the catalog and every event come back, partitions included (they are not
 # extension members, so pg_dump dumps them with their data), and tracking goes on afterwards.
-# The restore sets telemetry.restoring, so CREATE EXTENSION makes no partitions of its own.
+# The restore sets telemetry.restoring, so CREATE EXTENSION makes no partitions of its own and
+# pauses maintenance until resume_maintenance(); the rollups and their threshold come back.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -10,6 +11,8 @@ use Test::More;
 my $node = PostgreSQL::Test::Cluster->new('dump');
 $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'telemetry'");
+# Maintenance runs when this test says (the worker would run it in database postgres).
+$node->append_conf('postgresql.conf', "telemetry.maintenance_worker = off");
 $node->start;
 
 $node->safe_psql('postgres', q{
@@ -33,6 +36,12 @@ $node->safe_psql('postgres', q{
 	SELECT telemetry.grant_tenant_access('dump_pool', NULL, 'issuer');
 	SELECT telemetry.track('44444444-4444-4444-4444-444444444444'::uuid, 'quiz_done', '{}');
 });
+# Rollups of the days before today, and their threshold.
+$node->safe_psql('postgres', 'CALL telemetry.run_maintenance()');
+my $rollups = q{SELECT count(*), sum(raw_events), sum(users), (SELECT threshold FROM telemetry.rollup_state),
+	telemetry.rollup_watermark() FROM telemetry.daily_rollups};
+my $rollups_before = $node->safe_psql('postgres', $rollups);
+like($rollups_before, qr/^[1-9]/, 'rollups before the dump');
 my $summary = q{SELECT count(*), count(DISTINCT event_id), sum((properties->>'n')::int),
 	min(occurred_at)::date, (SELECT string_agg(name || ' ' || version, ',' ORDER BY name) FROM telemetry.event_types)
 	FROM telemetry.events};
@@ -77,6 +86,20 @@ is($node->safe_psql('restored', q{SET ROLE dump_pool; BEGIN;
 	SELECT count(*) FROM telemetry.events; COMMIT;}), "44444444-4444-4444-4444-444444444444\n1",
 	'tokens minted after the restore work');
 is($node->safe_psql('restored', 'SELECT telemetry.create_partitions()'), '0', 'no partition was missing');
+is($node->safe_psql('restored', $rollups), $rollups_before, 'the rollups and their threshold are restored');
+is($node->safe_psql('restored', q{SELECT count(*) FILTER (WHERE next_attempt_at = 'infinity') || '/' || count(*)
+	FROM telemetry.maintenance_status}), '8/8', 'maintenance is paused in the restored database');
+$node->safe_psql('restored', 'CALL telemetry.run_maintenance()');
+is($node->safe_psql('restored', 'SELECT count(*) FROM telemetry.maintenance_runs'), '0', 'a run while paused does nothing');
+is($node->safe_psql('restored', 'SELECT telemetry.resume_maintenance()'), '8', 'resume_maintenance() resumes every step');
+$node->safe_psql('restored', 'CALL telemetry.run_maintenance()');
+is($node->safe_psql('restored', q{SELECT string_agg(DISTINCT status, ',') FROM telemetry.maintenance_runs}), 'succeeded',
+	'then maintenance runs in the restored database');
+is($node->safe_psql('restored', q{SELECT count(*) FROM (
+	SELECT tenant_id, (occurred_at AT TIME ZONE 'UTC')::date, name, count(*) FROM telemetry.events
+	WHERE occurred_at < telemetry.rollup_watermark()::timestamp AT TIME ZONE 'UTC' GROUP BY 1, 2, 3
+	EXCEPT SELECT tenant_id, day, name, raw_events FROM telemetry.daily_rollups) x}), '0',
+	'and the restored rollups agree with the restored events');
 
 # Without the setting, the restore collides with the partitions CREATE EXTENSION makes: the
 # reason for telemetry.restoring (docs/operations.md).

@@ -29,6 +29,8 @@ sub older_than
 my $node = PostgreSQL::Test::Cluster->new('upgrade');
 $node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'telemetry'");
+# Maintenance runs when this test says.
+$node->append_conf('postgresql.conf', "telemetry.maintenance_worker = off");
 $node->start;
 $node->safe_psql('postgres', q{
 	CREATE ROLE app_writer;
