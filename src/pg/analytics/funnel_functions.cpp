@@ -1,0 +1,240 @@
+// The SQL functions of funnels (src/sql/66_analytics_funnel.sql): telemetry.funnel()'s engine
+// over the events, read through an SPI cursor as the caller (row-level security applies), and
+// the aggregate telemetry.window_funnel(). The rules are the engine's (core/analytics/funnel).
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/analytics/funnel.hpp"
+#include "pg/boundary/context_owned.hpp"
+#include "pg/boundary/convert.hpp"
+#include "pg/boundary/guard.hpp"
+#include "pg/boundary/search_path.hpp"
+#include "pg/tenancy/tenant_identity.hpp"
+
+extern "C" {
+#include "utils/array.h"
+#include "utils/datetime.h"
+}
+
+namespace telemetry::pg {
+
+namespace {
+
+using analytics::FunnelEvent;
+using analytics::FunnelOutcome;
+using analytics::FunnelSpec;
+using analytics::FunnelTotals;
+
+// What funnel() keeps across the cursor's fetches (owned by a memory context).
+struct FunnelRun {
+    FunnelSpec spec;
+    std::string actor;                // the actor whose events are being gathered
+    std::vector<FunnelEvent> events;  // theirs, in (time, ingest order)
+    std::vector<double> weights;      // each event's sample weight
+    std::vector<int> breakdowns;      // each event's breakdown value (an index), -1: none
+    std::vector<std::string> values;  // breakdown values, by index
+    std::map<std::string, int> value_index;
+    std::map<int, FunnelTotals> totals;  // per breakdown value (-1: none, or no breakdown)
+
+    // The actor is complete: decide it and count it (F10-F17).
+    void finish_actor() {
+        if (events.empty()) return;
+        const FunnelOutcome out = analytics::evaluate_funnel(spec, events.data(), events.size());
+        if (out.reached > 0) {
+            // F16: the first non-null value among the actor's step events.
+            int value = -1;
+            for (std::size_t i = 0; i < events.size() && value < 0; ++i)
+                if (events[i].steps != 0) value = breakdowns[i];
+            auto found = totals.find(value);
+            if (found == totals.end()) found = totals.emplace(value, FunnelTotals(spec.steps)).first;
+            found->second.add(out, weights[out.entry]);  // F17: the entry's weight
+        }
+        events.clear();
+        weights.clear();
+        breakdowns.clear();
+    }
+
+    int breakdown_of(const char* text, std::size_t len) {
+        if (text == nullptr) return -1;
+        std::string value(text, len);
+        auto found = value_index.find(value);
+        if (found != value_index.end()) return found->second;
+        if (values.size() >= 10000)
+            throw DomainError(sqlstate::program_limit_exceeded, "funnel breakdown has more than 10,000 values", "",
+                              "Break down by a property with fewer distinct values.");
+        values.push_back(value);
+        value_index.emplace(std::move(value), static_cast<int>(values.size() - 1));
+        return static_cast<int>(values.size() - 1);
+    }
+};
+
+analytics::FunnelMode mode_of(std::string_view mode) noexcept {
+    if (mode == "ordered") return analytics::FunnelMode::ordered;
+    if (mode == "strict") return analytics::FunnelMode::strict;
+    return analytics::FunnelMode::any;
+}
+
+}  // namespace
+
+}  // namespace telemetry::pg
+
+// funnel_engine(tenant_id uuid, "from" timestamptz, "to" timestamptz, conversion_window interval,
+//   step_names text[], step_wheres jsonb[], exclusion_names text[], exclusion_wheres jsonb[],
+//   exclusion_from int[], exclusion_to int[], mode text, unit text, breakdown text, now timestamptz)
+// RETURNS TABLE (step, breakdown_value, actors, in_progress, median_seconds, avg_seconds): the
+// totals per breakdown value and step; funnel() checks the arguments and adds names and rates.
+TELEMETRY_FUNCTION(telemetry_funnel_engine) {
+    using namespace telemetry;
+    using namespace telemetry::pg;
+    for (int i = 0; i < 12; ++i)
+        if (PG_ARGISNULL(i))
+            ereport(ERROR,
+                    (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("funnel_engine: argument %d is NULL", i + 1)));
+    // Row-level security filters the rows anyway; a tenant the caller may not read is an error.
+    require_tenant_access(Caller::current_user, *PG_GETARG_UUID_P(0), Need::read);
+    // Plain values only in this frame: PostgreSQL may raise from here on (DESIGN.md §2).
+    const TimestampTz from = PG_GETARG_TIMESTAMPTZ(1);
+    const TimestampTz to = PG_GETARG_TIMESTAMPTZ(2);
+    const Interval* window = PG_GETARG_INTERVAL_P(3);
+    const TimestampTz now = PG_ARGISNULL(13) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(13);
+    ArrayType* step_names = PG_GETARG_ARRAYTYPE_P(4);
+    const int steps = ArrayGetNItems(ARR_NDIM(step_names), ARR_DIMS(step_names));
+    const analytics::FunnelMode mode = mode_of(text_view(PG_GETARG_TEXT_PP(10)));
+    const bool by_session = text_view(PG_GETARG_TEXT_PP(11)) == "session";
+    const bool strict = mode == analytics::FunnelMode::strict;
+    Datum* from_steps;
+    Datum* to_steps;
+    bool* element_nulls;
+    int exclusions;
+    deconstruct_array(PG_GETARG_ARRAYTYPE_P(8), INT4OID, 4, true, TYPALIGN_INT, &from_steps, &element_nulls,
+                      &exclusions);
+    deconstruct_array(PG_GETARG_ARRAYTYPE_P(9), INT4OID, 4, true, TYPALIGN_INT, &to_steps, &element_nulls, &exclusions);
+    // The window in microseconds (a month counts 30 days, as interval arithmetic on days does).
+    const std::int64_t window_us = window->time + static_cast<std::int64_t>(window->day) * USECS_PER_DAY +
+                                   static_cast<std::int64_t>(window->month) * DAYS_PER_MONTH * USECS_PER_DAY;
+    // Later steps may fall after `to`, within the window, never after now (F12).
+    const TimestampTz read_until = std::min<std::int64_t>(to + window_us, now);
+
+    MemoryContext caller = CurrentMemoryContext;
+    MemoryContext call_memory = AllocSetContextCreate(caller, "telemetry.funnel", ALLOCSET_DEFAULT_SIZES);
+    FunnelRun* run = core_phase_or_raise([&] {
+        FunnelRun* r = make_context_owned<FunnelRun>(call_memory);
+        r->spec.steps = steps;
+        r->spec.window = window_us;
+        r->spec.mode = mode;
+        r->spec.range_from = from;
+        r->spec.range_to = to;
+        r->spec.now = now;
+        for (int x = 0; x < exclusions; ++x)
+            r->spec.exclusions.push_back({DatumGetInt32(from_steps[x]), DatumGetInt32(to_steps[x])});
+        return r;
+    });
+
+    // Each event's steps and exclusions as bit masks, matched here by name and containment of
+    // the conditions (F3); in strict mode every event of the actor (F8), else only those named.
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "SELECT e.%s::pg_catalog.text, e.occurred_at, e.id, "
+             "(SELECT coalesce(pg_catalog.bit_or(1::pg_catalog.int8 OPERATOR(pg_catalog.<<) (s.k::pg_catalog.int4 "
+             "OPERATOR(pg_catalog.-) 1)), 0) "
+             " FROM ROWS FROM (pg_catalog.unnest($5), pg_catalog.unnest($6)) WITH ORDINALITY AS s(n, w, k) "
+             " WHERE e.name OPERATOR(pg_catalog.=) s.n AND e.properties OPERATOR(pg_catalog.@>) s.w), "
+             "(SELECT coalesce(pg_catalog.bit_or(1::pg_catalog.int8 OPERATOR(pg_catalog.<<) (s.k::pg_catalog.int4 "
+             "OPERATOR(pg_catalog.-) 1)), 0) "
+             " FROM ROWS FROM (pg_catalog.unnest($7), pg_catalog.unnest($8)) WITH ORDINALITY AS s(n, w, k) "
+             " WHERE e.name OPERATOR(pg_catalog.=) s.n AND e.properties OPERATOR(pg_catalog.@>) s.w), "
+             "e.sample_weight, e.properties OPERATOR(pg_catalog.->>) $4 "
+             "FROM telemetry.events e "
+             "WHERE e.tenant_id OPERATOR(pg_catalog.=) $1 AND e.occurred_at OPERATOR(pg_catalog.>=) $2 "
+             "AND e.occurred_at OPERATOR(pg_catalog.<=) $3 AND e.%s IS NOT NULL %s "
+             "ORDER BY 1, 2, 3",
+             by_session ? "session_id" : "user_id", by_session ? "session_id" : "user_id",
+             strict ? "" : "AND (e.name OPERATOR(pg_catalog.=) ANY ($5) OR e.name OPERATOR(pg_catalog.=) ANY ($7))");
+    Oid types[8] = {UUIDOID,      TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID,
+                    TEXTARRAYOID, JSONBARRAYOID,  TEXTARRAYOID,   JSONBARRAYOID};
+    Datum values[8] = {PG_GETARG_DATUM(0),
+                       TimestampTzGetDatum(from),
+                       TimestampTzGetDatum(read_until),
+                       PG_ARGISNULL(12) ? (Datum)0 : PG_GETARG_DATUM(12),
+                       PG_GETARG_DATUM(4),
+                       PG_GETARG_DATUM(5),
+                       PG_GETARG_DATUM(6),
+                       PG_GETARG_DATUM(7)};
+    char nulls[8] = {' ', ' ', ' ', PG_ARGISNULL(12) ? 'n' : ' ', ' ', ' ', ' ', ' '};
+    use_safe_search_path();
+    SPI_connect();
+    Portal cursor = SPI_cursor_open_with_args(nullptr, sql, 8, types, values, nulls, true, 0);
+    constexpr int batch = 1000;
+    struct Row {
+        text* actor;
+        TimestampTz time;
+        int64 id;
+        int64 steps;
+        int64 exclusions;
+        float4 weight;
+        text* breakdown;
+    };
+    Row* rows = static_cast<Row*>(palloc(sizeof(Row) * batch));
+    for (;;) {
+        SPI_cursor_fetch(cursor, true, batch);
+        const int n = static_cast<int>(SPI_processed);
+        if (n == 0) break;
+        TupleDesc desc = SPI_tuptable->tupdesc;
+        for (int i = 0; i < n; ++i) {
+            HeapTuple tuple = SPI_tuptable->vals[i];
+            bool isnull;
+            rows[i].actor = DatumGetTextPP(SPI_getbinval(tuple, desc, 1, &isnull));
+            rows[i].time = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 2, &isnull));
+            rows[i].id = DatumGetInt64(SPI_getbinval(tuple, desc, 3, &isnull));
+            rows[i].steps = DatumGetInt64(SPI_getbinval(tuple, desc, 4, &isnull));
+            rows[i].exclusions = DatumGetInt64(SPI_getbinval(tuple, desc, 5, &isnull));
+            rows[i].weight = DatumGetFloat4(SPI_getbinval(tuple, desc, 6, &isnull));
+            const Datum value = SPI_getbinval(tuple, desc, 7, &isnull);
+            rows[i].breakdown = isnull ? nullptr : DatumGetTextPP(value);
+        }
+        core_phase_or_raise([&] {
+            for (int i = 0; i < n; ++i) {
+                const std::string_view actor = text_view(rows[i].actor);
+                if (actor != run->actor) {
+                    run->finish_actor();
+                    run->actor.assign(actor.data(), actor.size());
+                }
+                run->events.push_back(FunnelEvent{rows[i].time, rows[i].id, static_cast<std::uint32_t>(rows[i].steps),
+                                                  static_cast<std::uint32_t>(rows[i].exclusions)});
+                run->weights.push_back(rows[i].weight);
+                const std::string_view value = rows[i].breakdown ? text_view(rows[i].breakdown) : std::string_view();
+                run->breakdowns.push_back(rows[i].breakdown ? run->breakdown_of(value.data(), value.size()) : -1);
+            }
+        });
+        SPI_freetuptable(SPI_tuptable);
+    }
+    SPI_cursor_close(cursor);
+    SPI_finish();
+    core_phase_or_raise([&] { run->finish_actor(); });
+
+    // One row per breakdown value and step.
+    InitMaterializedSRF(fcinfo, 0);
+    ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    for (auto& [value, totals] : run->totals) {
+        for (int k = 1; k <= steps; ++k) {
+            const FunnelTotals::Step step = totals.step(k);
+            Datum out[6];
+            bool out_nulls[6] = {false, value < 0, false, false, !step.has_times, !step.has_times};
+            out[0] = Int32GetDatum(k);
+            out[1] = value < 0 ? (Datum)0
+                               : PointerGetDatum(cstring_to_text_with_len(run->values[value].data(),
+                                                                          static_cast<int>(run->values[value].size())));
+            out[2] = Float8GetDatum(step.actors);
+            out[3] = Float8GetDatum(step.in_progress);
+            out[4] = Float8GetDatum(step.median_seconds_from_previous);
+            out[5] = Float8GetDatum(step.average_seconds_from_previous);
+            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, out_nulls);
+        }
+    }
+    MemoryContextSwitchTo(caller);
+    MemoryContextDelete(call_memory);  // runs ~FunnelRun
+    return (Datum)0;
+}
