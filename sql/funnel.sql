@@ -127,6 +127,35 @@ FROM (VALUES ('strict'), ('ordered'), ('any')) AS m(mode),
                       :'t0'::timestamptz + interval '3 hours', '30 minutes', m.mode) f
 GROUP BY m.mode ORDER BY m.mode;
 
+-- window_funnel(): the same vectors, as an aggregate over each vector's events (ordered mode).
+SELECT v, expected, got, expected = got AS ok FROM (
+    SELECT v, expected, (SELECT telemetry.window_funnel('10 seconds', e.occurred_at, VARIADIC conditions ORDER BY e.occurred_at, e.id)
+                         FROM telemetry.events e,
+                              LATERAL (SELECT array_agg(e.name = s ORDER BY k) FROM unnest(steps) WITH ORDINALITY AS x(s, k)) AS c(conditions)
+                         WHERE e.tenant_id = ('00000000-0000-4000-8000-' || lpad(vector::text, 12, '0'))::uuid
+                           AND e.user_id IS NOT NULL) AS got
+    FROM (VALUES ('V1', 1, ARRAY['A', 'B', 'C'], 3), ('V2', 2, ARRAY['A', 'B', 'C'], 2), ('V3', 3, ARRAY['A', 'B', 'C'], 3),
+                 ('V4', 4, ARRAY['A', 'B', 'C'], 3), ('V5', 5, ARRAY['P', 'P'], 1), ('V6', 6, ARRAY['P', 'P'], 2),
+                 ('V7 ordered', 7, ARRAY['A', 'B'], 2), ('V16', 16, ARRAY['A', 'B'], 2)) AS t(v, vector, steps, expected)
+) x ORDER BY v;
+-- Grouped by user, with the range in step 1's condition, it counts what funnel() counts.
+WITH per_user AS (
+    SELECT user_id, telemetry.window_funnel('30 minutes', occurred_at,
+               name = 'A' AND occurred_at < :'t0'::timestamptz + interval '3 hours', name = 'B', name = 'C'
+               ORDER BY occurred_at, id) AS reached
+    FROM telemetry.events WHERE tenant_id = '00000000-0000-4000-8000-0000000000aa'
+      AND occurred_at >= :'t0'::timestamptz AND occurred_at <= :'t0'::timestamptz + interval '3 hours 30 minutes'
+    GROUP BY user_id)
+SELECT ARRAY[count(*) FILTER (WHERE reached >= 1), count(*) FILTER (WHERE reached >= 2), count(*) FILTER (WHERE reached >= 3)] AS window_funnel,
+       (SELECT array_agg(f.actors ORDER BY f.step) FROM telemetry.funnel('00000000-0000-4000-8000-0000000000aa', '["A", "B", "C"]',
+            :'t0'::timestamptz, :'t0'::timestamptz + interval '3 hours', '30 minutes') f) AS funnel
+FROM per_user;
+\set VERBOSITY sqlstate
+SELECT telemetry.window_funnel('0 seconds', now(), true, true);
+SELECT telemetry.window_funnel('1 hour', now(), VARIADIC '{}'::boolean[]);
+SELECT telemetry.window_funnel('1 hour', t, VARIADIC c) FROM (VALUES (now(), ARRAY[true, false]), (now(), ARRAY[true])) AS x(t, c);
+\set VERBOSITY default
+
 -- F17: an actor weighs the inverse sampling rate of its entry event.
 SELECT pg_temp.ev(30, 'A', 0, 'w1', weight => 4), pg_temp.ev(30, 'B', 1, 'w1', weight => 4), pg_temp.ev(30, 'A', 0, 'w2');
 SELECT step, actors, conversion_from_first FROM telemetry.funnel('00000000-0000-4000-8000-000000000030', '["A", "B"]',

@@ -155,6 +155,8 @@ AS $$
         ('read', 'FUNCTION', 'partitions', 'EXECUTE'),
         ('read', 'TABLE', 'daily_rollups', 'SELECT'), ('read', 'FUNCTION', 'rollup_watermark', 'EXECUTE'),
         ('read', 'FUNCTION', 'funnel', 'EXECUTE'), ('read', 'FUNCTION', 'funnel_engine', 'EXECUTE'),
+        ('read', 'FUNCTION', 'window_funnel', 'EXECUTE'), ('read', 'FUNCTION', 'window_funnel_transition', 'EXECUTE'),
+        ('read', 'FUNCTION', 'window_funnel_final', 'EXECUTE'),
         ('admin', 'TABLE', 'quarantine', 'SELECT'), ('admin', 'FUNCTION', 'replay_quarantine', 'EXECUTE'),
         ('admin', 'TABLE', 'opt_outs', 'SELECT, INSERT, DELETE'),
         ('admin', 'FUNCTION', 'opt_out', 'EXECUTE'), ('admin', 'FUNCTION', 'opt_in', 'EXECUTE'),

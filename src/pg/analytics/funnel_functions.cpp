@@ -238,3 +238,103 @@ TELEMETRY_FUNCTION(telemetry_funnel_engine) {
     MemoryContextDelete(call_memory);  // runs ~FunnelRun
     return (Datum)0;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The aggregate window_funnel(window interval, ts timestamptz, VARIADIC conditions boolean[]):
+// the furthest step an actor's rows reach, by funnel()'s ordered rules (F2-F7, F10), for the
+// analyst's own GROUP BY. A row's step k is met when conditions[k] is true; step 1's condition
+// bounds entry (F12 is the caller's to write). The state is plain memory of the aggregate's
+// context: the rows, in arrival order (which breaks ties of time, F2).
+
+namespace telemetry::pg {
+namespace {
+
+struct WindowFunnelState {
+    std::int64_t window;
+    int steps;
+    int count;
+    int capacity;
+    analytics::FunnelEvent* events;
+};
+
+std::int64_t interval_microseconds(const Interval* interval) noexcept {
+    return interval->time + static_cast<std::int64_t>(interval->day) * USECS_PER_DAY +
+           static_cast<std::int64_t>(interval->month) * DAYS_PER_MONTH * USECS_PER_DAY;
+}
+
+}  // namespace
+}  // namespace telemetry::pg
+
+TELEMETRY_FUNCTION(telemetry_window_funnel_transition) {
+    using namespace telemetry::pg;
+    MemoryContext aggregate_memory;
+    if (!AggCheckCallContext(fcinfo, &aggregate_memory))
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("telemetry.window_funnel() is an aggregate: call it with GROUP BY or over all rows")));
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<WindowFunnelState*>(PG_GETARG_POINTER(0));
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(3))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                        errmsg("window_funnel() needs a window and its step conditions")));
+    if (state == nullptr) {
+        const std::int64_t window = interval_microseconds(PG_GETARG_INTERVAL_P(1));
+        if (window <= 0)
+            ereport(ERROR,
+                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("window_funnel(): the window must be positive")));
+        ArrayType* conditions = PG_GETARG_ARRAYTYPE_P(3);
+        const int steps = ArrayGetNItems(ARR_NDIM(conditions), ARR_DIMS(conditions));
+        if (steps < 1 || steps > telemetry::analytics::max_funnel_steps)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("window_funnel() takes 1 to 32 step conditions")));
+        state = static_cast<WindowFunnelState*>(MemoryContextAllocZero(aggregate_memory, sizeof(WindowFunnelState)));
+        state->window = window;
+        state->steps = steps;
+        state->capacity = 64;
+        state->events = static_cast<telemetry::analytics::FunnelEvent*>(
+            MemoryContextAlloc(aggregate_memory, sizeof(telemetry::analytics::FunnelEvent) * state->capacity));
+    }
+    if (PG_ARGISNULL(2)) PG_RETURN_POINTER(state);  // a row without a time reaches nothing
+    ArrayType* conditions = PG_GETARG_ARRAYTYPE_P(3);
+    Datum* values;
+    bool* nulls;
+    int n;
+    deconstruct_array(conditions, BOOLOID, 1, true, TYPALIGN_CHAR, &values, &nulls, &n);
+    if (n != state->steps)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("window_funnel(): every row must give the same number of step conditions")));
+    std::uint32_t mask = 0;
+    for (int k = 0; k < n; ++k)
+        if (!nulls[k] && DatumGetBool(values[k])) mask |= 1u << k;
+    if (mask == 0) PG_RETURN_POINTER(state);
+    if (state->count == state->capacity) {
+        state->capacity *= 2;
+        state->events = static_cast<telemetry::analytics::FunnelEvent*>(
+            repalloc(state->events, sizeof(telemetry::analytics::FunnelEvent) * state->capacity));
+    }
+    state->events[state->count] = telemetry::analytics::FunnelEvent{PG_GETARG_TIMESTAMPTZ(2), state->count, mask, 0};
+    ++state->count;
+    PG_RETURN_POINTER(state);
+}
+
+TELEMETRY_FUNCTION(telemetry_window_funnel_final) {
+    using namespace telemetry;
+    using namespace telemetry::pg;
+    if (PG_ARGISNULL(0)) PG_RETURN_INT32(0);
+    auto* state = reinterpret_cast<WindowFunnelState*>(PG_GETARG_POINTER(0));
+    const int reached = core_phase_or_raise([&] {
+        analytics::FunnelEvent* begin = state->events;
+        analytics::FunnelEvent* end = state->events + state->count;
+        std::sort(begin, end, [](const analytics::FunnelEvent& a, const analytics::FunnelEvent& b) {
+            return a.time != b.time ? a.time < b.time : a.seq < b.seq;
+        });
+        analytics::FunnelSpec spec;
+        spec.steps = state->steps;
+        spec.window = state->window;
+        spec.mode = analytics::FunnelMode::ordered;
+        spec.range_from = DT_NOBEGIN;
+        spec.range_to = DT_NOEND;
+        spec.now = DT_NOEND;
+        if (spec.steps == 1) return state->count > 0 ? 1 : 0;
+        return analytics::evaluate_funnel(spec, begin, static_cast<std::size_t>(state->count)).reached;
+    });
+    PG_RETURN_INT32(reached);
+}

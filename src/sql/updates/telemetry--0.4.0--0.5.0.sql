@@ -39,6 +39,8 @@ AS $$
         ('read', 'FUNCTION', 'partitions', 'EXECUTE'),
         ('read', 'TABLE', 'daily_rollups', 'SELECT'), ('read', 'FUNCTION', 'rollup_watermark', 'EXECUTE'),
         ('read', 'FUNCTION', 'funnel', 'EXECUTE'), ('read', 'FUNCTION', 'funnel_engine', 'EXECUTE'),
+        ('read', 'FUNCTION', 'window_funnel', 'EXECUTE'), ('read', 'FUNCTION', 'window_funnel_transition', 'EXECUTE'),
+        ('read', 'FUNCTION', 'window_funnel_final', 'EXECUTE'),
         ('admin', 'TABLE', 'quarantine', 'SELECT'), ('admin', 'FUNCTION', 'replay_quarantine', 'EXECUTE'),
         ('admin', 'TABLE', 'opt_outs', 'SELECT, INSERT, DELETE'),
         ('admin', 'FUNCTION', 'opt_out', 'EXECUTE'), ('admin', 'FUNCTION', 'opt_in', 'EXECUTE'),
@@ -1097,6 +1099,27 @@ END
 $$;
 COMMENT ON FUNCTION telemetry.funnel(uuid, jsonb, timestamptz, timestamptz, interval, text, text, jsonb, text, timestamptz) IS
     'A conversion funnel by the rules of FUNNELS.md F1-F17 (docs/analytics.md): steps, a JSON array of 2 to 32 steps, each an event name or {"event": name, "where": {property: value, ...}} (the properties must contain those values); the actors (unit user: user_id; session: session_id) entering step 1 in ["from", "to"), each step within conversion_window of step 1 (not after now); mode ordered, strict or any; exclusions [{"event": name, "from": k, "to": m, "where": {...}}] (ordered and strict); breakdown: a top-level property, the first non-null value among the actor''s step events, (none) when there is none. One row per (breakdown value and) step: actors (weighted by the inverse sampling rate of their entry event, rounded), conversion_from_first and conversion_from_previous (fractions, 4 decimals), median and average seconds from the previous step, in_progress (not converted with the window still open). Errors: NULL tenant (22004); no read access (42501); a bad range, window, mode, unit, step or exclusion (22023, naming the JSON path); now not finite (22008).';
+
+-- window_funnel(): funnel()'s ordered rules as an aggregate, for an analyst's own GROUP BY.
+CREATE FUNCTION telemetry.window_funnel_transition(internal, interval, timestamptz, VARIADIC boolean[])
+RETURNS internal
+LANGUAGE c CALLED ON NULL INPUT
+AS 'MODULE_PATHNAME', 'telemetry_window_funnel_transition';
+COMMENT ON FUNCTION telemetry.window_funnel_transition(internal, interval, timestamptz, boolean[]) IS
+    'Internal: the transition function of telemetry.window_funnel().';
+CREATE FUNCTION telemetry.window_funnel_final(internal)
+RETURNS integer
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'telemetry_window_funnel_final';
+COMMENT ON FUNCTION telemetry.window_funnel_final(internal) IS
+    'Internal: the final function of telemetry.window_funnel().';
+CREATE AGGREGATE telemetry.window_funnel(interval, timestamptz, VARIADIC boolean[]) (
+    SFUNC = telemetry.window_funnel_transition,
+    STYPE = internal,
+    FINALFUNC = telemetry.window_funnel_final
+);
+COMMENT ON AGGREGATE telemetry.window_funnel(interval, timestamptz, boolean[]) IS
+    'The furthest step a group of rows reaches, by funnel()''s ordered rules (FUNNELS.md F2-F7, F10; ClickHouse''s windowFunnel idea): window (positive), the row''s time, then one condition per step (1 to 32, the same number on every row), true where the row fills that step. The step-1 condition bounds entry (put the range there, F12). Ties of time are broken by the order rows arrive: order them by time then id (ORDER BY inside the call) to follow F2 exactly. 0 when no row fills step 1. Errors: window not positive, or a number of conditions outside 1..32 or differing between rows (22023); NULL window or conditions (22004).';
 
 -- 85_tenancy_row_security.sql: the new tenant tables.
 ALTER TABLE telemetry.daily_rollups ENABLE ROW LEVEL SECURITY;
