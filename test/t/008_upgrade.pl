@@ -52,7 +52,11 @@ SELECT line FROM (
     UNION ALL
     SELECT format('function %s acl %s comment %s %s', p.oid::regprocedure,
                   (SELECT array_agg(x::text ORDER BY x::text) FROM unnest(p.proacl) x),
-                  obj_description(p.oid, 'pg_proc'), pg_get_functiondef(p.oid))
+                  obj_description(p.oid, 'pg_proc'),
+                  CASE WHEN p.prokind = 'a'  -- an aggregate: its functions and state type
+                       THEN (SELECT format('aggregate %s %s %s', a.aggtransfn, a.aggfinalfn, a.aggtranstype::regtype)
+                             FROM pg_aggregate a WHERE a.aggfnoid = p.oid)
+                       ELSE pg_get_functiondef(p.oid) END)
     FROM pg_proc p JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
     UNION ALL
     SELECT format('relation %s kind %s acl %s rls %s/%s options %s comment %s', c.relname, c.relkind,
