@@ -156,6 +156,22 @@ SELECT telemetry.window_funnel('1 hour', now(), VARIADIC '{}'::boolean[]);
 SELECT telemetry.window_funnel('1 hour', t, VARIADIC c) FROM (VALUES (now(), ARRAY[true, false]), (now(), ARRAY[true])) AS x(t, c);
 \set VERBOSITY default
 
+-- Rates: a 2-step ordered funnel per actor, and the plain ratio of event counts beside it (it can
+-- exceed 1: below, three escalations for two conversations). The first equals the funnel above.
+SELECT actors, converted, rate, from_events, to_events, event_ratio
+FROM telemetry.conversion_rate('00000000-0000-4000-8000-0000000000aa', '"A"', '"B"', :'t0'::timestamptz,
+                               :'t0'::timestamptz + interval '3 hours', '30 minutes');
+SELECT actors, converted, rate, from_events, to_events, event_ratio
+FROM telemetry.conversion_rate('00000000-0000-4000-8000-0000000000aa', '"A"', '{"event": "B", "where": {"plan": "pro"}}',
+                               :'t0'::timestamptz, :'t0'::timestamptz + interval '3 hours', '30 minutes');
+SELECT pg_temp.ev(40, 'conversation_started', 0, 'c1'), pg_temp.ev(40, 'conversation_ended', 60, 'c1', '{"reason": "completed"}'),
+       pg_temp.ev(40, 'conversation_started', 0, 'c2'), pg_temp.ev(40, 'conversation_ended', 60, 'c2', '{"reason": "abandoned"}'),
+       pg_temp.ev(40, 'escalation_triggered', 30, 'c2'), pg_temp.ev(40, 'escalation_triggered', 40, 'c2'),
+       pg_temp.ev(40, 'escalation_triggered', 50, 'c2');
+SELECT 'completion' AS rate, * FROM telemetry.completion_rate('00000000-0000-4000-8000-000000000040', :'t0'::timestamptz - interval '1 hour', :'t0'::timestamptz + interval '1 hour')
+UNION ALL
+SELECT 'escalation', * FROM telemetry.escalation_rate('00000000-0000-4000-8000-000000000040', :'t0'::timestamptz - interval '1 hour', :'t0'::timestamptz + interval '1 hour');
+
 -- F17: an actor weighs the inverse sampling rate of its entry event.
 SELECT pg_temp.ev(30, 'A', 0, 'w1', weight => 4), pg_temp.ev(30, 'B', 1, 'w1', weight => 4), pg_temp.ev(30, 'A', 0, 'w2');
 SELECT step, actors, conversion_from_first FROM telemetry.funnel('00000000-0000-4000-8000-000000000030', '["A", "B"]',

@@ -170,3 +170,79 @@ CREATE AGGREGATE telemetry.window_funnel(interval, timestamptz, VARIADIC boolean
 );
 COMMENT ON AGGREGATE telemetry.window_funnel(interval, timestamptz, boolean[]) IS
     'The furthest step a group of rows reaches, by funnel()''s ordered rules (FUNNELS.md F2-F7, F10; ClickHouse''s windowFunnel idea): window (positive), the row''s time, then one condition per step (1 to 32, the same number on every row), true where the row fills that step. The step-1 condition bounds entry (put the range there, F12). Ties of time are broken by the order rows arrive: order them by time then id (ORDER BY inside the call) to follow F2 exactly. 0 when no row fills step 1. Errors: window not positive, or a number of conditions outside 1..32 or differing between rows (22023); NULL window or conditions (22004).';
+
+-- Rates (FUNNELS.md, "Rates named rate"): a 2-step ordered funnel per actor, with the funnel's
+-- rules and default window; the plain ratio of event counts beside it, named a ratio (it can
+-- exceed 1).
+CREATE FUNCTION telemetry.conversion_rate(
+    tenant_id         uuid,
+    from_event        jsonb,
+    to_event          jsonb,
+    "from"            timestamptz,
+    "to"              timestamptz,
+    conversion_window interval    DEFAULT '14 days',
+    now               timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (actors bigint, converted bigint, rate numeric, from_events numeric, to_events numeric, event_ratio numeric)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH f AS (
+        SELECT * FROM telemetry.funnel(tenant_id, pg_catalog.jsonb_build_array(from_event, to_event), "from", "to",
+                                       conversion_window, 'ordered', 'user', NULL, NULL, now)),
+    -- The steps as funnel() read them (it checked them): a name, or {"event": ..., "where": ...}.
+    steps AS (
+        SELECT k, CASE WHEN pg_catalog.jsonb_typeof(s) OPERATOR(pg_catalog.=) 'string' THEN s OPERATOR(pg_catalog.#>>) '{}'
+                       ELSE s OPERATOR(pg_catalog.->>) 'event' END AS name,
+               coalesce(s OPERATOR(pg_catalog.->) 'where', '{}'::jsonb) AS condition
+        FROM (VALUES (1, from_event), (2, to_event)) AS x(k, s)),
+    counts AS (
+        SELECT s.k, coalesce(pg_catalog.sum(e.sample_weight::pg_catalog.numeric), 0) AS events
+        FROM steps s LEFT JOIN telemetry.events e
+          ON e.tenant_id OPERATOR(pg_catalog.=) conversion_rate.tenant_id AND e.name OPERATOR(pg_catalog.=) s.name
+         AND e.properties OPERATOR(pg_catalog.@>) s.condition
+         AND e.occurred_at OPERATOR(pg_catalog.>=) "from" AND e.occurred_at OPERATOR(pg_catalog.<) "to"
+        GROUP BY s.k)
+    SELECT (SELECT f.actors FROM f WHERE f.step OPERATOR(pg_catalog.=) 1),
+           (SELECT f.actors FROM f WHERE f.step OPERATOR(pg_catalog.=) 2),
+           (SELECT f.conversion_from_first FROM f WHERE f.step OPERATOR(pg_catalog.=) 2),
+           (SELECT c.events FROM counts c WHERE c.k OPERATOR(pg_catalog.=) 1),
+           (SELECT c.events FROM counts c WHERE c.k OPERATOR(pg_catalog.=) 2),
+           (SELECT CASE WHEN a.events OPERATOR(pg_catalog.>) 0
+                        THEN pg_catalog.round(b.events OPERATOR(pg_catalog./) a.events, 4) END
+            FROM counts a, counts b WHERE a.k OPERATOR(pg_catalog.=) 1 AND b.k OPERATOR(pg_catalog.=) 2)
+$$;
+COMMENT ON FUNCTION telemetry.conversion_rate(uuid, jsonb, jsonb, timestamptz, timestamptz, interval, timestamptz) IS
+    'The share of actors who, after from_event, did to_event within conversion_window (a 2-step ordered funnel, FUNNELS.md F1-F17: entry in ["from", "to"), default window 14 days): actors (entered), converted, rate (converted / actors, 4 decimals, never above 1; NULL when nobody entered); and, named as such, the plain event counts in the range (from_events, to_events, weighted by sampling) and their event_ratio, which can exceed 1. Events as funnel() steps take them: a name or {"event": name, "where": {...}}. Errors: those of funnel() (22004, 42501, 22023, 22008).';
+
+CREATE FUNCTION telemetry.completion_rate(
+    tenant_id         uuid,
+    "from"            timestamptz,
+    "to"              timestamptz,
+    conversion_window interval    DEFAULT '14 days',
+    now               timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (actors bigint, converted bigint, rate numeric, from_events numeric, to_events numeric, event_ratio numeric)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT * FROM telemetry.conversion_rate(tenant_id, '"conversation_started"',
+                                            '{"event": "conversation_ended", "where": {"reason": "completed"}}',
+                                            "from", "to", conversion_window, now)
+$$;
+COMMENT ON FUNCTION telemetry.completion_rate(uuid, timestamptz, timestamptz, interval, timestamptz) IS
+    'The design documents'' completion rate: conversion_rate() from conversation_started to conversation_ended with reason completed (same columns, rules and errors).';
+
+CREATE FUNCTION telemetry.escalation_rate(
+    tenant_id         uuid,
+    "from"            timestamptz,
+    "to"              timestamptz,
+    conversion_window interval    DEFAULT '14 days',
+    now               timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (actors bigint, converted bigint, rate numeric, from_events numeric, to_events numeric, event_ratio numeric)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT * FROM telemetry.conversion_rate(tenant_id, '"conversation_started"', '"escalation_triggered"',
+                                            "from", "to", conversion_window, now)
+$$;
+COMMENT ON FUNCTION telemetry.escalation_rate(uuid, timestamptz, timestamptz, interval, timestamptz) IS
+    'The design documents'' escalation rate: conversion_rate() from conversation_started to escalation_triggered (same columns, rules and errors).';
