@@ -43,6 +43,8 @@ AS $$
         ('read', 'FUNCTION', 'window_funnel_final', 'EXECUTE'),
         ('read', 'FUNCTION', 'conversion_rate', 'EXECUTE'), ('read', 'FUNCTION', 'completion_rate', 'EXECUTE'),
         ('read', 'FUNCTION', 'escalation_rate', 'EXECUTE'),
+        ('read', 'FUNCTION', 'retention', 'EXECUTE'), ('read', 'FUNCTION', 'retention_engine', 'EXECUTE'),
+        ('read', 'FUNCTION', 'period_number', 'EXECUTE'), ('read', 'FUNCTION', 'period_start', 'EXECUTE'),
         ('admin', 'TABLE', 'quarantine', 'SELECT'), ('admin', 'FUNCTION', 'replay_quarantine', 'EXECUTE'),
         ('admin', 'TABLE', 'opt_outs', 'SELECT, INSERT, DELETE'),
         ('admin', 'FUNCTION', 'opt_out', 'EXECUTE'), ('admin', 'FUNCTION', 'opt_in', 'EXECUTE'),
@@ -1040,8 +1042,8 @@ BEGIN
               OPERATOR(pg_catalog.-) pg_catalog.date_trunc('week', local_from)::pg_catalog.date) OPERATOR(pg_catalog./) 7)
             OPERATOR(pg_catalog.+) 1
         ELSE
-            (EXTRACT(year FROM local_to) OPERATOR(pg_catalog.-) EXTRACT(year FROM local_from)) OPERATOR(pg_catalog.*) 12
-            OPERATOR(pg_catalog.+) EXTRACT(month FROM local_to) OPERATOR(pg_catalog.-) EXTRACT(month FROM local_from)
+            (((EXTRACT(year FROM local_to) OPERATOR(pg_catalog.-) EXTRACT(year FROM local_from)) OPERATOR(pg_catalog.*) 12)
+             OPERATOR(pg_catalog.+) (EXTRACT(month FROM local_to) OPERATOR(pg_catalog.-) EXTRACT(month FROM local_from)))
             OPERATOR(pg_catalog.+) 1
         END;
     IF estimate OPERATOR(pg_catalog.>) 10010 THEN
@@ -1089,6 +1091,9 @@ CREATE FUNCTION telemetry.event_counts(tenant_id uuid, "from" timestamptz, "to" 
 RETURNS TABLE (bucket_start timestamptz, name text, events numeric, users bigint)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+-- The raw part's spans are known only at run time (partitions pruned then), so the plan's
+-- estimates are loose and would make JIT compile for seconds what runs in milliseconds.
+SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -1193,18 +1198,28 @@ BEGIN
     WHERE e.tenant_id OPERATOR(pg_catalog.=) top_events.tenant_id
       AND e.occurred_at OPERATOR(pg_catalog.>=) "from" AND e.occurred_at OPERATOR(pg_catalog.<) "to"
     GROUP BY e.name
-    ORDER BY 2 DESC, 1 COLLATE "C"
+    ORDER BY 2 DESC, e.name COLLATE "C"
     LIMIT top_events.n;
 END
 $$;
 COMMENT ON FUNCTION telemetry.top_events(uuid, timestamptz, timestamptz, integer) IS
     'The n (default 10, at least 1) event types of tenant_id with the most events in ["from", "to"), by the counting rules of FUNNELS.md (Engagement, as event_counts): name, events (the sum of sample_weight: sampled events scaled back) and users (distinct non-NULL user_id over the whole range, not scaled); ordered by events descending, ties by name in byte order. Read from raw events. Errors: NULL tenant_id (22004); no read access to the tenant (42501); a bound NULL or not finite, "from" after "to", n NULL or below 1 (22023).';
 
+-- The result of unique_users(): a type, since its column exact has the name of an argument
+-- (a function's result columns and arguments share one namespace).
+CREATE TYPE telemetry.unique_users_result AS (users bigint, exact boolean);
+COMMENT ON TYPE telemetry.unique_users_result IS 'The row telemetry.unique_users() returns: users, and whether they were counted exactly.';
+COMMENT ON COLUMN telemetry.unique_users_result.users IS 'Distinct users (non-NULL user_id), exact or estimated.';
+COMMENT ON COLUMN telemetry.unique_users_result.exact IS 'True when counted exactly from raw events; false for the union of HyperLogLog sketches (within 1.7 %).';
+
 CREATE FUNCTION telemetry.unique_users(tenant_id uuid, "from" timestamptz, "to" timestamptz,
                                        names text[] DEFAULT NULL, exact boolean DEFAULT false)
-RETURNS TABLE (users bigint, exact boolean)
+RETURNS SETOF telemetry.unique_users_result
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+-- The raw part's spans are known only at run time (partitions pruned then), so the plan's
+-- estimates are loose and would make JIT compile for seconds what runs in milliseconds.
+SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -1289,7 +1304,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION telemetry.unique_users(uuid, timestamptz, timestamptz, text[], boolean) IS
-    'Distinct users (non-NULL user_id, not scaled by sampling) of tenant_id with an event in ["from", "to"), of the types in names (NULL: every type; no NULL element), by FUNNELS.md (Engagement: uniques over several days come from the union of daily HyperLogLog sketches unless exact is asked for; the result says which). One row: users, and exact, true when counted exactly from raw events: when exact is true (only the raw events still kept count), or when the range is 31 days or shorter and starts at or after the oldest partition. Otherwise an estimate, exact false: the union of the hll(15, 5) sketches of telemetry.daily_rollups for the whole UTC days before the watermark without a pending invalidation, and of sketches of the raw events of the rest of the range, within 1.7 % (exact for small sets; docs/rollup.md, "Precision"). Errors: NULL tenant_id, or NULL in names (22004); no read access to the tenant (42501); a bound NULL or not finite, "from" after "to", exact NULL (22023); the hll extension missing (55000).';
+    'Distinct users (non-NULL user_id, not scaled by sampling) of tenant_id with an event in ["from", "to"), of the types in names (NULL: every type; no NULL element), by FUNNELS.md (Engagement: uniques over several days come from the union of daily HyperLogLog sketches unless exact is asked for; the result says which). One row (telemetry.unique_users_result): users, and exact, true when counted exactly from raw events: when exact is true (only the raw events still kept count), or when the range is 31 days or shorter and starts at or after the oldest partition. Otherwise an estimate, exact false: the union of the hll(15, 5) sketches of telemetry.daily_rollups for the whole UTC days before the watermark without a pending invalidation, and of sketches of the raw events of the rest of the range, within 1.7 % (exact for small sets; docs/rollup.md, "Precision"). Errors: NULL tenant_id, or NULL in names (22004); no read access to the tenant (42501); a bound NULL or not finite, "from" after "to", exact NULL (22023); the hll extension missing (55000).';
 
 CREATE FUNCTION telemetry.active_users(tenant_id uuid, "at" timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE ("window" text, users bigint)
@@ -1305,13 +1320,13 @@ BEGIN
     -- Windows in hours, not days: (at - 1 day) would depend on the session's time zone.
     RETURN QUERY
     WITH counts AS (
-        SELECT pg_catalog.count(DISTINCT e.user_id) FILTER (WHERE e.occurred_at OPERATOR(pg_catalog.>) "at" OPERATOR(pg_catalog.-) interval '1 hour') AS h1,
-               pg_catalog.count(DISTINCT e.user_id) FILTER (WHERE e.occurred_at OPERATOR(pg_catalog.>) "at" OPERATOR(pg_catalog.-) interval '24 hours') AS h24,
-               pg_catalog.count(DISTINCT e.user_id) FILTER (WHERE e.occurred_at OPERATOR(pg_catalog.>) "at" OPERATOR(pg_catalog.-) interval '168 hours') AS d7,
+        SELECT pg_catalog.count(DISTINCT e.user_id) FILTER (WHERE e.occurred_at OPERATOR(pg_catalog.>) ("at" OPERATOR(pg_catalog.-) interval '1 hour')) AS h1,
+               pg_catalog.count(DISTINCT e.user_id) FILTER (WHERE e.occurred_at OPERATOR(pg_catalog.>) ("at" OPERATOR(pg_catalog.-) interval '24 hours')) AS h24,
+               pg_catalog.count(DISTINCT e.user_id) FILTER (WHERE e.occurred_at OPERATOR(pg_catalog.>) ("at" OPERATOR(pg_catalog.-) interval '168 hours')) AS d7,
                pg_catalog.count(DISTINCT e.user_id) AS d30
         FROM telemetry.events e
         WHERE e.tenant_id OPERATOR(pg_catalog.=) active_users.tenant_id
-          AND e.occurred_at OPERATOR(pg_catalog.>) "at" OPERATOR(pg_catalog.-) interval '720 hours'
+          AND e.occurred_at OPERATOR(pg_catalog.>) ("at" OPERATOR(pg_catalog.-) interval '720 hours')
           AND e.occurred_at OPERATOR(pg_catalog.<=) "at")
     SELECT w.label, w.users
     FROM counts c
@@ -1380,7 +1395,7 @@ BEGIN
     SELECT pg_catalog.to_jsonb(e.*)
     FROM telemetry.events e
     WHERE e.tenant_id OPERATOR(pg_catalog.=) dump.tenant_id
-      AND e.occurred_at OPERATOR(pg_catalog.>) pg_catalog.now() OPERATOR(pg_catalog.-) dump.since
+      AND e.occurred_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) dump.since)
       AND (dump.names IS NULL OR e.name OPERATOR(pg_catalog.=) ANY (dump.names))
     ORDER BY e.occurred_at DESC, e.id DESC;
 END
@@ -1637,6 +1652,160 @@ AS $$
 $$;
 COMMENT ON FUNCTION telemetry.escalation_rate(uuid, timestamptz, timestamptz, interval, timestamptz) IS
     'The design documents'' escalation rate: conversion_rate() from conversation_started to escalation_triggered (same columns, rules and errors).';
+
+-- 67_analytics_retention.sql
+-- Retention cohorts (docs/analytics.md, FUNNELS.md R1-R6): telemetry.retention() checks its
+-- arguments and numbers the calendar periods; the engine (src/pg/analytics/retention_functions,
+-- src/core/analytics/retention) counts each actor once.
+
+-- Calendar periods in a time zone, numbered so that consecutive periods have consecutive numbers
+-- (R2): hours since the epoch (a repeated hour at a DST change is two periods), days since
+-- 2000-01-01 and ISO weeks since Monday 2000-01-03 as the time zone's calendar has them, months
+-- since year 0.
+CREATE FUNCTION telemetry.period_number(ts timestamptz, period text, tz text)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE period
+        WHEN 'hour' THEN pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.date_trunc('hour', ts)) OPERATOR(pg_catalog./) 3600)::bigint
+        WHEN 'day' THEN ((ts AT TIME ZONE tz)::pg_catalog.date OPERATOR(pg_catalog.-) '2000-01-01'::pg_catalog.date)::bigint
+        WHEN 'week' THEN pg_catalog.div(((ts AT TIME ZONE tz)::pg_catalog.date OPERATOR(pg_catalog.-) '2000-01-03'::pg_catalog.date)::numeric, 7)::bigint
+        WHEN 'month' THEN (pg_catalog.date_part('year', ts AT TIME ZONE tz) OPERATOR(pg_catalog.*) 12
+                           OPERATOR(pg_catalog.+) pg_catalog.date_part('month', ts AT TIME ZONE tz) OPERATOR(pg_catalog.-) 1)::bigint
+    END
+$$;
+COMMENT ON FUNCTION telemetry.period_number(timestamptz, text, text) IS
+    'Internal, for retention(): the number of the calendar period (hour, day, week or month) that ts falls in, in time zone tz: consecutive periods have consecutive numbers (ISO weeks start on Monday).';
+
+-- The start of period number n.
+CREATE FUNCTION telemetry.period_start(n bigint, period text, tz text)
+RETURNS timestamptz
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE period
+        WHEN 'hour' THEN pg_catalog.to_timestamp((n OPERATOR(pg_catalog.*) 3600)::float8)
+        WHEN 'day' THEN ('2000-01-01'::pg_catalog.date OPERATOR(pg_catalog.+) n::integer)::pg_catalog.timestamp AT TIME ZONE tz
+        WHEN 'week' THEN ('2000-01-03'::pg_catalog.date OPERATOR(pg_catalog.+) (7 OPERATOR(pg_catalog.*) n)::integer)::pg_catalog.timestamp AT TIME ZONE tz
+        WHEN 'month' THEN pg_catalog.make_date((n OPERATOR(pg_catalog./) 12)::integer, (n OPERATOR(pg_catalog.%) 12)::integer OPERATOR(pg_catalog.+) 1, 1)::pg_catalog.timestamp AT TIME ZONE tz
+    END
+$$;
+COMMENT ON FUNCTION telemetry.period_start(bigint, text, text) IS
+    'Internal, for retention(): when calendar period number n (period_number()) starts, in time zone tz.';
+
+CREATE FUNCTION telemetry.retention_engine(
+    tenant_id uuid, start_name text, start_where jsonb, return_name text, return_where jsonb, period text, tz text,
+    read_from timestamptz, read_until timestamptz, first_cohort bigint, last_cohort bigint, current bigint,
+    periods integer, first_time boolean, on_or_after boolean, unit text)
+RETURNS TABLE (cohort bigint, period_index integer, cohort_size bigint, retained bigint, complete boolean)
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'telemetry_retention_engine';
+COMMENT ON FUNCTION telemetry.retention_engine(uuid, text, jsonb, text, jsonb, text, text, timestamptz, timestamptz, bigint, bigint, bigint, integer, boolean, boolean, text) IS
+    'Internal, for telemetry.retention(), which checks its arguments: the cohort table by period numbers. 42501 for a tenant the caller may not read.';
+
+CREATE FUNCTION telemetry.retention(
+    tenant_id    uuid,
+    start_event  jsonb,
+    return_event jsonb,
+    "from"       timestamptz,
+    "to"         timestamptz,
+    period       text        DEFAULT 'day',
+    periods      integer     DEFAULT 7,
+    cohort       text        DEFAULT 'first_time',
+    criterion    text        DEFAULT 'on',
+    tz           text        DEFAULT 'UTC',
+    now          timestamptz DEFAULT pg_catalog.now(),
+    unit         text        DEFAULT 'user')
+RETURNS TABLE (cohort_start timestamptz, period_index integer, cohort_size bigint, retained bigint, rate numeric,
+               complete boolean)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    events jsonb[] := ARRAY[start_event, return_event];
+    names text[] := '{}';
+    wheres jsonb[] := '{}';
+    item jsonb;
+    first_cohort bigint;
+    last_cohort bigint;
+BEGIN
+    IF tenant_id IS NULL THEN
+        RAISE EXCEPTION 'tenant_id must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    PERFORM telemetry.require_tenant_access(tenant_id, 'read');
+    IF "from" IS NULL OR "to" IS NULL OR NOT pg_catalog.isfinite("from") OR NOT pg_catalog.isfinite("to")
+       OR "from" OPERATOR(pg_catalog.>=) "to" THEN
+        RAISE EXCEPTION 'the range must be finite with "from" before "to"' USING ERRCODE = '22023';
+    END IF;
+    IF period IS NULL OR NOT period OPERATOR(pg_catalog.=) ANY (ARRAY['hour', 'day', 'week', 'month']) THEN
+        RAISE EXCEPTION 'unknown retention period' USING ERRCODE = '22023', HINT = 'hour, day, week or month';
+    END IF;
+    IF periods IS NULL OR periods OPERATOR(pg_catalog.<) 1 OR periods OPERATOR(pg_catalog.>) 1000 THEN
+        RAISE EXCEPTION 'periods must be within 1..1000' USING ERRCODE = '22023';
+    END IF;
+    IF cohort IS NULL OR NOT cohort OPERATOR(pg_catalog.=) ANY (ARRAY['first_time', 'recurring']) THEN
+        RAISE EXCEPTION 'unknown cohort kind' USING ERRCODE = '22023', HINT = 'first_time or recurring';
+    END IF;
+    IF criterion IS NULL OR NOT criterion OPERATOR(pg_catalog.=) ANY (ARRAY['on', 'on_or_after']) THEN
+        RAISE EXCEPTION 'unknown retention criterion' USING ERRCODE = '22023', HINT = 'on or on_or_after';
+    END IF;
+    IF unit IS NULL OR NOT unit OPERATOR(pg_catalog.=) ANY (ARRAY['user', 'session']) THEN
+        RAISE EXCEPTION 'unknown unit' USING ERRCODE = '22023', HINT = 'user or session';
+    END IF;
+    IF tz IS NULL OR NOT EXISTS (SELECT FROM pg_catalog.pg_timezone_names z WHERE z.name OPERATOR(pg_catalog.=) tz)
+       AND NOT EXISTS (SELECT FROM pg_catalog.pg_timezone_abbrevs z WHERE z.abbrev OPERATOR(pg_catalog.=) tz) THEN
+        RAISE EXCEPTION 'unknown time zone' USING ERRCODE = '22023';
+    END IF;
+    IF now IS NULL OR NOT pg_catalog.isfinite(now) THEN
+        RAISE EXCEPTION 'now must be a finite timestamp' USING ERRCODE = '22008';
+    END IF;
+    FOR i IN 1 .. 2 LOOP
+        item := events[i];
+        IF pg_catalog.jsonb_typeof(item) OPERATOR(pg_catalog.=) 'string' THEN
+            names := names OPERATOR(pg_catalog.||) (item OPERATOR(pg_catalog.#>>) '{}'::text[]);
+            wheres := wheres OPERATOR(pg_catalog.||) '{}'::jsonb;
+        ELSIF pg_catalog.jsonb_typeof(item) OPERATOR(pg_catalog.=) 'object'
+              AND pg_catalog.jsonb_typeof(item OPERATOR(pg_catalog.->) 'event') OPERATOR(pg_catalog.=) 'string'
+              AND coalesce(pg_catalog.jsonb_typeof(item OPERATOR(pg_catalog.->) 'where'), 'object') OPERATOR(pg_catalog.=) 'object'
+              AND NOT EXISTS (SELECT FROM pg_catalog.jsonb_object_keys(item) k
+                              WHERE NOT k OPERATOR(pg_catalog.=) ANY (ARRAY['event', 'where'])) THEN
+            names := names OPERATOR(pg_catalog.||) (item OPERATOR(pg_catalog.->>) 'event');
+            wheres := wheres OPERATOR(pg_catalog.||) coalesce(item OPERATOR(pg_catalog.->) 'where', '{}'::jsonb);
+        ELSE
+            RAISE EXCEPTION '% must be an event name or {"event": name, "where": {property: value, ...}}',
+                CASE i WHEN 1 THEN 'start_event' ELSE 'return_event' END USING ERRCODE = '22023';
+        END IF;
+    END LOOP;
+    -- The cohort periods whose start lies in ["from", "to") (R1).
+    first_cohort := telemetry.period_number("from", period, tz);
+    IF telemetry.period_start(first_cohort, period, tz) OPERATOR(pg_catalog.<) "from" THEN
+        first_cohort := first_cohort OPERATOR(pg_catalog.+) 1;
+    END IF;
+    last_cohort := telemetry.period_number("to", period, tz);
+    IF telemetry.period_start(last_cohort, period, tz) OPERATOR(pg_catalog.>=) "to" THEN
+        last_cohort := last_cohort OPERATOR(pg_catalog.-) 1;
+    END IF;
+    IF (last_cohort OPERATOR(pg_catalog.-) first_cohort OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.*) (periods OPERATOR(pg_catalog.+) 1)
+       OPERATOR(pg_catalog.>) 100000 THEN
+        RAISE EXCEPTION 'the cohort table would have more than 100,000 cells' USING ERRCODE = '54000';
+    END IF;
+    RETURN QUERY
+    SELECT telemetry.period_start(r.cohort, period, tz), r.period_index, r.cohort_size,
+           CASE WHEN r.complete THEN r.retained END,
+           CASE WHEN r.complete AND r.cohort_size OPERATOR(pg_catalog.>) 0
+                THEN pg_catalog.round(r.retained::numeric OPERATOR(pg_catalog./) r.cohort_size, 4) END,
+           r.complete
+    FROM telemetry.retention_engine(tenant_id, names[1], wheres[1], names[2], wheres[2], period, tz,
+                                    telemetry.period_start(first_cohort, period, tz),
+                                    LEAST(telemetry.period_start(last_cohort OPERATOR(pg_catalog.+) periods OPERATOR(pg_catalog.+) 1, period, tz), now),
+                                    first_cohort, last_cohort, telemetry.period_number(now, period, tz), periods,
+                                    cohort OPERATOR(pg_catalog.=) 'first_time', criterion OPERATOR(pg_catalog.=) 'on_or_after', unit) r
+    ORDER BY r.cohort, r.period_index;
+END
+$$;
+COMMENT ON FUNCTION telemetry.retention(uuid, jsonb, jsonb, timestamptz, timestamptz, text, integer, text, text, text, timestamptz, text) IS
+    'The retention cohort table of FUNNELS.md R1-R6 (docs/analytics.md): actors (unit user or session) grouped by the calendar period (period: hour, day, week, month, in time zone tz; ISO weeks) of their first-ever start event (cohort first_time) or of each start event (recurring), for the cohort periods whose start lies in ["from", "to"); for each, period_index 0..periods: cohort_size, retained (a return event in period k, criterion on; in some period >= k, on_or_after; a start event is never its own return), rate (retained / cohort_size, 4 decimals) and complete (false, with retained and rate NULL, while the period has not finished by now). start_event and return_event: an event name or {"event": name, "where": {...}}. Errors: NULL tenant (22004); no read access (42501); bad range, period, periods (1..1000), cohort, criterion, unit, event or time zone (22023); more than 100,000 cells (54000); now not finite (22008).';
 
 -- 85_tenancy_row_security.sql: the new tenant tables.
 ALTER TABLE telemetry.daily_rollups ENABLE ROW LEVEL SECURITY;
