@@ -1,5 +1,5 @@
--- What an analyst sees. (Analytics functions arrive with their issues; until then, plain SQL
--- over telemetry.events.)
+-- What an analyst sees, in the plain SQL the design documents wrote (analyst.sql asks the same
+-- and more through the analytics functions, after the worker has rolled the days up).
 \pset footer off
 \echo
 \echo 'Events per day and event type, all tenants (UTC days):'
