@@ -3,7 +3,9 @@
 #   bench/report.sh RAW_CSV SIZE ELAPSED_SECONDS DURATION REPS BATCHES
 # and the section "Rollups and retention" from rollup.csv next to it (bench/rollup.sh), which
 #   bench/report.sh --rollups ROLLUP_CSV
-# writes alone. Needs a PostgreSQL connection in the environment (bench/run.sh provides its
+# writes alone, and likewise the section "Analytics" from analytics.csv (bench/analytics.sh):
+#   bench/report.sh --analytics ANALYTICS_CSV
+# Needs a PostgreSQL connection in the environment (bench/run.sh provides its
 # instance), and writes the plots next to the CSV.
 set -euo pipefail
 q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
@@ -146,6 +148,62 @@ MD
   echo
   q -c "DROP TABLE bench_rollup_raw, bench_rollup_stats"
 }
+# The section "Analytics", from bench/analytics.sh's CSV (nothing when there is none).
+analytics_section() {  # analytics_section ANALYTICS_CSV
+  [ -f "$1" ] || return 0
+  q <<SQL
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS bench_analytics_raw;
+CREATE TABLE bench_analytics_raw (measurement text, side text, rep int, ms float8, rows bigint, answer text, events bigint);
+\copy bench_analytics_raw FROM '$1' WITH (FORMAT csv, HEADER true)
+SQL
+  local events reps
+  events=$(q -c "SELECT to_char(max(events), 'FM999,999,999') FROM bench_analytics_raw")
+  reps=$(q -c "SELECT max(rep) FROM bench_analytics_raw")
+  cat <<MD
+## Analytics
+
+The analytics functions ([analytics.md](analytics.md)) against the plain SQL a competent user
+writes for the same answer, in a database of their own on the same instance
+([bench/analytics.sh](../bench/analytics.sh), [bench/analytics_setup.sql](../bench/analytics_setup.sql)):
+one tenant, $events events over the 30 days before the day the bench runs, in sessions of the
+conversation-practice product (user_authenticated, sometimes invitation_claimed, then mostly
+conversation_started, messages, conversation_ended with reason completed or abandoned), rolled
+up by \`CALL telemetry.run_maintenance(p_now)\` at noon (UTC) of that day. Both sides must give
+the same rows (DAU: each day within 2 % of the exact count), or the benchmark fails. Each side in
+a session warmed up by running its query once; the sides take turns; medians of $reps runs
+(min-max). DAU is read from the rollups' daily HyperLogLog sketches of every event type
+(\`hll_union_agg(users_hll)\` of \`telemetry.daily_rollups\` per day, what \`unique_users(exact => false)\`
+reads): no analytics function returns daily uniques from the rollups.
+
+| measurement | telemetry ms | plain SQL ms | ratio | target | |
+| --- | --- | --- | --- | --- | --- |
+MD
+  q -F '|' -c "
+    WITH s AS (
+      SELECT measurement, side, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms, min(ms) AS lo, max(ms) AS hi
+      FROM bench_analytics_raw GROUP BY 1, 2),
+    m(measurement, label, target, ord) AS (VALUES
+      ('counts', 'event_counts(), 30 days by day and name, vs GROUP BY', 100, 1),
+      ('dau', 'DAU over 30 days: daily rollup sketches vs count(DISTINCT user_id) per day', 100, 2),
+      ('funnel', 'funnel(), 4 ordered steps, window 1 day, vs SQL with the same semantics', 3, 3),
+      ('completion', 'completion_rate() vs per-actor SQL', 3, 4),
+      ('retention', 'retention(), weekly, 8 periods, vs plain SQL', 3, 5))
+    SELECT '', m.label,
+           format('%s (%s-%s)', round(t.ms::numeric, 2), round(t.lo::numeric, 2), round(t.hi::numeric, 2)),
+           format('%s (%s-%s)', round(p.ms::numeric, 1), round(p.lo::numeric, 1), round(p.hi::numeric, 1)),
+           round((p.ms / t.ms)::numeric, 1) || 'x', '>= ' || m.target || 'x' || CASE m.measurement WHEN 'funnel' THEN ' (aim 10x)' ELSE '' END,
+           CASE WHEN p.ms / t.ms >= m.target THEN 'met' ELSE '**missed**' END, ''
+    FROM m JOIN s t ON t.measurement = m.measurement AND t.side = 'telemetry'
+           JOIN s p ON p.measurement = m.measurement AND p.side = 'plain'
+    ORDER BY m.ord" | table_rows
+  echo
+  q -c "DROP TABLE bench_analytics_raw"
+}
+if [ "${1:-}" = --analytics ]; then
+  analytics_section "$2"
+  exit 0
+fi
 if [ "${1:-}" = --rollups ]; then
   rollups_section "$2"
   exit 0
@@ -440,3 +498,4 @@ q -F '|' -c "
 echo
 
 rollups_section "$plots/rollup.csv"
+analytics_section "$plots/analytics.csv"

@@ -2,7 +2,8 @@
 # Benchmarks: telemetry against plain PostgreSQL doing the same work, in the same run, on a
 # throwaway tuned instance. Writes docs/benchmarks.md (tables, ratios, medians with min/max),
 # docs/bench/*.png (plots), docs/bench/raw.csv (every run) and docs/bench/rollup.csv (every run
-# of the rollup and retention benchmarks, bench/rollup.sh). Not part of the test command.
+# of the rollup and retention benchmarks, bench/rollup.sh) and docs/bench/analytics.csv (every run
+# of the analytics benchmarks, bench/analytics.sh). Not part of the test command.
 #
 #   bench/run.sh            default size, under 15 minutes on 2 cores
 #   bench/run.sh --large    longer runs and more repetitions
@@ -12,6 +13,7 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$BENCH_DIR/../scripts/lib.sh"
 source "$BENCH_DIR/workload.sh"
 source "$BENCH_DIR/rollup.sh"
+source "$BENCH_DIR/analytics.sh"
 
 duration=3          # seconds per pgbench run
 reps=3              # repetitions of every measurement (medians over these)
@@ -229,6 +231,7 @@ run_pgbench load-1k-per-min track 2 on 1 "-R 16.667" "$load_seconds"
 for rep in $(seq 1 "$reps"); do run_pgbench load-max track 8 on "$rep" "" $((duration * 2)); done
 
 rollup_benchmarks "$work" "$port" "$size_label" "$work/rollup.csv"
+analytics_benchmarks "$work" "$port" "$size_label" "$work/analytics.csv"
 
 elapsed=$(( $(date +%s) - started ))
 log "Measured in $elapsed s; writing the report"
@@ -237,6 +240,7 @@ if [ "$write_docs" = yes ]; then
   mkdir -p docs/bench
   cp "$raw" docs/bench/raw.csv
   cp "$work/rollup.csv" docs/bench/rollup.csv
+  cp "$work/analytics.csv" docs/bench/analytics.csv
   bench/report.sh docs/bench/raw.csv "$size_label" "$elapsed" "$duration" "$reps" "$batches" >docs/benchmarks.md
   cat docs/benchmarks.md
 else
