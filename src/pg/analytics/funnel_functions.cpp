@@ -150,23 +150,34 @@ TELEMETRY_FUNCTION(telemetry_funnel_engine) {
              "FROM telemetry.events e "
              "WHERE e.tenant_id OPERATOR(pg_catalog.=) $1 AND e.occurred_at OPERATOR(pg_catalog.>=) $2 "
              "AND e.occurred_at OPERATOR(pg_catalog.<=) $3 AND e.%s IS NOT NULL %s "
+             // Only actors with an entry in the range can be in the funnel (F12): a step-1 event
+             // in ordered and strict modes, any step's event in any mode (F9). The others' events
+             // are not read at all.
+             "AND e.%s IN (SELECT x.%s FROM telemetry.events x "
+             "  WHERE x.tenant_id OPERATOR(pg_catalog.=) $1 AND x.occurred_at OPERATOR(pg_catalog.>=) $2 "
+             "    AND x.occurred_at OPERATOR(pg_catalog.<) $9 AND %s) "
              "ORDER BY 1, 2, 3",
              by_session ? "session_id" : "user_id", by_session ? "session_id" : "user_id",
-             strict ? "" : "AND (e.name OPERATOR(pg_catalog.=) ANY ($5) OR e.name OPERATOR(pg_catalog.=) ANY ($7))");
-    Oid types[8] = {UUIDOID,      TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID,
-                    TEXTARRAYOID, JSONBARRAYOID,  TEXTARRAYOID,   JSONBARRAYOID};
-    Datum values[8] = {PG_GETARG_DATUM(0),
+             strict ? "" : "AND (e.name OPERATOR(pg_catalog.=) ANY ($5) OR e.name OPERATOR(pg_catalog.=) ANY ($7))",
+             by_session ? "session_id" : "user_id", by_session ? "session_id" : "user_id",
+             mode == analytics::FunnelMode::any
+                 ? "x.name OPERATOR(pg_catalog.=) ANY ($5)"
+                 : "x.name OPERATOR(pg_catalog.=) ($5)[1] AND x.properties OPERATOR(pg_catalog.@>) ($6)[1]");
+    Oid types[9] = {UUIDOID,       TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID,       TEXTARRAYOID,
+                    JSONBARRAYOID, TEXTARRAYOID,   JSONBARRAYOID,  TIMESTAMPTZOID};
+    Datum values[9] = {PG_GETARG_DATUM(0),
                        TimestampTzGetDatum(from),
                        TimestampTzGetDatum(read_until),
                        PG_ARGISNULL(12) ? (Datum)0 : PG_GETARG_DATUM(12),
                        PG_GETARG_DATUM(4),
                        PG_GETARG_DATUM(5),
                        PG_GETARG_DATUM(6),
-                       PG_GETARG_DATUM(7)};
-    char nulls[8] = {' ', ' ', ' ', PG_ARGISNULL(12) ? 'n' : ' ', ' ', ' ', ' ', ' '};
+                       PG_GETARG_DATUM(7),
+                       TimestampTzGetDatum(std::min<std::int64_t>(to, now))};
+    char nulls[9] = {' ', ' ', ' ', PG_ARGISNULL(12) ? 'n' : ' ', ' ', ' ', ' ', ' ', ' '};
     use_safe_search_path();
     SPI_connect();
-    Portal cursor = SPI_cursor_open_with_args(nullptr, sql, 8, types, values, nulls, true, 0);
+    Portal cursor = SPI_cursor_open_with_args(nullptr, sql, 9, types, values, nulls, true, 0);
     constexpr int batch = 1000;
     struct Row {
         text* actor;
