@@ -71,6 +71,12 @@ struct FunnelRun {
     }
 };
 
+// An interval in microseconds, a month counting 30 days (as interval arithmetic on days does).
+std::int64_t interval_microseconds(const Interval* interval) noexcept {
+    return interval->time + static_cast<std::int64_t>(interval->day) * USECS_PER_DAY +
+           static_cast<std::int64_t>(interval->month) * DAYS_PER_MONTH * USECS_PER_DAY;
+}
+
 analytics::FunnelMode mode_of(std::string_view mode) noexcept {
     if (mode == "ordered") return analytics::FunnelMode::ordered;
     if (mode == "strict") return analytics::FunnelMode::strict;
@@ -112,9 +118,7 @@ TELEMETRY_FUNCTION(telemetry_funnel_engine) {
     deconstruct_array(PG_GETARG_ARRAYTYPE_P(8), INT4OID, 4, true, TYPALIGN_INT, &from_steps, &element_nulls,
                       &exclusions);
     deconstruct_array(PG_GETARG_ARRAYTYPE_P(9), INT4OID, 4, true, TYPALIGN_INT, &to_steps, &element_nulls, &exclusions);
-    // The window in microseconds (a month counts 30 days, as interval arithmetic on days does).
-    const std::int64_t window_us = window->time + static_cast<std::int64_t>(window->day) * USECS_PER_DAY +
-                                   static_cast<std::int64_t>(window->month) * DAYS_PER_MONTH * USECS_PER_DAY;
+    const std::int64_t window_us = interval_microseconds(window);
     // Later steps may fall after `to`, within the window, never after now (F12).
     const TimestampTz read_until = std::min<std::int64_t>(to + window_us, now);
 
@@ -267,11 +271,6 @@ struct WindowFunnelState {
     int capacity;
     analytics::FunnelEvent* events;
 };
-
-std::int64_t interval_microseconds(const Interval* interval) noexcept {
-    return interval->time + static_cast<std::int64_t>(interval->day) * USECS_PER_DAY +
-           static_cast<std::int64_t>(interval->month) * DAYS_PER_MONTH * USECS_PER_DAY;
-}
 
 }  // namespace
 }  // namespace telemetry::pg

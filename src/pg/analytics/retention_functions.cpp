@@ -24,7 +24,7 @@ struct RetentionRun {
     std::vector<std::int64_t> returns;
 
     void finish_actor() {
-        if (!actor.empty() || !starts.empty()) table.add(starts, returns);
+        table.add(starts, returns);  // nothing for an actor without a start
         starts.clear();
         returns.clear();
     }
