@@ -218,3 +218,25 @@ SELECT * FROM telemetry.funnel('00000000-0000-4000-8000-000000000001', '["A", "B
 -- The messages name the rule and the JSON path, never a value.
 SELECT * FROM telemetry.funnel('00000000-0000-4000-8000-000000000001', '["A", {"event": "B", "when": "secret"}]', now() - interval '1 day', now());
 SELECT * FROM telemetry.funnel('00000000-0000-4000-8000-000000000001', '["A", "B"]', now() - interval '1 day', now(), exclusions => '[{"event": "X", "from": 1, "to": 3}]');
+
+-- Memory: when a funnel's events do not fit in 8 x work_mem x hash_mem_multiplier, the actors
+-- are split into passes by a hash of their id; the answer is the same.
+INSERT INTO telemetry.events (occurred_at, received_at, tenant_id, event_id, name, user_id, source, schema_version,
+                              properties, sample_weight)
+SELECT :'t0'::timestamptz - interval '12 hours' + (g % 5000) * interval '1 minute' + (g / 5000) * interval '7 seconds', now(),
+       '00000000-0000-4000-8000-000000000099', gen_random_uuid(), (ARRAY['A', 'B', 'C', 'X'])[1 + g / 5000],
+       'user-' || (g % 700), 'server', '1-0-0', jsonb_build_object('plan', (ARRAY['free', 'team'])[1 + g % 2]), 1
+FROM generate_series(0, 19999) g;
+CREATE TEMP TABLE funnel_in_memory AS
+SELECT * FROM telemetry.funnel('00000000-0000-4000-8000-000000000099', '["A", "B", "C"]', (:'t0'::timestamptz - interval '12 hours'), (:'t0'::timestamptz + interval '3 days'),
+                               '1 day', breakdown => 'plan', now => :'t0'::timestamptz + interval '10 days');
+SET work_mem = '64kB';
+SET hash_mem_multiplier = 1;
+SELECT count(*) AS rows, bool_and(a.actors > 0) AS some_actors_every_step,
+       count(*) FILTER (WHERE (a.*) IS DISTINCT FROM (b.*)) AS different_in_passes
+FROM funnel_in_memory a
+FULL JOIN telemetry.funnel('00000000-0000-4000-8000-000000000099', '["A", "B", "C"]', (:'t0'::timestamptz - interval '12 hours'), (:'t0'::timestamptz + interval '3 days'),
+                           '1 day', breakdown => 'plan', now => :'t0'::timestamptz + interval '10 days') b
+  ON (a.step, a.breakdown_value) = (b.step, b.breakdown_value);
+RESET work_mem;
+RESET hash_mem_multiplier;

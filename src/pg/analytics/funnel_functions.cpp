@@ -7,16 +7,22 @@
 #include <string>
 #include <vector>
 
+#include "core/analytics/actor_index.hpp"
 #include "core/analytics/funnel.hpp"
 #include "pg/boundary/context_owned.hpp"
 #include "pg/boundary/convert.hpp"
 #include "pg/boundary/guard.hpp"
+#include "pg/analytics/event_sql.hpp"
 #include "pg/boundary/search_path.hpp"
 #include "pg/tenancy/tenant_identity.hpp"
 
 extern "C" {
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/jsonb.h"
 }
 
 namespace telemetry::pg {
@@ -28,14 +34,23 @@ using analytics::FunnelOutcome;
 using analytics::FunnelSpec;
 using analytics::FunnelTotals;
 
+// One event as read, of any actor, in any order.
+struct GatheredEvent {
+    int actor;  // its number in FunnelRun::actors
+    int breakdown;
+    float weight;
+    FunnelEvent event;
+};
+
 // What funnel() keeps across the cursor's fetches (owned by a memory context).
 struct FunnelRun {
     FunnelSpec spec;
-    std::string actor;                // the actor whose events are being gathered
-    std::vector<FunnelEvent> events;  // theirs, in (time, ingest order)
-    std::vector<double> weights;      // each event's sample weight
-    std::vector<int> breakdowns;      // each event's breakdown value (an index), -1: none
-    std::vector<std::string> values;  // breakdown values, by index
+    analytics::ActorIndex actors;
+    std::vector<GatheredEvent> gathered;  // this pass's events, grouped by actor once all are read
+    std::vector<FunnelEvent> events;      // one actor's, in (time, ingest order)
+    std::vector<double> weights;          // each event's sample weight
+    std::vector<int> breakdowns;          // each event's breakdown value (an index), -1: none
+    std::vector<std::string> values;      // breakdown values, by index
     std::map<std::string, int> value_index;
     std::map<int, FunnelTotals> totals;  // per breakdown value (-1: none, or no breakdown)
 
@@ -56,6 +71,42 @@ struct FunnelRun {
         weights.clear();
         breakdowns.clear();
     }
+
+    // The pass's events are all read: each actor's, in (time, ingest order) (F2), decided.
+    void finish_pass() {
+        std::sort(gathered.begin(), gathered.end(), [](const GatheredEvent& a, const GatheredEvent& b) {
+            if (a.actor != b.actor) return a.actor < b.actor;
+            if (a.event.time != b.event.time) return a.event.time < b.event.time;
+            return a.event.seq < b.event.seq;
+        });
+        for (std::size_t i = 0; i < gathered.size(); ++i) {
+            if (i > 0 && gathered[i].actor != gathered[i - 1].actor) finish_actor();
+            events.push_back(gathered[i].event);
+            weights.push_back(gathered[i].weight);
+            breakdowns.push_back(gathered[i].breakdown);
+        }
+        finish_actor();
+        forget_pass();
+    }
+
+    void forget_pass() noexcept {
+        gathered.clear();
+        gathered.shrink_to_fit();
+        actors.clear();
+        events.clear();
+        weights.clear();
+        breakdowns.clear();
+    }
+
+    // Everything counted so far is dropped: the run starts again with more passes.
+    void restart() noexcept {
+        forget_pass();
+        totals.clear();
+        values.clear();
+        value_index.clear();
+    }
+
+    std::size_t bytes() const noexcept { return gathered.capacity() * sizeof(GatheredEvent) + actors.bytes(); }
 
     int breakdown_of(const char* text, std::size_t len) {
         if (text == nullptr) return -1;
@@ -137,98 +188,143 @@ TELEMETRY_FUNCTION(telemetry_funnel_engine) {
         return r;
     });
 
-    // Each event's steps and exclusions as bit masks, matched here by name and containment of
-    // the conditions (F3); in strict mode every event of the actor (F8), else only those named.
-    char sql[2048];
-    snprintf(sql, sizeof sql,
-             "SELECT e.%s::pg_catalog.text, e.occurred_at, e.id, "
-             "(SELECT coalesce(pg_catalog.bit_or(1::pg_catalog.int8 OPERATOR(pg_catalog.<<) (s.k::pg_catalog.int4 "
-             "OPERATOR(pg_catalog.-) 1)), 0) "
-             " FROM ROWS FROM (pg_catalog.unnest($5), pg_catalog.unnest($6)) WITH ORDINALITY AS s(n, w, k) "
-             " WHERE e.name OPERATOR(pg_catalog.=) s.n AND e.properties OPERATOR(pg_catalog.@>) s.w), "
-             "(SELECT coalesce(pg_catalog.bit_or(1::pg_catalog.int8 OPERATOR(pg_catalog.<<) (s.k::pg_catalog.int4 "
-             "OPERATOR(pg_catalog.-) 1)), 0) "
-             " FROM ROWS FROM (pg_catalog.unnest($7), pg_catalog.unnest($8)) WITH ORDINALITY AS s(n, w, k) "
-             " WHERE e.name OPERATOR(pg_catalog.=) s.n AND e.properties OPERATOR(pg_catalog.@>) s.w), "
-             "e.sample_weight, e.properties OPERATOR(pg_catalog.->>) $4 "
-             "FROM telemetry.events e "
-             "WHERE e.tenant_id OPERATOR(pg_catalog.=) $1 AND e.occurred_at OPERATOR(pg_catalog.>=) $2 "
-             "AND e.occurred_at OPERATOR(pg_catalog.<=) $3 AND e.%s IS NOT NULL %s "
-             // Only actors with an entry in the range can be in the funnel (F12): a step-1 event
-             // in ordered and strict modes, any step's event in any mode (F9). The others' events
-             // are not read at all.
-             "AND e.%s IN (SELECT x.%s FROM telemetry.events x "
-             "  WHERE x.tenant_id OPERATOR(pg_catalog.=) $1 AND x.occurred_at OPERATOR(pg_catalog.>=) $2 "
-             "    AND x.occurred_at OPERATOR(pg_catalog.<) $9 AND %s) "
-             "ORDER BY 1, 2, 3",
-             by_session ? "session_id" : "user_id", by_session ? "session_id" : "user_id",
-             strict ? "" : "AND (e.name OPERATOR(pg_catalog.=) ANY ($5) OR e.name OPERATOR(pg_catalog.=) ANY ($7))",
-             by_session ? "session_id" : "user_id", by_session ? "session_id" : "user_id",
-             mode == analytics::FunnelMode::any
-                 ? "x.name OPERATOR(pg_catalog.=) ANY ($5)"
-                 : "x.name OPERATOR(pg_catalog.=) ($5)[1] AND x.properties OPERATOR(pg_catalog.@>) ($6)[1]");
-    Oid types[9] = {UUIDOID,       TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID,       TEXTARRAYOID,
-                    JSONBARRAYOID, TEXTARRAYOID,   JSONBARRAYOID,  TIMESTAMPTZOID};
-    Datum values[9] = {PG_GETARG_DATUM(0),
-                       TimestampTzGetDatum(from),
-                       TimestampTzGetDatum(read_until),
-                       PG_ARGISNULL(12) ? (Datum)0 : PG_GETARG_DATUM(12),
-                       PG_GETARG_DATUM(4),
-                       PG_GETARG_DATUM(5),
-                       PG_GETARG_DATUM(6),
-                       PG_GETARG_DATUM(7),
-                       TimestampTzGetDatum(std::min<std::int64_t>(to, now))};
-    char nulls[9] = {' ', ' ', ' ', PG_ARGISNULL(12) ? 'n' : ' ', ' ', ' ', ' ', ' ', ' '};
+    // Each event's steps and exclusions as bit masks (F3), read unsorted and grouped here.
+    Datum* names;
+    Datum* wheres;
+    int n_names;
+    int n_wheres;
+    deconstruct_array(step_names, TEXTOID, -1, false, TYPALIGN_INT, &names, &element_nulls, &n_names);
+    deconstruct_array(PG_GETARG_ARRAYTYPE_P(5), JSONBOID, -1, false, TYPALIGN_INT, &wheres, &element_nulls, &n_wheres);
+    Datum* x_names;
+    Datum* x_wheres;
+    int n_x_names;
+    int n_x_wheres;
+    deconstruct_array(PG_GETARG_ARRAYTYPE_P(6), TEXTOID, -1, false, TYPALIGN_INT, &x_names, &element_nulls, &n_x_names);
+    deconstruct_array(PG_GETARG_ARRAYTYPE_P(7), JSONBOID, -1, false, TYPALIGN_INT, &x_wheres, &element_nulls,
+                      &n_x_wheres);
+    if (n_names != steps || n_wheres != steps || n_x_names != exclusions || n_x_wheres != exclusions)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("funnel_engine: each step and exclusion needs a name and a condition")));
+    const char* actor_column = by_session ? "session_id" : "user_id";
+    Interval window_as_read = {window_us, 0, 0};  // 30-day months, as the engine counts them
+    // The memory a pass may hold: 8 times what a hash join may (work_mem x hash_mem_multiplier;
+    // 64 MB by default). Past it, the actors are split by a hash of their id into 8 times as
+    // many passes, each reading the events again (and all are counted again).
+    const std::size_t budget = static_cast<std::size_t>(get_hash_memory_limit()) * 8;
+    int passes = 1;
     use_safe_search_path();
     SPI_connect();
-    Portal cursor = SPI_cursor_open_with_args(nullptr, sql, 9, types, values, nulls, true, 0);
-    constexpr int batch = 1000;
-    struct Row {
-        text* actor;
-        TimestampTz time;
-        int64 id;
-        int64 steps;
-        int64 exclusions;
-        float4 weight;
-        text* breakdown;
-    };
-    Row* rows = static_cast<Row*>(palloc(sizeof(Row) * batch));
-    for (;;) {
-        SPI_cursor_fetch(cursor, true, batch);
-        const int n = static_cast<int>(SPI_processed);
-        if (n == 0) break;
-        TupleDesc desc = SPI_tuptable->tupdesc;
-        for (int i = 0; i < n; ++i) {
-            HeapTuple tuple = SPI_tuptable->vals[i];
-            bool isnull;
-            rows[i].actor = DatumGetTextPP(SPI_getbinval(tuple, desc, 1, &isnull));
-            rows[i].time = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 2, &isnull));
-            rows[i].id = DatumGetInt64(SPI_getbinval(tuple, desc, 3, &isnull));
-            rows[i].steps = DatumGetInt64(SPI_getbinval(tuple, desc, 4, &isnull));
-            rows[i].exclusions = DatumGetInt64(SPI_getbinval(tuple, desc, 5, &isnull));
-            rows[i].weight = DatumGetFloat4(SPI_getbinval(tuple, desc, 6, &isnull));
-            const Datum value = SPI_getbinval(tuple, desc, 7, &isnull);
-            rows[i].breakdown = isnull ? nullptr : DatumGetTextPP(value);
+    for (int pass = 0; pass < passes;) {
+        StringInfoData sql;
+        initStringInfo(&sql);
+        appendStringInfo(&sql, "SELECT e.%s::pg_catalog.text, e.occurred_at, e.id, ", actor_column);
+        append_masks(&sql, names, wheres, steps);
+        appendStringInfoString(&sql, ", ");
+        append_masks(&sql, x_names, x_wheres, exclusions);
+        appendStringInfo(&sql,
+                         ", e.sample_weight, e.properties OPERATOR(pg_catalog.->>) $6 "
+                         "FROM telemetry.events e JOIN ("
+                         // Only actors with an entry in the range can be in the funnel (F12): a
+                         // step-1 event in ordered and strict modes, any step's in any mode (F9);
+                         // and of theirs only the events from the first entry (from "from" with
+                         // a breakdown, F16) to the window's end after the last.
+                         "SELECT x.%s AS actor, pg_catalog.min(x.occurred_at) AS first_entry, "
+                         "pg_catalog.max(x.occurred_at) AS last_entry FROM telemetry.events x "
+                         "WHERE x.tenant_id OPERATOR(pg_catalog.=) $1 AND x.occurred_at OPERATOR(pg_catalog.>=) $2 "
+                         "AND x.occurred_at OPERATOR(pg_catalog.<) $4 AND x.%s IS NOT NULL AND ",
+                         actor_column, actor_column);
+        if (mode == analytics::FunnelMode::any) append_name_list(&sql, "x", names, steps, nullptr, 0);
+        else append_condition(&sql, "x", names[0], wheres[0]);
+        if (passes > 1)
+            appendStringInfo(&sql,
+                             " AND (pg_catalog.hashtext(x.%s) OPERATOR(pg_catalog.&) %d) OPERATOR(pg_catalog.=) $7",
+                             actor_column, passes - 1);
+        appendStringInfo(&sql,
+                         " GROUP BY 1) r ON r.actor OPERATOR(pg_catalog.=) e.%s "
+                         "AND e.occurred_at OPERATOR(pg_catalog.>=) %s "
+                         "AND e.occurred_at OPERATOR(pg_catalog.<=) (r.last_entry OPERATOR(pg_catalog.+) $5) "
+                         "WHERE e.tenant_id OPERATOR(pg_catalog.=) $1 AND e.occurred_at OPERATOR(pg_catalog.>=) $2 "
+                         "AND e.occurred_at OPERATOR(pg_catalog.<=) $3",
+                         actor_column, PG_ARGISNULL(12) ? "r.first_entry" : "$2");
+        // In strict mode every event of the actor counts (F8); else only the steps' and
+        // exclusions'.
+        if (!strict) {
+            appendStringInfoString(&sql, " AND ");
+            append_name_list(&sql, "e", names, steps, x_names, exclusions);
         }
-        core_phase_or_raise([&] {
+        Oid types[7] = {UUIDOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID, TEXTOID, INT4OID};
+        Datum values[7] = {PG_GETARG_DATUM(0),
+                           TimestampTzGetDatum(from),
+                           TimestampTzGetDatum(read_until),
+                           TimestampTzGetDatum(std::min<std::int64_t>(to, now)),
+                           IntervalPGetDatum(&window_as_read),
+                           PG_ARGISNULL(12) ? (Datum)0 : PG_GETARG_DATUM(12),
+                           Int32GetDatum(pass)};
+        char nulls[7] = {' ', ' ', ' ', ' ', ' ', PG_ARGISNULL(12) ? 'n' : ' ', ' '};
+        Portal cursor = SPI_cursor_open_with_args(nullptr, sql.data, 7, types, values, nulls, true, 0);
+        pfree(sql.data);
+        bool over_budget = false;
+        constexpr int batch = 1000;
+        struct Row {
+            text* actor;
+            TimestampTz time;
+            int64 id;
+            int64 steps;
+            int64 exclusions;
+            float4 weight;
+            text* breakdown;
+        };
+        Row* rows = static_cast<Row*>(palloc(sizeof(Row) * batch));
+        while (!over_budget) {
+            SPI_cursor_fetch(cursor, true, batch);
+            const int n = static_cast<int>(SPI_processed);
+            if (n == 0) break;
+            TupleDesc desc = SPI_tuptable->tupdesc;
             for (int i = 0; i < n; ++i) {
-                const std::string_view actor = text_view(rows[i].actor);
-                if (actor != run->actor) {
-                    run->finish_actor();
-                    run->actor.assign(actor.data(), actor.size());
-                }
-                run->events.push_back(FunnelEvent{rows[i].time, rows[i].id, static_cast<std::uint32_t>(rows[i].steps),
-                                                  static_cast<std::uint32_t>(rows[i].exclusions)});
-                run->weights.push_back(rows[i].weight);
-                const std::string_view value = rows[i].breakdown ? text_view(rows[i].breakdown) : std::string_view();
-                run->breakdowns.push_back(rows[i].breakdown ? run->breakdown_of(value.data(), value.size()) : -1);
+                HeapTuple tuple = SPI_tuptable->vals[i];
+                bool isnull;
+                rows[i].actor = DatumGetTextPP(SPI_getbinval(tuple, desc, 1, &isnull));
+                rows[i].time = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 2, &isnull));
+                rows[i].id = DatumGetInt64(SPI_getbinval(tuple, desc, 3, &isnull));
+                rows[i].steps = DatumGetInt64(SPI_getbinval(tuple, desc, 4, &isnull));
+                rows[i].exclusions = DatumGetInt64(SPI_getbinval(tuple, desc, 5, &isnull));
+                rows[i].weight = DatumGetFloat4(SPI_getbinval(tuple, desc, 6, &isnull));
+                const Datum value = SPI_getbinval(tuple, desc, 7, &isnull);
+                rows[i].breakdown = isnull ? nullptr : DatumGetTextPP(value);
             }
-        });
-        SPI_freetuptable(SPI_tuptable);
+            over_budget = core_phase_or_raise([&] {
+                for (int i = 0; i < n; ++i) {
+                    const std::string_view value =
+                        rows[i].breakdown ? text_view(rows[i].breakdown) : std::string_view();
+                    run->gathered.push_back(GatheredEvent{
+                        run->actors.number(text_view(rows[i].actor)),
+                        rows[i].breakdown ? run->breakdown_of(value.data(), value.size()) : -1, rows[i].weight,
+                        FunnelEvent{rows[i].time, rows[i].id, static_cast<std::uint32_t>(rows[i].steps),
+                                    static_cast<std::uint32_t>(rows[i].exclusions)}});
+                }
+                return run->bytes() > budget;
+            });
+            SPI_freetuptable(SPI_tuptable);
+            CHECK_FOR_INTERRUPTS();
+        }
+        SPI_cursor_close(cursor);
+        pfree(rows);
+        if (over_budget && passes < 4096) {
+            // Start again with the actors split 8 times finer; nothing of this pass is counted.
+            core_phase_or_raise([&] { run->restart(); });
+            passes *= 8;
+            pass = 0;
+            continue;
+        }
+        if (over_budget)
+            ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                            errmsg("funnel(): the actors' events do not fit in memory in 4,096 passes"),
+                            errhint("Narrow the range, or raise work_mem.")));
+        core_phase_or_raise([&] { run->finish_pass(); });
+        ++pass;
     }
-    SPI_cursor_close(cursor);
     SPI_finish();
-    core_phase_or_raise([&] { run->finish_actor(); });
+    if (passes > 1) elog(DEBUG1, "telemetry.funnel(): the actors' events were read in %d passes", passes);
 
     // One row per breakdown value and step.
     InitMaterializedSRF(fcinfo, 0);
