@@ -77,7 +77,7 @@ after=$(as_instance_user "${psql[@]}" -d demo -At -c "$late_cell")
 echo "user_authenticated on $(date -u -d '3 days ago' +%F) for Northwind: $before events before the run, $after after"
 [ "$after" = "$((before + 1))" ] || { echo "the late event was not rolled up" >&2; exit 1; }
 
-log "The analyst's report through the analytics functions: counts, top events, unique and active learners, the invitation funnel with time to convert, completion and escalation rates, weekly retention"
+log "The analyst's report through the analytics functions: counts, top events, unique and active learners, the invitation funnel with time to convert, completion and escalation rates, weekly retention, sessions, token usage by scenario, conversation lengths"
 as_instance_user "${psql[@]}" -d demo -f "$dir/analyst.sql"
 
 log "telemetry.maintenance_status: each step's last success and failure, the watermark, the partitions"

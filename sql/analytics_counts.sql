@@ -359,15 +359,15 @@ FROM (VALUES
 ) AS x(label, t, at)
 CROSS JOIN LATERAL pg_temp.check_active(x.t, x.at) r;
 
--- stickiness against its reference: per user, the number of UTC calendar periods of the range
--- with an event; users per count 1..N.
-CREATE FUNCTION pg_temp.check_stickiness(t uuid, f timestamptz, u timestamptz, p text)
+-- stickiness against its reference: per user, the number of calendar periods of the range in
+-- the time zone with an event; users per count 1..N.
+CREATE FUNCTION pg_temp.check_stickiness(t uuid, f timestamptz, u timestamptz, p text, tz text DEFAULT 'UTC')
 RETURNS TABLE (periods bigint, users bigint, differences bigint) LANGUAGE sql AS $$
-    WITH fn AS (SELECT * FROM telemetry.stickiness(t, f, u, p)),
-    periods AS (SELECT count(DISTINCT date_trunc(p, x, 'UTC')) AS n
+    WITH fn AS (SELECT * FROM telemetry.stickiness(t, f, u, p, tz)),
+    periods AS (SELECT count(DISTINCT date_trunc(p, x, tz)) AS n
                 FROM generate_series(f, u, interval '1 minute') x WHERE x < u),
     per_user AS MATERIALIZED (
-        SELECT e.user_id, count(DISTINCT date_trunc(p, e.occurred_at, 'UTC')) AS k
+        SELECT e.user_id, count(DISTINCT date_trunc(p, e.occurred_at, tz)) AS k
         FROM telemetry.events e
         WHERE e.tenant_id = t AND e.occurred_at >= f AND e.occurred_at < u AND e.user_id IS NOT NULL
         GROUP BY 1),
@@ -380,16 +380,19 @@ RETURNS TABLE (periods bigint, users bigint, differences bigint) LANGUAGE sql AS
 $$;
 SELECT x.label, r.*
 FROM (VALUES
-    ('a, day, 14 days', :a::uuid, :'d0'::timestamptz - interval '14 days', :'d0'::timestamptz, 'day'),
-    ('a, day, 46 days cut', :a, :'d0'::timestamptz - interval '39 days' + interval '5 hours', :'d0'::timestamptz + interval '7 days', 'day'),
-    ('a, hour, 3 days', :a, :'d0'::timestamptz - interval '3 days', :'d0'::timestamptz, 'hour'),
-    ('a, week, 46 days', :a, :'d0'::timestamptz - interval '39 days', :'d0'::timestamptz + interval '7 days', 'week'),
-    ('a, month, 67 days', :a, :'d0'::timestamptz - interval '60 days', :'d0'::timestamptz + interval '7 days', 'month'),
-    ('b, day, 14 days', :b, :'d0'::timestamptz - interval '14 days', :'d0'::timestamptz, 'day'),
-    ('c, day, 14 days', :c, :'d0'::timestamptz - interval '14 days', :'d0'::timestamptz, 'day'),
-    ('a, empty range', :a, :'p_now'::timestamptz, :'p_now'::timestamptz, 'day')
-) AS x(label, t, f, u, p)
-CROSS JOIN LATERAL pg_temp.check_stickiness(x.t, x.f, x.u, x.p) r;
+    ('a, day, 14 days', :a::uuid, :'d0'::timestamptz - interval '14 days', :'d0'::timestamptz, 'day', 'UTC'),
+    ('a, Berlin days, across fall', :a, :'d0'::timestamptz - interval '14 days', :'d0'::timestamptz, 'day', 'Europe/Berlin'),
+    ('a, Kolkata hours, 2 days', :a, :'d0'::timestamptz - interval '12 days', :'d0'::timestamptz - interval '10 days', 'hour', 'Asia/Kolkata'),
+    ('a, Berlin weeks, 46 days', :a, :'d0'::timestamptz - interval '39 days', :'d0'::timestamptz + interval '7 days', 'week', 'Europe/Berlin'),
+    ('a, day, 46 days cut', :a, :'d0'::timestamptz - interval '39 days' + interval '5 hours', :'d0'::timestamptz + interval '7 days', 'day', 'UTC'),
+    ('a, hour, 3 days', :a, :'d0'::timestamptz - interval '3 days', :'d0'::timestamptz, 'hour', 'UTC'),
+    ('a, week, 46 days', :a, :'d0'::timestamptz - interval '39 days', :'d0'::timestamptz + interval '7 days', 'week', 'UTC'),
+    ('a, month, 67 days', :a, :'d0'::timestamptz - interval '60 days', :'d0'::timestamptz + interval '7 days', 'month', 'UTC'),
+    ('b, day, 14 days', :b, :'d0'::timestamptz - interval '14 days', :'d0'::timestamptz, 'day', 'UTC'),
+    ('c, day, 14 days', :c, :'d0'::timestamptz - interval '14 days', :'d0'::timestamptz, 'day', 'UTC'),
+    ('a, empty range', :a, :'p_now'::timestamptz, :'p_now'::timestamptz, 'day', 'UTC')
+) AS x(label, t, f, u, p, tz)
+CROSS JOIN LATERAL pg_temp.check_stickiness(x.t, x.f, x.u, x.p, x.tz) r;
 SELECT * FROM telemetry.stickiness(:a, :'d0'::timestamptz - interval '3 days', :'d0'::timestamptz);
 
 -- dump: a's events of the last hour, newest first (same instant: later ingest first), as JSON
@@ -476,7 +479,7 @@ REVOKE EXECUTE ON FUNCTION telemetry.event_counts(uuid, timestamptz, timestamptz
                            telemetry.top_events(uuid, timestamptz, timestamptz, integer),
                            telemetry.unique_users(uuid, timestamptz, timestamptz, text[], boolean),
                            telemetry.active_users(uuid, timestamptz),
-                           telemetry.stickiness(uuid, timestamptz, timestamptz, text),
+                           telemetry.stickiness(uuid, timestamptz, timestamptz, text, text),
                            telemetry.dump(uuid, interval, text[]),
                            telemetry.calendar_buckets(timestamptz, timestamptz, text, text),
                            telemetry.rollup_exact_days() FROM analytics_reader;
@@ -519,6 +522,7 @@ FROM (VALUES
     ($$stickiness('aaaaaaaa-0000-4000-8000-000000000001', now() - interval '1 day', now(), 'quarter')$$),
     ($$stickiness('aaaaaaaa-0000-4000-8000-000000000001', now() - interval '1 day', now(), NULL)$$),
     ($$stickiness('aaaaaaaa-0000-4000-8000-000000000001', '2000-01-01 00:00+00', '2000-01-01 00:00+00'::timestamptz + interval '730 days', 'hour')$$),
+    ($$stickiness('aaaaaaaa-0000-4000-8000-000000000001', now() - interval '1 day', now(), 'day', 'Mars/Olympus')$$),
     ($$dump(NULL)$$),
     ($$dump('aaaaaaaa-0000-4000-8000-000000000001', '0 seconds')$$),
     ($$dump('aaaaaaaa-0000-4000-8000-000000000001', '-1 hour')$$),

@@ -27,3 +27,14 @@ SELECT cohort_start::date AS cohort, period_index AS week, cohort_size, retained
 FROM telemetry.retention(:org, '"user_authenticated"', '"conversation_started"', date_trunc('week', now()) - interval '2 weeks', now(),
                          'week', 2)
 ORDER BY 1, 2;
+\echo 'Sessions of the last 7 days by day (sessions: the client''s session ids; bounces are one-event sessions, in the average at 0 s):'
+SELECT bucket_start::date AS day, sessions, round(avg_seconds) AS avg_s, round(median_seconds) AS median_s, bounces, bounce_rate
+FROM telemetry.sessions(:org, date_trunc('day', now()) - interval '6 days', now(), bucket => 'day');
+\echo 'Token usage by scenario, the last 14 days, top 5 (property_sum: inputTokens+outputTokens of stream_completed):'
+SELECT group_value AS scenario, total AS tokens, events AS streams, non_numeric
+FROM telemetry.property_sum(:org, 'stream_completed', 'inputTokens+outputTokens', now() - interval '14 days', now(), 'scenarioSlug')
+ORDER BY total DESC, group_value LIMIT 5;
+\echo 'Conversation length by how it ended (property_stats: durationMs of conversation_ended):'
+SELECT group_value AS reason, events, round(avg) AS avg_ms, min AS min_ms, max AS max_ms, median AS median_ms, p95 AS p95_ms
+FROM telemetry.property_stats(:org, 'conversation_ended', 'durationMs', now() - interval '14 days', now(), 'reason')
+ORDER BY events DESC;

@@ -384,7 +384,8 @@ $$;
 COMMENT ON FUNCTION telemetry.active_users(uuid, timestamptz) IS
     'Active users of tenant_id at the instant at (default now()), by FUNNELS.md (Engagement: DAU / WAU / MAU at time t are the distinct actors with an event in (t-1d, t], (t-7d, t], (t-30d, t]; active users 1h / 24h / 7d are the same with t = now): six rows, window and users (distinct non-NULL user_id with an event in the window, not scaled by sampling), in this order: 1h (at-1h, at], 24h (at-24h, at], 7d (at-168h, at], DAU (at-24h, at], WAU (at-168h, at], MAU (at-720h, at]; days are 24 hours, whatever the session''s time zone. Exact, from raw events. Errors: NULL tenant_id (22004); no read access to the tenant (42501); at NULL or not finite (22023).';
 
-CREATE FUNCTION telemetry.stickiness(tenant_id uuid, "from" timestamptz, "to" timestamptz, period text DEFAULT 'day')
+CREATE FUNCTION telemetry.stickiness(tenant_id uuid, "from" timestamptz, "to" timestamptz, period text DEFAULT 'day',
+                                     tz text DEFAULT 'UTC')
 RETURNS TABLE (periods_active integer, users bigint)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -403,11 +404,12 @@ BEGIN
     IF stickiness.period IS NULL OR NOT stickiness.period OPERATOR(pg_catalog.=) ANY (ARRAY['hour', 'day', 'week', 'month']) THEN
         RAISE EXCEPTION 'unknown period' USING ERRCODE = '22023', HINT = 'hour, day, week or month';
     END IF;
-    -- The calendar periods in UTC that the range overlaps (54000 beyond 10,000).
-    periods := (SELECT pg_catalog.count(*) FROM telemetry.calendar_buckets("from", "to", stickiness.period, 'UTC'));
+    -- The calendar periods in tz that the range overlaps (22023 for an unknown tz, 54000 beyond
+    -- 10,000).
+    periods := (SELECT pg_catalog.count(*) FROM telemetry.calendar_buckets("from", "to", stickiness.period, stickiness.tz));
     RETURN QUERY
     WITH per_user AS (
-        SELECT e.user_id, pg_catalog.count(DISTINCT pg_catalog.date_trunc(stickiness.period, e.occurred_at, 'UTC')) AS active
+        SELECT e.user_id, pg_catalog.count(DISTINCT pg_catalog.date_trunc(stickiness.period, e.occurred_at, stickiness.tz)) AS active
         FROM telemetry.events e
         WHERE e.tenant_id OPERATOR(pg_catalog.=) stickiness.tenant_id
           AND e.occurred_at OPERATOR(pg_catalog.>=) "from" AND e.occurred_at OPERATOR(pg_catalog.<) "to"
@@ -420,8 +422,8 @@ BEGIN
     ORDER BY k.k;
 END
 $$;
-COMMENT ON FUNCTION telemetry.stickiness(uuid, timestamptz, timestamptz, text) IS
-    'Stickiness of tenant_id by FUNNELS.md (Engagement: over N periods, the number of actors active in exactly 1, 2, ..., N periods): the N calendar periods in UTC (period hour, day, week or month; ISO weeks start on Monday) that ["from", "to") overlaps, a period the range cuts counting only its events inside. One row per k = 1..N, in order: periods_active (k) and users (distinct non-NULL user_id with an event in exactly k of the periods; not scaled by sampling), 0 included; no row for an empty range. Exact, from raw events. Errors: NULL tenant_id (22004); no read access to the tenant (42501); a bound NULL or not finite, "from" after "to", an unknown period (22023); more than 10,000 periods (54000).';
+COMMENT ON FUNCTION telemetry.stickiness(uuid, timestamptz, timestamptz, text, text) IS
+    'Stickiness of tenant_id by FUNNELS.md (Engagement: over N periods, the number of actors active in exactly 1, 2, ..., N periods): the N calendar periods in time zone tz (period hour, day, week or month, as calendar_buckets() makes them: ISO weeks start on Monday, DST days have 23 or 25 hours) that ["from", "to") overlaps, a period the range cuts counting only its events inside. One row per k = 1..N, in order: periods_active (k) and users (distinct non-NULL user_id with an event in exactly k of the periods; not scaled by sampling), 0 included; no row for an empty range. Exact, from raw events. Errors: NULL tenant_id (22004); no read access to the tenant (42501); a bound NULL or not finite, "from" after "to", an unknown period, tz NULL or unknown (22023); more than 10,000 periods (54000).';
 
 CREATE FUNCTION telemetry.dump(tenant_id uuid, since interval DEFAULT '1 hour', names text[] DEFAULT NULL)
 RETURNS SETOF jsonb

@@ -12,9 +12,9 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE period
-        WHEN 'hour' THEN pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.date_trunc('hour', ts)) OPERATOR(pg_catalog./) 3600)::bigint
+        WHEN 'hour' THEN pg_catalog.floor(pg_catalog.date_part('epoch', ts) OPERATOR(pg_catalog./) 3600)::bigint
         WHEN 'day' THEN ((ts AT TIME ZONE tz)::pg_catalog.date OPERATOR(pg_catalog.-) '2000-01-01'::pg_catalog.date)::bigint
-        WHEN 'week' THEN pg_catalog.div(((ts AT TIME ZONE tz)::pg_catalog.date OPERATOR(pg_catalog.-) '2000-01-03'::pg_catalog.date)::numeric, 7)::bigint
+        WHEN 'week' THEN pg_catalog.floor(((ts AT TIME ZONE tz)::pg_catalog.date OPERATOR(pg_catalog.-) '2000-01-03'::pg_catalog.date)::numeric OPERATOR(pg_catalog./) 7)::bigint
         WHEN 'month' THEN (pg_catalog.date_part('year', ts AT TIME ZONE tz) OPERATOR(pg_catalog.*) 12
                            OPERATOR(pg_catalog.+) pg_catalog.date_part('month', ts AT TIME ZONE tz) OPERATOR(pg_catalog.-) 1)::bigint
     END
