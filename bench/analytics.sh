@@ -6,12 +6,8 @@
 # CALL telemetry.run_maintenance(p_now), p_now noon (UTC) of the day the bench runs:
 #
 #   counts      telemetry.event_counts(tenant, 30 days, 'day') vs a GROUP BY day, name over raw events;
-#   dau         distinct users per day over 30 days: the union of the rollups' daily HyperLogLog
-#               sketches of every event type (telemetry.daily_rollups.users_hll, what
-#               unique_users(exact => false) reads; no analytics function returns a series of
-#               daily uniques from rollups: event_counts gives users per type, unique_users one
-#               number, exact from raw events for ranges of a month or less) vs count(DISTINCT
-#               user_id) per day;
+#   dau         telemetry.daily_active_users(tenant, 30 days): distinct users per day, exact, from
+#               the rollups' daily totals (telemetry.daily_totals) vs count(DISTINCT user_id) per day;
 #   funnel      telemetry.funnel(), 4 ordered steps, window 1 day vs SQL with the same semantics
 #               (each entry's earliest next step, greedily, inside the window; an actor counts at
 #               the furthest step any entry reached);
@@ -21,7 +17,7 @@
 #
 # Each side runs in a session of its own, warmed up by running the query once; the sides take
 # turns, 3 repetitions; medians (min-max) in bench/report.sh. Both sides must give the same answer
-# (every row; for dau, each day's estimate within 2 % of the exact count): if not, the run fails
+# (every row): if not, the run fails
 # (exit 1). A missed target does not: bench/report.sh reports it.
 #
 # Sourced by bench/run.sh, which calls analytics_benchmarks on its instance; or run alone, on a
@@ -45,10 +41,7 @@ analytics_query() {
                    count(DISTINCT user_id) AS users
             FROM telemetry.events WHERE tenant_id = $t AND occurred_at >= $from AND occurred_at < $to GROUP BY 1, 2" ;;
     "dau telemetry")
-      echo "SELECT day::timestamp AT TIME ZONE 'UTC' AS day, round(hll_cardinality(hll_union_agg(users_hll)))::bigint AS users
-            FROM telemetry.daily_rollups
-            WHERE tenant_id = $t AND day >= ($from AT TIME ZONE 'UTC')::date AND day < ($to AT TIME ZONE 'UTC')::date
-            GROUP BY day" ;;
+      echo "SELECT day_start AS day, users FROM telemetry.daily_active_users($t, $from, $to)" ;;
     "dau plain")
       echo "SELECT date_trunc('day', occurred_at) AS day, count(DISTINCT user_id) AS users
             FROM telemetry.events WHERE tenant_id = $t AND occurred_at >= $from AND occurred_at < $to GROUP BY 1" ;;
@@ -153,23 +146,6 @@ SQL
   printf '  %-10s %-9s rep=%s  %10.3f ms  %4d rows\n' "$m" "$side" "$rep" "$ms" "$rows"
 }
 
-# analytics_check_dau: each day's estimate from the sketches within 2 % of the exact count
-# (hll(15, 5): 1.7 % at worst, docs/rollup.md; exact while a day's users are few).
-analytics_check_dau() {
-  local bad
-  bad=$(analytics_psql -c "SET timezone = 'UTC';" -c "
-    SELECT count(*) || ' days differ, e.g. ' || min(format('%s: %s vs %s', day, s.users, p.users))
-    FROM ($(analytics_query dau telemetry)) s FULL JOIN ($(analytics_query dau plain)) p USING (day)
-    WHERE s.users IS NULL OR p.users IS NULL OR abs(s.users - p.users) > 0.02 * p.users
-    HAVING count(*) > 0")
-  [ -z "$bad" ] || analytics_fail "DAU from the rollups' sketches is not the exact count: $bad"
-  analytics_psql -c "SET timezone = 'UTC';" -c "
-    SELECT format('  dau: sketches vs exact, largest difference %s users (%s %%), %s of %s days exact',
-                  max(abs(s.users - p.users)), round(100 * max(abs(s.users - p.users)::numeric / p.users), 2),
-                  count(*) FILTER (WHERE s.users = p.users), count(*))
-    FROM ($(analytics_query dau telemetry)) s JOIN ($(analytics_query dau plain)) p USING (day)"
-}
-
 # analytics_benchmarks WORK PORT SIZE CSV: all of the above on the instance at WORK/PORT (SIZE: "",
 # --large or --quick), one CSV row per run in CSV.
 analytics_benchmarks() {
@@ -212,14 +188,13 @@ analytics_benchmarks() {
       else
         analytics_time "$m" plain "$rep"; analytics_time "$m" telemetry "$rep"
       fi
-      if [ "$m" != dau ] && [ "$ANALYTICS_ANSWER_telemetry" != "$ANALYTICS_ANSWER_plain" ]; then
+      if [ "$ANALYTICS_ANSWER_telemetry" != "$ANALYTICS_ANSWER_plain" ]; then
         analytics_psql -c "SET timezone = 'UTC'" -c "$(analytics_query "$m" telemetry) EXCEPT ALL $(analytics_query "$m" plain)" >&2 || true
         echo "--- plain only:" >&2
         analytics_psql -c "SET timezone = 'UTC'" -c "$(analytics_query "$m" plain) EXCEPT ALL $(analytics_query "$m" telemetry)" >&2 || true
         analytics_fail "$m: telemetry and plain SQL answer differently (rep $rep)"
       fi
     done
-    [ "$m" != dau ] || analytics_check_dau
   done
 }
 

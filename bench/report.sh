@@ -170,11 +170,9 @@ one tenant, $events events over the 30 days before the day the bench runs, in se
 conversation-practice product (user_authenticated, sometimes invitation_claimed, then mostly
 conversation_started, messages, conversation_ended with reason completed or abandoned), rolled
 up by \`CALL telemetry.run_maintenance(p_now)\` at noon (UTC) of that day. Both sides must give
-the same rows (DAU: each day within 2 % of the exact count), or the benchmark fails. Each side in
-a session warmed up by running its query once; the sides take turns; medians of $reps runs
-(min-max). DAU is read from the rollups' daily HyperLogLog sketches of every event type
-(\`hll_union_agg(users_hll)\` of \`telemetry.daily_rollups\` per day, what \`unique_users(exact => false)\`
-reads): no analytics function returns daily uniques from the rollups.
+the same rows, or the benchmark fails. Each side in a session warmed up by running its query
+once; the sides take turns; medians of $reps runs (min-max). DAU is \`daily_active_users()\`,
+exact, which reads the rollups' daily totals (\`telemetry.daily_totals\`).
 
 | measurement | telemetry ms | plain SQL ms | ratio | target | |
 | --- | --- | --- | --- | --- | --- |
@@ -185,7 +183,7 @@ MD
       FROM bench_analytics_raw GROUP BY 1, 2),
     m(measurement, label, target, ord) AS (VALUES
       ('counts', 'event_counts(), 30 days by day and name, vs GROUP BY', 100, 1),
-      ('dau', 'DAU over 30 days: daily rollup sketches vs count(DISTINCT user_id) per day', 100, 2),
+      ('dau', 'daily_active_users(), 30 days, vs count(DISTINCT user_id) per day', 100, 2),
       ('funnel', 'funnel(), 4 ordered steps, window 1 day, vs SQL with the same semantics', 3, 3),
       ('completion', 'completion_rate() vs per-actor SQL', 3, 4),
       ('retention', 'retention(), weekly, 8 periods, vs plain SQL', 3, 5))

@@ -261,6 +261,44 @@ FROM (VALUES
 ) AS x(label, t, f, u, b, nm)
 CROSS JOIN LATERAL pg_temp.check_counts(x.t, x.f, x.u, x.b, x.nm, 'UTC') r;
 
+-- daily_active_users against its reference (distinct users per day in the time zone, of every
+-- type), with day -3 rolled up again and a tampered total read only where it comes from
+-- daily_totals (whole UTC days, nothing pending).
+CREATE FUNCTION pg_temp.check_dau(t uuid, f timestamptz, u timestamptz, z text)
+RETURNS TABLE (days bigint, users bigint, differences bigint) LANGUAGE sql AS $$
+    WITH fn AS (SELECT * FROM telemetry.daily_active_users(t, f, u, z)),
+    ref AS (
+        SELECT b.bucket_start AS day_start, count(DISTINCT e.user_id) AS users
+        FROM telemetry.calendar_buckets(f, u, 'day', z) b
+        LEFT JOIN telemetry.events e
+          ON e.tenant_id = t AND e.occurred_at >= f AND e.occurred_at < u
+         AND date_trunc('day', e.occurred_at, z) = b.bucket_start
+        GROUP BY 1)
+    SELECT (SELECT count(*) FROM fn), (SELECT sum(fn.users) FROM fn),
+           (SELECT count(*) FROM ((SELECT * FROM fn EXCEPT ALL SELECT * FROM ref)
+                                  UNION ALL (SELECT * FROM ref EXCEPT ALL SELECT * FROM fn)) x)
+$$;
+SELECT x.label, r.*
+FROM (VALUES
+    ('a, UTC, 45 days', :a::uuid, :'d0'::timestamptz - interval '39 days', :'d0'::timestamptz + interval '7 days', 'UTC'),
+    ('a, UTC, cut days', :a, :'d0'::timestamptz - interval '20 days 5 hours', :'d0'::timestamptz + interval '13 hours', 'UTC'),
+    ('a, Berlin, across fall', :a, :'d0'::timestamptz - interval '14 days', :'d0'::timestamptz, 'Europe/Berlin'),
+    ('b, UTC, 45 days', :b, :'d0'::timestamptz - interval '39 days', :'d0'::timestamptz + interval '7 days', 'UTC'),
+    ('c, UTC, 14 days', :c, :'d0'::timestamptz - interval '14 days', :'d0'::timestamptz, 'UTC'),
+    ('a, empty range', :a, :'p_now'::timestamptz, :'p_now'::timestamptz, 'UTC')
+) AS x(label, t, f, u, z)
+CROSS JOIN LATERAL pg_temp.check_dau(x.t, x.f, x.u, x.z) r;
+BEGIN;
+UPDATE telemetry.daily_totals SET users = users + 1000 WHERE tenant_id = :a AND day = :'today'::date - 5;
+SELECT (f.day_start AT TIME ZONE 'UTC')::date - :'today'::date AS day, f.users - r.users AS users_beyond_raw
+FROM telemetry.daily_active_users(:a, :'d0'::timestamptz - interval '6 days', :'d0'::timestamptz - interval '4 days') f
+JOIN (SELECT date_trunc('day', occurred_at, 'UTC') AS day_start, count(DISTINCT user_id) AS users FROM telemetry.events
+      WHERE tenant_id = :a GROUP BY 1) r USING (day_start)
+ORDER BY 1;
+SELECT sum(users) AS berlin_days_read_raw FROM telemetry.daily_active_users(:a, :'d0'::timestamptz - interval '6 days',
+                                                                          :'d0'::timestamptz - interval '4 days', 'Europe/Berlin');
+ROLLBACK;
+
 -- top_events against its reference (order included: ordinality against row_number()): events
 -- weighted, ties by name. On day +6, zeta has 5 events, tie_a 4 (4 events), tie_b 4 (one of
 -- weight 4), tie_c 4 (two of weight 2).
@@ -516,6 +554,12 @@ FROM (VALUES
     ($$active_users(NULL)$$),
     ($$active_users('aaaaaaaa-0000-4000-8000-000000000001', NULL)$$),
     ($$active_users('aaaaaaaa-0000-4000-8000-000000000001', 'infinity')$$),
+    ($$daily_active_users(NULL, now() - interval '1 day', now())$$),
+    ($$daily_active_users('aaaaaaaa-0000-4000-8000-000000000001', now(), now() - interval '1 day')$$),
+    ($$daily_active_users('aaaaaaaa-0000-4000-8000-000000000001', now() - interval '1 day', 'infinity')$$),
+    ($$daily_active_users('aaaaaaaa-0000-4000-8000-000000000001', now() - interval '1 day', now(), NULL)$$),
+    ($$daily_active_users('aaaaaaaa-0000-4000-8000-000000000001', now() - interval '1 day', now(), 'Mars/Olympus')$$),
+    ($$daily_active_users('aaaaaaaa-0000-4000-8000-000000000001', '2000-01-01 00:00+00', '2040-01-01 00:00+00')$$),
     ($$stickiness(NULL, now() - interval '1 day', now())$$),
     ($$stickiness('aaaaaaaa-0000-4000-8000-000000000001', now(), now() - interval '1 day')$$),
     ($$stickiness('aaaaaaaa-0000-4000-8000-000000000001', NULL, now())$$),

@@ -47,6 +47,25 @@ RETURNS TABLE (problem text, tenant text, day integer, name text) LANGUAGE sql A
     FROM closed_raw c FULL JOIN closed_rollups d USING (tenant_id, day, name)
     WHERE c.tenant_id IS NULL OR d.tenant_id IS NULL
        OR (c.events, c.raw_events, c.users, c.sessions) IS DISTINCT FROM (d.events, d.raw_events, d.users, d.sessions)
+    UNION ALL
+    -- The daily totals (every type, name '*'), against the same days' raw events.
+    SELECT CASE WHEN c.tenant_id IS NULL THEN 'total without events'
+                WHEN d.tenant_id IS NULL THEN 'events without total'
+                ELSE 'total differs' END,
+           left(coalesce(c.tenant_id, d.tenant_id)::text, 8),
+           coalesce(c.day, d.day) - (p_now AT TIME ZONE 'UTC')::date, '*'
+    FROM (SELECT e.tenant_id, (e.occurred_at AT TIME ZONE 'UTC')::date AS day, sum(e.sample_weight::numeric) AS events,
+                 count(*) AS raw_events, count(DISTINCT e.user_id) AS users, count(DISTINCT e.session_id) AS sessions,
+                 hll_cardinality(hll_add_agg(hll_hash_text(e.user_id), 15, 5)) AS estimate
+          FROM telemetry.events e JOIN retained USING (tenant_id)
+          WHERE e.occurred_at < telemetry.rollup_watermark()::timestamp AT TIME ZONE 'UTC'
+            AND e.occurred_at >= retained.first_day::timestamp AT TIME ZONE 'UTC'
+          GROUP BY 1, 2) c
+    FULL JOIN (SELECT d.*, hll_cardinality(d.users_hll) AS estimate FROM telemetry.daily_totals d JOIN retained USING (tenant_id)
+               WHERE d.day < telemetry.rollup_watermark() AND d.day >= retained.first_day) d USING (tenant_id, day)
+    WHERE c.tenant_id IS NULL OR d.tenant_id IS NULL
+       OR (c.events, c.raw_events, c.users, c.sessions, c.estimate)
+          IS DISTINCT FROM (d.events, d.raw_events, d.users, d.sessions, d.estimate)
 $$;
 
 -- The log, days relative to p_now.
@@ -330,6 +349,10 @@ SELECT count(*) AS frozen_cells_changed FROM (
 SET telemetry.rollup_retention_days = 88;
 SELECT telemetry.drop_expired_rollups(:'p_now'::timestamptz + interval '85 days') AS cells_dropped;
 SELECT min(day) - :'today'::date AS oldest_cell FROM telemetry.daily_rollups;
+SELECT min(day) - :'today'::date AS oldest_total,
+       (SELECT count(*) FROM telemetry.daily_totals t
+        WHERE NOT EXISTS (SELECT FROM telemetry.daily_rollups r WHERE (r.tenant_id, r.day) = (t.tenant_id, t.day))) AS totals_without_cells
+FROM telemetry.daily_totals;
 RESET telemetry.rollup_retention_days;
 
 -- The status view.

@@ -11,6 +11,8 @@ SELECT * FROM telemetry.top_events(:org, now() - interval '14 days', now(), 5);
 \echo 'Unique learners over 40 days, exact and from the daily HyperLogLog sketches (unique_users; more than 31 days: sketches unless exact is asked):'
 SELECT 'exact' AS how, * FROM telemetry.unique_users(:org, date_trunc('day', now()) - interval '40 days', now(), exact => true)
 UNION ALL SELECT 'sketches', * FROM telemetry.unique_users(:org, date_trunc('day', now()) - interval '40 days', now());
+\echo 'Daily active learners, the last 7 days (daily_active_users: exact; closed days from the rollups'' daily totals):'
+SELECT day_start::date AS day, users AS learners FROM telemetry.daily_active_users(:org, date_trunc('day', now()) - interval '6 days', now());
 \echo 'Active learners (active_users):'
 SELECT * FROM telemetry.active_users(:org);
 \echo 'The invitation funnel, with time to convert (funnel: ordered, 1-day window, FUNNELS.md F1-F17):'

@@ -73,6 +73,18 @@ BEGIN
             refreshed_at  timestamptz NOT NULL,
             PRIMARY KEY (tenant_id, day, name)
         )$sql$, hll_schema);
+    EXECUTE pg_catalog.format($sql$
+        CREATE TABLE telemetry.daily_totals (
+            tenant_id     uuid        NOT NULL,
+            day           date        NOT NULL,
+            events        numeric     NOT NULL,
+            raw_events    bigint      NOT NULL,
+            users         bigint,
+            users_hll     %1$I.hll(15, 5) NOT NULL,
+            sessions      bigint,
+            refreshed_at  timestamptz NOT NULL,
+            PRIMARY KEY (tenant_id, day)
+        )$sql$, hll_schema);
 END
 $$;
 CREATE INDEX daily_rollups_day ON telemetry.daily_rollups (day);
@@ -87,6 +99,19 @@ COMMENT ON COLUMN telemetry.daily_rollups.users_hll IS 'HyperLogLog sketch of th
 COMMENT ON COLUMN telemetry.daily_rollups.sessions IS 'Exact count of distinct non-NULL session_id that day.';
 COMMENT ON COLUMN telemetry.daily_rollups.refreshed_at IS 'When the cell was last computed.';
 SELECT pg_catalog.pg_extension_config_dump('telemetry.daily_rollups', '');
+-- The same, over every event type: daily active users exactly, without adding up types (a user
+-- active in two types is one user).
+CREATE INDEX daily_totals_day ON telemetry.daily_totals (day);
+COMMENT ON TABLE telemetry.daily_totals IS 'Daily rollups of telemetry.events per tenant and UTC day over every event type (daily active users), kept with telemetry.daily_rollups by the same refresh, for the same days and with the same retention. Row-level security: a role reads the rows of the tenants it has read access to.';
+COMMENT ON COLUMN telemetry.daily_totals.tenant_id IS 'The tenant.';
+COMMENT ON COLUMN telemetry.daily_totals.day IS 'The UTC day of occurred_at.';
+COMMENT ON COLUMN telemetry.daily_totals.events IS 'Events of every type, weighted: the sum of sample_weight.';
+COMMENT ON COLUMN telemetry.daily_totals.raw_events IS 'Events stored, unweighted.';
+COMMENT ON COLUMN telemetry.daily_totals.users IS 'Exact count of distinct non-NULL user_id that day, over every event type (the daily active users). NULL for a day rolled up before 0.6.0 whose raw events were gone when it was upgraded (users_hll estimates it).';
+COMMENT ON COLUMN telemetry.daily_totals.users_hll IS 'HyperLogLog sketch of the day''s user_id over every event type (as daily_rollups.users_hll).';
+COMMENT ON COLUMN telemetry.daily_totals.sessions IS 'Exact count of distinct non-NULL session_id that day; NULL as users.';
+COMMENT ON COLUMN telemetry.daily_totals.refreshed_at IS 'When the row was last computed.';
+SELECT pg_catalog.pg_extension_config_dump('telemetry.daily_totals', '');
 
 -- The triggers that note changes to events of closed days (src/pg/rollup/rollup_log): a row
 -- trigger, cloned onto every partition whatever it is (heap, sub-partitioned, foreign: statement
@@ -289,24 +314,49 @@ BEGIN
                   SELECT FROM telemetry.tenant_settings s
                   WHERE s.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
                     AND r.day OPERATOR(pg_catalog.<) (today OPERATOR(pg_catalog.-) s.retention_days)));
+        DELETE FROM telemetry.daily_totals r
+        WHERE r.day OPERATOR(pg_catalog.>=) first_day AND r.day OPERATOR(pg_catalog.<=) last_day
+          AND (range.tenant_id IS NULL OR r.tenant_id OPERATOR(pg_catalog.=) range.tenant_id)
+          AND (range.closed OR NOT EXISTS (
+                  SELECT FROM telemetry.tenant_settings s
+                  WHERE s.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+                    AND r.day OPERATOR(pg_catalog.<) (today OPERATOR(pg_catalog.-) s.retention_days)));
+        -- One read of the days' events for both tables: the cells per event type, and the
+        -- totals per day (grouping sets: GROUPING(name) is 1 on the totals).
         EXECUTE pg_catalog.format($sql$
-            INSERT INTO telemetry.daily_rollups
-                (tenant_id, day, name, events, raw_events, users, users_hll, sessions, refreshed_at)
-            SELECT e.tenant_id, (e.occurred_at AT TIME ZONE 'UTC')::pg_catalog.date, e.name,
-                   pg_catalog.sum(e.sample_weight::pg_catalog.numeric), pg_catalog.count(*),
-                   pg_catalog.count(DISTINCT e.user_id),
-                   coalesce(%1$I.hll_add_agg(%1$I.hll_hash_text(e.user_id), 15, 5), %1$I.hll_empty(15, 5)),
-                   pg_catalog.count(DISTINCT e.session_id), pg_catalog.now()
-            FROM telemetry.events e
-            LEFT JOIN telemetry.tenant_settings s ON s.tenant_id OPERATOR(pg_catalog.=) e.tenant_id
-            WHERE e.occurred_at OPERATOR(pg_catalog.>=) ($1::pg_catalog.timestamp AT TIME ZONE 'UTC')
-              AND e.occurred_at OPERATOR(pg_catalog.<) (($2 OPERATOR(pg_catalog.+) 1)::pg_catalog.timestamp AT TIME ZONE 'UTC')
-              AND ($3::pg_catalog.uuid IS NULL OR e.tenant_id OPERATOR(pg_catalog.=) $3)
-              AND ($5 OR s.retention_days IS NULL OR e.occurred_at OPERATOR(pg_catalog.>=)
-                  (($4 OPERATOR(pg_catalog.-) s.retention_days)::pg_catalog.timestamp AT TIME ZONE 'UTC'))
-            GROUP BY 1, 2, 3$sql$, hll_schema)
+            WITH cells AS (
+                SELECT e.tenant_id, (e.occurred_at AT TIME ZONE 'UTC')::pg_catalog.date AS day, e.name,
+                       GROUPING(e.name) AS all_types,
+                       pg_catalog.sum(e.sample_weight::pg_catalog.numeric) AS events, pg_catalog.count(*) AS raw_events,
+                       pg_catalog.count(DISTINCT e.user_id) AS users,
+                       coalesce(%1$I.hll_add_agg(%1$I.hll_hash_text(e.user_id), 15, 5), %1$I.hll_empty(15, 5)) AS users_hll,
+                       pg_catalog.count(DISTINCT e.session_id) AS sessions
+                FROM telemetry.events e
+                LEFT JOIN telemetry.tenant_settings s ON s.tenant_id OPERATOR(pg_catalog.=) e.tenant_id
+                WHERE e.occurred_at OPERATOR(pg_catalog.>=) ($1::pg_catalog.timestamp AT TIME ZONE 'UTC')
+                  AND e.occurred_at OPERATOR(pg_catalog.<) (($2 OPERATOR(pg_catalog.+) 1)::pg_catalog.timestamp AT TIME ZONE 'UTC')
+                  AND ($3::pg_catalog.uuid IS NULL OR e.tenant_id OPERATOR(pg_catalog.=) $3)
+                  AND ($5 OR s.retention_days IS NULL OR e.occurred_at OPERATOR(pg_catalog.>=)
+                      (($4 OPERATOR(pg_catalog.-) s.retention_days)::pg_catalog.timestamp AT TIME ZONE 'UTC'))
+                GROUP BY GROUPING SETS ((1, 2, e.name), (1, 2))),
+            typed AS (
+                INSERT INTO telemetry.daily_rollups
+                    (tenant_id, day, name, events, raw_events, users, users_hll, sessions, refreshed_at)
+                SELECT c.tenant_id, c.day, c.name, c.events, c.raw_events, c.users, c.users_hll, c.sessions,
+                       pg_catalog.now()
+                FROM cells c WHERE c.all_types OPERATOR(pg_catalog.=) 0
+                RETURNING 1),
+            totals AS (
+                INSERT INTO telemetry.daily_totals
+                    (tenant_id, day, events, raw_events, users, users_hll, sessions, refreshed_at)
+                SELECT c.tenant_id, c.day, c.events, c.raw_events, c.users, c.users_hll, c.sessions, pg_catalog.now()
+                FROM cells c WHERE c.all_types OPERATOR(pg_catalog.=) 1
+                RETURNING 1)
+            -- (a data-modifying WITH runs to completion whether read or not)
+            SELECT pg_catalog.count(*) FROM typed$sql$,
+            hll_schema)
+        INTO n
         USING first_day, last_day, range.tenant_id, today, range.closed;
-        GET DIAGNOSTICS n = ROW_COUNT;
         written := written OPERATOR(pg_catalog.+) n;
     END LOOP;
     RETURN written;

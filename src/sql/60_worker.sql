@@ -171,11 +171,19 @@ BEGIN
         SELECT x.tenant_id, x.day, x.name FROM telemetry.daily_rollups x
         WHERE x.day OPERATOR(pg_catalog.<) horizon ORDER BY x.day LIMIT p_batch_size);
     GET DIAGNOSTICS n = ROW_COUNT;
+    -- The days' totals go with their cells: those of days without a cell left.
+    DELETE FROM telemetry.daily_totals t
+    WHERE (t.tenant_id, t.day) IN (
+        SELECT x.tenant_id, x.day FROM telemetry.daily_totals x
+        WHERE x.day OPERATOR(pg_catalog.<) horizon
+          AND NOT EXISTS (SELECT FROM telemetry.daily_rollups r
+                          WHERE r.tenant_id OPERATOR(pg_catalog.=) x.tenant_id AND r.day OPERATOR(pg_catalog.=) x.day)
+        ORDER BY x.day LIMIT p_batch_size);
     RETURN n;
 END
 $$;
 COMMENT ON FUNCTION telemetry.drop_expired_rollups(timestamptz, integer) IS
-    'Maintenance step (rollup retention): deletes at most p_batch_size rollup cells of days more than telemetry.rollup_retention_days (default 730) before p_now''s UTC day, oldest first, and returns how many. Errors: p_now NULL or infinite (22008); p_batch_size below 1 (22023).';
+    'Maintenance step (rollup retention): deletes at most p_batch_size rollup cells of days more than telemetry.rollup_retention_days (default 730) before p_now''s UTC day, oldest first, and returns how many; and the daily totals of those days once their cells are gone. Errors: p_now NULL or infinite (22008); p_batch_size below 1 (22023).';
 
 -- Caps the run history.
 CREATE FUNCTION telemetry.trim_maintenance_runs(p_now timestamptz DEFAULT pg_catalog.now(),

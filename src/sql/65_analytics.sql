@@ -352,6 +352,93 @@ $$;
 COMMENT ON FUNCTION telemetry.unique_users(uuid, timestamptz, timestamptz, text[], boolean) IS
     'Distinct users (non-NULL user_id, not scaled by sampling) of tenant_id with an event in ["from", "to"), of the types in names (NULL: every type; no NULL element), by FUNNELS.md (Engagement: uniques over several days come from the union of daily HyperLogLog sketches unless exact is asked for; the result says which). One row (telemetry.unique_users_result): users, and exact, true when counted exactly from raw events: when exact is true (only the raw events still kept count), or when the range is 31 days or shorter and starts at or after the oldest partition. Otherwise an estimate, exact false: the union of the hll(15, 5) sketches of telemetry.daily_rollups for the whole UTC days before the watermark without a pending invalidation, and of sketches of the raw events of the rest of the range, within 1.7 % (exact for small sets; docs/rollup.md, "Precision"). Errors: NULL tenant_id, or NULL in names (22004); no read access to the tenant (42501); a bound NULL or not finite, "from" after "to", exact NULL (22023); the hll extension missing (55000).';
 
+-- Daily active users: distinct users per calendar day in tz, exact. UTC days held whole come
+-- from telemetry.daily_totals (exact users over every event type), the rest from raw events, in
+-- one query (one snapshot), as event_counts() does.
+CREATE FUNCTION telemetry.daily_active_users(tenant_id uuid, "from" timestamptz, "to" timestamptz,
+                                             tz text DEFAULT 'UTC')
+RETURNS TABLE (day_start timestamptz, users bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off  -- as event_counts(): the raw spans are known only at run time
+AS $$
+#variable_conflict use_column
+DECLARE
+    starts timestamptz[];
+    use_rollups boolean;
+    first_day date;
+    end_day date;
+    hll_schema name;
+BEGIN
+    PERFORM telemetry.require_tenant_access(daily_active_users.tenant_id, 'read');
+    IF "from" IS NULL OR "to" IS NULL OR NOT pg_catalog.isfinite("from") OR NOT pg_catalog.isfinite("to") THEN
+        RAISE EXCEPTION '"from" and "to" must be finite timestamps' USING ERRCODE = '22023';
+    END IF;
+    IF "from" OPERATOR(pg_catalog.>) "to" THEN
+        RAISE EXCEPTION '"from" must not be after "to"' USING ERRCODE = '22023';
+    END IF;
+    IF daily_active_users.tz IS NULL THEN
+        RAISE EXCEPTION 'tz must name a time zone' USING ERRCODE = '22023';
+    END IF;
+    -- Checks tz (22023) and the number of days (54000).
+    starts := ARRAY(SELECT b.bucket_start FROM telemetry.calendar_buckets("from", "to", 'day', daily_active_users.tz) b);
+    use_rollups := pg_catalog.lower(daily_active_users.tz) OPERATOR(pg_catalog.=) ANY
+                   (ARRAY['utc', 'etc/utc', 'uct', 'etc/uct', 'zulu', 'etc/zulu', 'universal', 'etc/universal']);
+    hll_schema := (SELECT ns.nspname FROM pg_catalog.pg_extension x
+                   JOIN pg_catalog.pg_namespace ns ON ns.oid OPERATOR(pg_catalog.=) x.extnamespace
+                   WHERE x.extname OPERATOR(pg_catalog.=) 'hll');
+    IF hll_schema IS NULL THEN
+        RAISE EXCEPTION 'the hll extension is not installed' USING ERRCODE = '55000';
+    END IF;
+    first_day := ("from" AT TIME ZONE 'UTC')::pg_catalog.date;
+    IF (first_day::pg_catalog.timestamp AT TIME ZONE 'UTC') OPERATOR(pg_catalog.<) "from" THEN
+        first_day := first_day OPERATOR(pg_catalog.+) 1;
+    END IF;
+    end_day := GREATEST(("to" AT TIME ZONE 'UTC')::pg_catalog.date, first_day);  -- exclusive
+    RETURN QUERY EXECUTE pg_catalog.format($sql$
+    WITH served AS (
+        SELECT CASE WHEN $5
+                    THEN telemetry.rollup_exact_days() OPERATOR(pg_catalog.*)
+                         pg_catalog.datemultirange(pg_catalog.daterange($6, $7))
+                    ELSE '{}'::pg_catalog.datemultirange END AS days),
+    raw_spans AS (
+        SELECT r.span
+        FROM served s,
+             pg_catalog.unnest(pg_catalog.tstzmultirange(pg_catalog.tstzrange($2, $3))
+                 OPERATOR(pg_catalog.-)
+                 coalesce((SELECT pg_catalog.range_agg(pg_catalog.tstzrange(
+                                      pg_catalog.lower(d.days)::pg_catalog.timestamp AT TIME ZONE 'UTC',
+                                      pg_catalog.upper(d.days)::pg_catalog.timestamp AT TIME ZONE 'UTC'))
+                           FROM pg_catalog.unnest(s.days) AS d(days)),
+                          '{}'::pg_catalog.tstzmultirange)) AS r(span)),
+    counted AS (
+        SELECT pg_catalog.date_trunc('day', e.occurred_at, $4) AS day_start, pg_catalog.count(DISTINCT e.user_id) AS users
+        FROM raw_spans r
+        JOIN telemetry.events e
+          ON e.occurred_at OPERATOR(pg_catalog.>=) pg_catalog.lower(r.span)
+         AND e.occurred_at OPERATOR(pg_catalog.<) pg_catalog.upper(r.span)
+        WHERE e.tenant_id OPERATOR(pg_catalog.=) $1
+        GROUP BY 1
+        UNION ALL
+        -- A day rolled up before 0.6.0 whose raw events were gone at the update has no exact
+        -- count: its sketch's estimate (docs/rollup.md).
+        SELECT d.day::pg_catalog.timestamp AT TIME ZONE 'UTC',
+               coalesce(d.users, pg_catalog.round(%1$I.hll_cardinality(d.users_hll))::bigint)
+        FROM served s
+        JOIN telemetry.daily_totals d ON s.days OPERATOR(pg_catalog.@>) d.day
+        WHERE d.tenant_id OPERATOR(pg_catalog.=) $1
+          AND d.day OPERATOR(pg_catalog.>=) $6 AND d.day OPERATOR(pg_catalog.<) $7)
+    SELECT b.day_start, coalesce(pg_catalog.sum(c.users), 0)::bigint
+    FROM pg_catalog.unnest($8) AS b(day_start)
+    LEFT JOIN counted c ON c.day_start OPERATOR(pg_catalog.=) b.day_start
+    GROUP BY b.day_start
+    ORDER BY b.day_start$sql$, hll_schema)
+    USING daily_active_users.tenant_id, "from", "to", daily_active_users.tz, use_rollups, first_day, end_day, starts;
+END
+$$;
+COMMENT ON FUNCTION telemetry.daily_active_users(uuid, timestamptz, timestamptz, text) IS
+    'Daily active users (DAU) of tenant_id by FUNNELS.md (Engagement): per calendar day in time zone tz (default UTC; DST days have 23 or 25 hours, as calendar_buckets() makes them) that ["from", "to") overlaps, the distinct non-NULL user_id with an event of any type in the part of the day inside the range (not scaled by sampling), 0 included, oldest first: day_start (the instant the day starts, maybe before "from") and users. Exact: UTC days the range holds whole, before the rollup watermark and without a pending invalidation, come from telemetry.daily_totals, read in the same snapshot as the raw events of the rest (a day rolled up before 0.6.0 whose raw events were already gone gives its HyperLogLog estimate). Errors: NULL tenant_id (22004); no read access to the tenant (42501); a bound NULL or not finite, "from" after "to", tz NULL or unknown (22023); more than 10,000 days (54000); the hll extension missing (55000).';
+
 CREATE FUNCTION telemetry.active_users(tenant_id uuid, "at" timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE ("window" text, users bigint)
 LANGUAGE plpgsql STABLE

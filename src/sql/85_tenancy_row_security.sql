@@ -128,6 +128,25 @@ CREATE POLICY tenant_admin ON telemetry.daily_rollups FOR ALL
                 OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])));
 COMMENT ON POLICY tenant_admin ON telemetry.daily_rollups IS 'Rollups are written by the maintenance steps, as the extension''s owner; a role with the privilege to change them could change only the rows of the tenants it has admin access to (no access level grants it).';
 
+ALTER TABLE telemetry.daily_totals ENABLE ROW LEVEL SECURITY;
+ALTER TABLE telemetry.daily_totals FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_read ON telemetry.daily_totals FOR SELECT
+    USING (tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('read'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('read'))
+           AND ((SELECT telemetry.tenant_scope_is_range('read'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('read'))::pg_catalog.uuid[])));
+COMMENT ON POLICY tenant_read ON telemetry.daily_totals IS 'A role reads only the daily totals of the tenants it has read access to (telemetry.tenant_access, or the token presented in the transaction).';
+CREATE POLICY tenant_admin ON telemetry.daily_totals FOR ALL
+    USING (tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
+           AND ((SELECT telemetry.tenant_scope_is_range('admin'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])))
+    WITH CHECK (tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
+           AND ((SELECT telemetry.tenant_scope_is_range('admin'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])));
+COMMENT ON POLICY tenant_admin ON telemetry.daily_totals IS 'Daily totals are written by the maintenance steps, as the extension''s owner; a role with the privilege to change them could change only the rows of the tenants it has admin access to (no access level grants it).';
+
 ALTER TABLE telemetry.rollup_invalidations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE telemetry.rollup_invalidations FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_admin ON telemetry.rollup_invalidations FOR SELECT

@@ -1,13 +1,16 @@
--- telemetry 0.5.0 -> 0.6.0: sessions(), stickiness() in a time zone, and faster funnel() and
--- retention() (CHANGELOG.md). Run by ALTER EXTENSION telemetry UPDATE TO '0.6.0'.
--- test/t/008_upgrade.pl checks that the result is what CREATE EXTENSION telemetry makes, object
--- for object, and that data comes through.
+-- telemetry 0.5.0 -> 0.6.0: sessions(), daily_active_users() and the daily totals it reads,
+-- stickiness() in a time zone, and faster funnel() and retention() (CHANGELOG.md). Run by ALTER
+-- EXTENSION telemetry UPDATE TO '0.6.0'. test/t/008_upgrade.pl checks that the result is what
+-- CREATE EXTENSION telemetry makes, object for object, and that data comes through.
 --
 -- The objects new or changed since 0.5.0, as src/sql/ has them at 0.6.0, copied: an upgrade
 -- script is frozen once released, while src/sql/ moves on. funnel() and retention() changed in
--- the library only (same SQL). Roles already granted the read level get sessions().
+-- the library only (same SQL). Roles already granted a level get what it now includes.
+-- telemetry.daily_totals starts from the rollups there are (users and sessions unknown: NULL,
+-- the sketch the union of the day's), and every rolled-up day that still has raw events is
+-- logged for the next maintenance run to recompute exactly.
 
--- 25_tenancy.sql: the read level includes sessions().
+-- 25_tenancy.sql: the read level includes sessions(), daily_active_users() and daily_totals.
 CREATE OR REPLACE FUNCTION telemetry.access_privileges(access text)
 RETURNS TABLE (object_kind text, object_name text, privilege text)
 LANGUAGE sql IMMUTABLE
@@ -24,7 +27,7 @@ AS $$
         ('ingest', 'FUNCTION', 'track', 'EXECUTE'), ('ingest', 'FUNCTION', 'track_batch', 'EXECUTE'),
         ('read', 'TABLE', 'events', 'SELECT'), ('read', 'TABLE', 'event_types', 'SELECT'),
         ('read', 'FUNCTION', 'partitions', 'EXECUTE'),
-        ('read', 'TABLE', 'daily_rollups', 'SELECT'), ('read', 'FUNCTION', 'rollup_watermark', 'EXECUTE'),
+        ('read', 'TABLE', 'daily_rollups', 'SELECT'), ('read', 'TABLE', 'daily_totals', 'SELECT'), ('read', 'FUNCTION', 'rollup_watermark', 'EXECUTE'),
         ('read', 'FUNCTION', 'funnel', 'EXECUTE'), ('read', 'FUNCTION', 'funnel_engine', 'EXECUTE'),
         ('read', 'FUNCTION', 'window_funnel', 'EXECUTE'), ('read', 'FUNCTION', 'window_funnel_transition', 'EXECUTE'),
         ('read', 'FUNCTION', 'window_funnel_final', 'EXECUTE'),
@@ -33,7 +36,7 @@ AS $$
         ('read', 'FUNCTION', 'retention', 'EXECUTE'), ('read', 'FUNCTION', 'retention_engine', 'EXECUTE'),
         ('read', 'FUNCTION', 'period_number', 'EXECUTE'), ('read', 'FUNCTION', 'period_start', 'EXECUTE'),
         ('read', 'FUNCTION', 'event_counts', 'EXECUTE'), ('read', 'FUNCTION', 'top_events', 'EXECUTE'),
-        ('read', 'FUNCTION', 'unique_users', 'EXECUTE'), ('read', 'FUNCTION', 'active_users', 'EXECUTE'),
+        ('read', 'FUNCTION', 'unique_users', 'EXECUTE'), ('read', 'FUNCTION', 'active_users', 'EXECUTE'), ('read', 'FUNCTION', 'daily_active_users', 'EXECUTE'),
         ('read', 'FUNCTION', 'stickiness', 'EXECUTE'), ('read', 'FUNCTION', 'dump', 'EXECUTE'),
         ('read', 'FUNCTION', 'calendar_buckets', 'EXECUTE'), ('read', 'FUNCTION', 'rollup_exact_days', 'EXECUTE'),
         ('read', 'FUNCTION', 'property_sum', 'EXECUTE'),
@@ -60,7 +63,7 @@ AS $$
         ('maintenance', 'FUNCTION', 'perform_maintenance_step', 'EXECUTE'),
         ('maintenance', 'FUNCTION', 'resume_maintenance', 'EXECUTE'),
         ('maintenance', 'FUNCTION', 'rollup_watermark', 'EXECUTE'), ('maintenance', 'FUNCTION', 'invalidate_rollups', 'EXECUTE'),
-        ('maintenance', 'TABLE', 'daily_rollups', 'SELECT'), ('maintenance', 'TABLE', 'rollup_invalidations', 'SELECT, INSERT'),
+        ('maintenance', 'TABLE', 'daily_rollups', 'SELECT'), ('maintenance', 'TABLE', 'daily_totals', 'SELECT'), ('maintenance', 'TABLE', 'rollup_invalidations', 'SELECT, INSERT'),
         ('maintenance', 'TABLE', 'rollup_state', 'SELECT'), ('maintenance', 'TABLE', 'maintenance_runs', 'SELECT'),
         ('maintenance', 'TABLE', 'maintenance_steps', 'SELECT'), ('maintenance', 'TABLE', 'maintenance_status', 'SELECT'),
         ('issuer', 'FUNCTION', 'tenant_token', 'EXECUTE'),
@@ -71,8 +74,230 @@ $$;
 COMMENT ON FUNCTION telemetry.access_privileges(text) IS
     'The SQL privileges an access level needs, which grant_tenant_access() grants and revoke_tenant_access() takes back: object_kind (TABLE or FUNCTION), object_name (in schema telemetry; a function name means all its forms) and privilege. Every level also gets USAGE on the schema.';
 
+-- 50_rollup.sql: the daily totals, kept by the refresh with the cells.
+DO $$
+DECLARE
+    hll_schema name := (SELECT n.nspname FROM pg_catalog.pg_extension x
+                        JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.extnamespace
+                        WHERE x.extname OPERATOR(pg_catalog.=) 'hll');
+BEGIN
+    EXECUTE pg_catalog.format($sql$
+        CREATE TABLE telemetry.daily_totals (
+            tenant_id     uuid        NOT NULL,
+            day           date        NOT NULL,
+            events        numeric     NOT NULL,
+            raw_events    bigint      NOT NULL,
+            users         bigint,
+            users_hll     %1$I.hll(15, 5) NOT NULL,
+            sessions      bigint,
+            refreshed_at  timestamptz NOT NULL,
+            PRIMARY KEY (tenant_id, day)
+        )$sql$, hll_schema);
+END
+$$;
+-- The same, over every event type: daily active users exactly, without adding up types (a user
+-- active in two types is one user).
+CREATE INDEX daily_totals_day ON telemetry.daily_totals (day);
+COMMENT ON TABLE telemetry.daily_totals IS 'Daily rollups of telemetry.events per tenant and UTC day over every event type (daily active users), kept with telemetry.daily_rollups by the same refresh, for the same days and with the same retention. Row-level security: a role reads the rows of the tenants it has read access to.';
+COMMENT ON COLUMN telemetry.daily_totals.tenant_id IS 'The tenant.';
+COMMENT ON COLUMN telemetry.daily_totals.day IS 'The UTC day of occurred_at.';
+COMMENT ON COLUMN telemetry.daily_totals.events IS 'Events of every type, weighted: the sum of sample_weight.';
+COMMENT ON COLUMN telemetry.daily_totals.raw_events IS 'Events stored, unweighted.';
+COMMENT ON COLUMN telemetry.daily_totals.users IS 'Exact count of distinct non-NULL user_id that day, over every event type (the daily active users). NULL for a day rolled up before 0.6.0 whose raw events were gone when it was upgraded (users_hll estimates it).';
+COMMENT ON COLUMN telemetry.daily_totals.users_hll IS 'HyperLogLog sketch of the day''s user_id over every event type (as daily_rollups.users_hll).';
+COMMENT ON COLUMN telemetry.daily_totals.sessions IS 'Exact count of distinct non-NULL session_id that day; NULL as users.';
+COMMENT ON COLUMN telemetry.daily_totals.refreshed_at IS 'When the row was last computed.';
+SELECT pg_catalog.pg_extension_config_dump('telemetry.daily_totals', '');
+
+CREATE OR REPLACE FUNCTION telemetry.refresh_rollups(p_now timestamptz DEFAULT pg_catalog.now(), p_max_days integer DEFAULT 100)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER  -- maintenance access; rollups and the log belong to the owner
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    hll_schema name := (SELECT n.nspname FROM pg_catalog.pg_extension x
+                        JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.extnamespace
+                        WHERE x.extname OPERATOR(pg_catalog.=) 'hll');
+    threshold date;
+    oldest_partition date := (SELECT pg_catalog.min(p.day) FROM telemetry.partitions() p);
+    today date;
+    budget integer := p_max_days;
+    covered pg_catalog.datemultirange := '{}';
+    new_days integer;
+    range record;
+    first_day date;
+    last_day date;
+    written bigint := 0;
+    n bigint;
+BEGIN
+    IF p_now IS NULL OR NOT pg_catalog.isfinite(p_now) THEN
+        RAISE EXCEPTION 'p_now must be a finite timestamp' USING ERRCODE = '22008';
+    END IF;
+    IF p_max_days IS NULL OR p_max_days OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'p_max_days must be at least 1' USING ERRCODE = '22023';
+    END IF;
+    IF EXISTS (SELECT FROM telemetry.rollup_state s
+               WHERE s.xmin OPERATOR(pg_catalog.=) pg_catalog.xid(pg_catalog.pg_current_xact_id_if_assigned())) THEN
+        RAISE EXCEPTION 'the rollup threshold moved in this transaction: commit before refresh_rollups()'
+            USING ERRCODE = '55000',
+                  DETAIL = 'Writers that read the old threshold are waited for only once the new one is committed.';
+    END IF;
+    -- One refresher at a time.
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('telemetry.refresh_rollups'));
+    SELECT s.threshold INTO threshold FROM telemetry.rollup_state s;
+    IF threshold IS NULL THEN
+        RETURN 0;
+    END IF;
+    today := (p_now AT TIME ZONE 'UTC')::pg_catalog.date;
+    -- Days newly closed may have writers in flight that read the old threshold and logged
+    -- nothing: wait for them to end. Every later statement here has a newer snapshot, which
+    -- sees what they committed (READ COMMITTED, checked by the wait).
+    IF EXISTS (SELECT FROM telemetry.rollup_invalidations i WHERE i.reason OPERATOR(pg_catalog.=) 'closed') THEN
+        PERFORM telemetry.wait_for_event_writers();
+    END IF;
+    -- Take the log as this snapshot sees it, merged per tenant (NULL: every tenant), and cut to
+    -- the days that can be recomputed: closed, and with a partition (a day without one is
+    -- frozen: its events are gone; retention drops no partition with logged days).
+    FOR range IN
+        WITH taken AS (
+            DELETE FROM telemetry.rollup_invalidations i RETURNING i.tenant_id, i.first_day, i.last_day, i.reason),
+        cut AS (
+            SELECT t.tenant_id, t.reason OPERATOR(pg_catalog.=) 'closed' AS closed,
+                   GREATEST(t.first_day, oldest_partition) AS first_day,
+                   LEAST(t.last_day, threshold OPERATOR(pg_catalog.-) 1) AS last_day
+            FROM taken t)
+        SELECT c.tenant_id, c.closed,
+               pg_catalog.unnest(pg_catalog.range_agg(pg_catalog.daterange(c.first_day, c.last_day, '[]'))) AS days
+        FROM cut c
+        WHERE c.first_day OPERATOR(pg_catalog.<=) c.last_day
+        GROUP BY c.tenant_id, c.closed
+        ORDER BY 3
+    LOOP
+        first_day := pg_catalog.lower(range.days);
+        last_day := pg_catalog.upper(range.days) OPERATOR(pg_catalog.-) 1;
+        -- The budget counts distinct days (a day of every tenant costs about what the same day
+        -- of each tenant in turn does): what is over it goes back into the log, for the next call.
+        new_days := (SELECT coalesce(pg_catalog.sum(pg_catalog.upper(x) OPERATOR(pg_catalog.-) pg_catalog.lower(x)), 0)
+                     FROM pg_catalog.unnest(pg_catalog.datemultirange(range.days) OPERATOR(pg_catalog.-) covered) AS x);
+        IF new_days OPERATOR(pg_catalog.>) budget THEN
+            IF budget OPERATOR(pg_catalog.<) 1 THEN
+                INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason)
+                VALUES (range.tenant_id, first_day, last_day, CASE WHEN range.closed THEN 'closed' ELSE 'manual' END);
+                CONTINUE;
+            END IF;
+            INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason)
+            VALUES (range.tenant_id, first_day OPERATOR(pg_catalog.+) budget, last_day,
+                    CASE WHEN range.closed THEN 'closed' ELSE 'manual' END);
+            last_day := first_day OPERATOR(pg_catalog.+) budget OPERATOR(pg_catalog.-) 1;
+        END IF;
+        new_days := (SELECT coalesce(pg_catalog.sum(pg_catalog.upper(x) OPERATOR(pg_catalog.-) pg_catalog.lower(x)), 0)
+                     FROM pg_catalog.unnest(pg_catalog.datemultirange(pg_catalog.daterange(first_day, last_day, '[]'))
+                                            OPERATOR(pg_catalog.-) covered) AS x);
+        budget := budget OPERATOR(pg_catalog.-) new_days;
+        covered := covered OPERATOR(pg_catalog.+) pg_catalog.datemultirange(pg_catalog.daterange(first_day, last_day, '[]'));
+        -- Replace the cells of those days. A day older than its tenant's own, shorter
+        -- retention (tenant_settings.retention_days) is frozen for that tenant and stays as it
+        -- is, unless it is being closed (materialized for the first time).
+        DELETE FROM telemetry.daily_rollups r
+        WHERE r.day OPERATOR(pg_catalog.>=) first_day AND r.day OPERATOR(pg_catalog.<=) last_day
+          AND (range.tenant_id IS NULL OR r.tenant_id OPERATOR(pg_catalog.=) range.tenant_id)
+          AND (range.closed OR NOT EXISTS (
+                  SELECT FROM telemetry.tenant_settings s
+                  WHERE s.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+                    AND r.day OPERATOR(pg_catalog.<) (today OPERATOR(pg_catalog.-) s.retention_days)));
+        DELETE FROM telemetry.daily_totals r
+        WHERE r.day OPERATOR(pg_catalog.>=) first_day AND r.day OPERATOR(pg_catalog.<=) last_day
+          AND (range.tenant_id IS NULL OR r.tenant_id OPERATOR(pg_catalog.=) range.tenant_id)
+          AND (range.closed OR NOT EXISTS (
+                  SELECT FROM telemetry.tenant_settings s
+                  WHERE s.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+                    AND r.day OPERATOR(pg_catalog.<) (today OPERATOR(pg_catalog.-) s.retention_days)));
+        -- One read of the days' events for both tables: the cells per event type, and the
+        -- totals per day (grouping sets: GROUPING(name) is 1 on the totals).
+        EXECUTE pg_catalog.format($sql$
+            WITH cells AS (
+                SELECT e.tenant_id, (e.occurred_at AT TIME ZONE 'UTC')::pg_catalog.date AS day, e.name,
+                       GROUPING(e.name) AS all_types,
+                       pg_catalog.sum(e.sample_weight::pg_catalog.numeric) AS events, pg_catalog.count(*) AS raw_events,
+                       pg_catalog.count(DISTINCT e.user_id) AS users,
+                       coalesce(%1$I.hll_add_agg(%1$I.hll_hash_text(e.user_id), 15, 5), %1$I.hll_empty(15, 5)) AS users_hll,
+                       pg_catalog.count(DISTINCT e.session_id) AS sessions
+                FROM telemetry.events e
+                LEFT JOIN telemetry.tenant_settings s ON s.tenant_id OPERATOR(pg_catalog.=) e.tenant_id
+                WHERE e.occurred_at OPERATOR(pg_catalog.>=) ($1::pg_catalog.timestamp AT TIME ZONE 'UTC')
+                  AND e.occurred_at OPERATOR(pg_catalog.<) (($2 OPERATOR(pg_catalog.+) 1)::pg_catalog.timestamp AT TIME ZONE 'UTC')
+                  AND ($3::pg_catalog.uuid IS NULL OR e.tenant_id OPERATOR(pg_catalog.=) $3)
+                  AND ($5 OR s.retention_days IS NULL OR e.occurred_at OPERATOR(pg_catalog.>=)
+                      (($4 OPERATOR(pg_catalog.-) s.retention_days)::pg_catalog.timestamp AT TIME ZONE 'UTC'))
+                GROUP BY GROUPING SETS ((1, 2, e.name), (1, 2))),
+            typed AS (
+                INSERT INTO telemetry.daily_rollups
+                    (tenant_id, day, name, events, raw_events, users, users_hll, sessions, refreshed_at)
+                SELECT c.tenant_id, c.day, c.name, c.events, c.raw_events, c.users, c.users_hll, c.sessions,
+                       pg_catalog.now()
+                FROM cells c WHERE c.all_types OPERATOR(pg_catalog.=) 0
+                RETURNING 1),
+            totals AS (
+                INSERT INTO telemetry.daily_totals
+                    (tenant_id, day, events, raw_events, users, users_hll, sessions, refreshed_at)
+                SELECT c.tenant_id, c.day, c.events, c.raw_events, c.users, c.users_hll, c.sessions, pg_catalog.now()
+                FROM cells c WHERE c.all_types OPERATOR(pg_catalog.=) 1
+                RETURNING 1)
+            -- (a data-modifying WITH runs to completion whether read or not)
+            SELECT pg_catalog.count(*) FROM typed$sql$,
+            hll_schema)
+        INTO n
+        USING first_day, last_day, range.tenant_id, today, range.closed;
+        written := written OPERATOR(pg_catalog.+) n;
+    END LOOP;
+    RETURN written;
+END
+$$;
+COMMENT ON FUNCTION telemetry.refresh_rollups(timestamptz, integer) IS
+    'Maintenance step: recomputes the rollup cells telemetry.rollup_invalidations names (merged per tenant; at most p_max_days distinct days per call, the rest stays logged) from telemetry.events, and returns how many cells it wrote. Days not yet closed and days without a partition are dropped from the log and left as they are; so are, for a change logged after they were materialized, days older than their tenant''s own retention (tenant_settings.retention_days) at p_now (frozen). When days were just closed it first waits for the writers in flight. Errors: p_now NULL or infinite (22008); p_max_days below 1 (22023); the threshold moved in this transaction, or days just closed under an isolation level above READ COMMITTED (55000); writers holding on past lock_timeout (55P03).';
+
+-- 60_worker.sql: rollup retention drops the totals too.
+CREATE OR REPLACE FUNCTION telemetry.drop_expired_rollups(p_now timestamptz DEFAULT pg_catalog.now(),
+                                               p_batch_size integer DEFAULT 100000)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER  -- every tenant's rollups
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    horizon date;
+    n bigint;
+BEGIN
+    IF p_now IS NULL OR NOT pg_catalog.isfinite(p_now) THEN
+        RAISE EXCEPTION 'p_now must be a finite timestamp' USING ERRCODE = '22008';
+    END IF;
+    IF p_batch_size IS NULL OR p_batch_size OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'p_batch_size must be at least 1' USING ERRCODE = '22023';
+    END IF;
+    horizon := (p_now AT TIME ZONE 'UTC')::pg_catalog.date OPERATOR(pg_catalog.-)
+               coalesce(pg_catalog.current_setting('telemetry.rollup_retention_days', true)::integer, 730);
+    DELETE FROM telemetry.daily_rollups r
+    WHERE (r.tenant_id, r.day, r.name) IN (
+        SELECT x.tenant_id, x.day, x.name FROM telemetry.daily_rollups x
+        WHERE x.day OPERATOR(pg_catalog.<) horizon ORDER BY x.day LIMIT p_batch_size);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    -- The days' totals go with their cells: those of days without a cell left.
+    DELETE FROM telemetry.daily_totals t
+    WHERE (t.tenant_id, t.day) IN (
+        SELECT x.tenant_id, x.day FROM telemetry.daily_totals x
+        WHERE x.day OPERATOR(pg_catalog.<) horizon
+          AND NOT EXISTS (SELECT FROM telemetry.daily_rollups r
+                          WHERE r.tenant_id OPERATOR(pg_catalog.=) x.tenant_id AND r.day OPERATOR(pg_catalog.=) x.day)
+        ORDER BY x.day LIMIT p_batch_size);
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION telemetry.drop_expired_rollups(timestamptz, integer) IS
+    'Maintenance step (rollup retention): deletes at most p_batch_size rollup cells of days more than telemetry.rollup_retention_days (default 730) before p_now''s UTC day, oldest first, and returns how many; and the daily totals of those days once their cells are gone. Errors: p_now NULL or infinite (22008); p_batch_size below 1 (22023).';
+
 -- 65_analytics.sql: stickiness() takes a time zone (a new argument with a default: a new
--- signature, so the old one goes).
+-- signature, so the old one goes); daily_active_users().
 DROP FUNCTION telemetry.stickiness(uuid, timestamptz, timestamptz, text);
 CREATE FUNCTION telemetry.stickiness(tenant_id uuid, "from" timestamptz, "to" timestamptz, period text DEFAULT 'day',
                                      tz text DEFAULT 'UTC')
@@ -114,6 +339,93 @@ END
 $$;
 COMMENT ON FUNCTION telemetry.stickiness(uuid, timestamptz, timestamptz, text, text) IS
     'Stickiness of tenant_id by FUNNELS.md (Engagement: over N periods, the number of actors active in exactly 1, 2, ..., N periods): the N calendar periods in time zone tz (period hour, day, week or month, as calendar_buckets() makes them: ISO weeks start on Monday, DST days have 23 or 25 hours) that ["from", "to") overlaps, a period the range cuts counting only its events inside. One row per k = 1..N, in order: periods_active (k) and users (distinct non-NULL user_id with an event in exactly k of the periods; not scaled by sampling), 0 included; no row for an empty range. Exact, from raw events. Errors: NULL tenant_id (22004); no read access to the tenant (42501); a bound NULL or not finite, "from" after "to", an unknown period, tz NULL or unknown (22023); more than 10,000 periods (54000).';
+
+-- Daily active users: distinct users per calendar day in tz, exact. UTC days held whole come
+-- from telemetry.daily_totals (exact users over every event type), the rest from raw events, in
+-- one query (one snapshot), as event_counts() does.
+CREATE FUNCTION telemetry.daily_active_users(tenant_id uuid, "from" timestamptz, "to" timestamptz,
+                                             tz text DEFAULT 'UTC')
+RETURNS TABLE (day_start timestamptz, users bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off  -- as event_counts(): the raw spans are known only at run time
+AS $$
+#variable_conflict use_column
+DECLARE
+    starts timestamptz[];
+    use_rollups boolean;
+    first_day date;
+    end_day date;
+    hll_schema name;
+BEGIN
+    PERFORM telemetry.require_tenant_access(daily_active_users.tenant_id, 'read');
+    IF "from" IS NULL OR "to" IS NULL OR NOT pg_catalog.isfinite("from") OR NOT pg_catalog.isfinite("to") THEN
+        RAISE EXCEPTION '"from" and "to" must be finite timestamps' USING ERRCODE = '22023';
+    END IF;
+    IF "from" OPERATOR(pg_catalog.>) "to" THEN
+        RAISE EXCEPTION '"from" must not be after "to"' USING ERRCODE = '22023';
+    END IF;
+    IF daily_active_users.tz IS NULL THEN
+        RAISE EXCEPTION 'tz must name a time zone' USING ERRCODE = '22023';
+    END IF;
+    -- Checks tz (22023) and the number of days (54000).
+    starts := ARRAY(SELECT b.bucket_start FROM telemetry.calendar_buckets("from", "to", 'day', daily_active_users.tz) b);
+    use_rollups := pg_catalog.lower(daily_active_users.tz) OPERATOR(pg_catalog.=) ANY
+                   (ARRAY['utc', 'etc/utc', 'uct', 'etc/uct', 'zulu', 'etc/zulu', 'universal', 'etc/universal']);
+    hll_schema := (SELECT ns.nspname FROM pg_catalog.pg_extension x
+                   JOIN pg_catalog.pg_namespace ns ON ns.oid OPERATOR(pg_catalog.=) x.extnamespace
+                   WHERE x.extname OPERATOR(pg_catalog.=) 'hll');
+    IF hll_schema IS NULL THEN
+        RAISE EXCEPTION 'the hll extension is not installed' USING ERRCODE = '55000';
+    END IF;
+    first_day := ("from" AT TIME ZONE 'UTC')::pg_catalog.date;
+    IF (first_day::pg_catalog.timestamp AT TIME ZONE 'UTC') OPERATOR(pg_catalog.<) "from" THEN
+        first_day := first_day OPERATOR(pg_catalog.+) 1;
+    END IF;
+    end_day := GREATEST(("to" AT TIME ZONE 'UTC')::pg_catalog.date, first_day);  -- exclusive
+    RETURN QUERY EXECUTE pg_catalog.format($sql$
+    WITH served AS (
+        SELECT CASE WHEN $5
+                    THEN telemetry.rollup_exact_days() OPERATOR(pg_catalog.*)
+                         pg_catalog.datemultirange(pg_catalog.daterange($6, $7))
+                    ELSE '{}'::pg_catalog.datemultirange END AS days),
+    raw_spans AS (
+        SELECT r.span
+        FROM served s,
+             pg_catalog.unnest(pg_catalog.tstzmultirange(pg_catalog.tstzrange($2, $3))
+                 OPERATOR(pg_catalog.-)
+                 coalesce((SELECT pg_catalog.range_agg(pg_catalog.tstzrange(
+                                      pg_catalog.lower(d.days)::pg_catalog.timestamp AT TIME ZONE 'UTC',
+                                      pg_catalog.upper(d.days)::pg_catalog.timestamp AT TIME ZONE 'UTC'))
+                           FROM pg_catalog.unnest(s.days) AS d(days)),
+                          '{}'::pg_catalog.tstzmultirange)) AS r(span)),
+    counted AS (
+        SELECT pg_catalog.date_trunc('day', e.occurred_at, $4) AS day_start, pg_catalog.count(DISTINCT e.user_id) AS users
+        FROM raw_spans r
+        JOIN telemetry.events e
+          ON e.occurred_at OPERATOR(pg_catalog.>=) pg_catalog.lower(r.span)
+         AND e.occurred_at OPERATOR(pg_catalog.<) pg_catalog.upper(r.span)
+        WHERE e.tenant_id OPERATOR(pg_catalog.=) $1
+        GROUP BY 1
+        UNION ALL
+        -- A day rolled up before 0.6.0 whose raw events were gone at the update has no exact
+        -- count: its sketch's estimate (docs/rollup.md).
+        SELECT d.day::pg_catalog.timestamp AT TIME ZONE 'UTC',
+               coalesce(d.users, pg_catalog.round(%1$I.hll_cardinality(d.users_hll))::bigint)
+        FROM served s
+        JOIN telemetry.daily_totals d ON s.days OPERATOR(pg_catalog.@>) d.day
+        WHERE d.tenant_id OPERATOR(pg_catalog.=) $1
+          AND d.day OPERATOR(pg_catalog.>=) $6 AND d.day OPERATOR(pg_catalog.<) $7)
+    SELECT b.day_start, coalesce(pg_catalog.sum(c.users), 0)::bigint
+    FROM pg_catalog.unnest($8) AS b(day_start)
+    LEFT JOIN counted c ON c.day_start OPERATOR(pg_catalog.=) b.day_start
+    GROUP BY b.day_start
+    ORDER BY b.day_start$sql$, hll_schema)
+    USING daily_active_users.tenant_id, "from", "to", daily_active_users.tz, use_rollups, first_day, end_day, starts;
+END
+$$;
+COMMENT ON FUNCTION telemetry.daily_active_users(uuid, timestamptz, timestamptz, text) IS
+    'Daily active users (DAU) of tenant_id by FUNNELS.md (Engagement): per calendar day in time zone tz (default UTC; DST days have 23 or 25 hours, as calendar_buckets() makes them) that ["from", "to") overlaps, the distinct non-NULL user_id with an event of any type in the part of the day inside the range (not scaled by sampling), 0 included, oldest first: day_start (the instant the day starts, maybe before "from") and users. Exact: UTC days the range holds whole, before the rollup watermark and without a pending invalidation, come from telemetry.daily_totals, read in the same snapshot as the raw events of the rest (a day rolled up before 0.6.0 whose raw events were already gone gives its HyperLogLog estimate). Errors: NULL tenant_id (22004); no read access to the tenant (42501); a bound NULL or not finite, "from" after "to", tz NULL or unknown (22023); more than 10,000 days (54000); the hll extension missing (55000).';
 
 -- 67_analytics_retention.sql: hours of Unix time whatever the session's time zone, and weeks
 -- before 2000-01-03 numbered by floor, as the engine numbers them.
@@ -197,6 +509,26 @@ $$;
 COMMENT ON FUNCTION telemetry.sessions(uuid, timestamptz, timestamptz, text, text) IS
     'Sessions of tenant_id by FUNNELS.md (Engagement, Sessions; docs/analytics.md): events with a session_id form the client''s session as given (never split; read within 24 hours either side of the range); a user''s events without one form sessions among themselves, a new one after a gap of more than 30 minutes or at an event more than 24 hours after the session''s first (exactly 30 minutes or 24 hours continues), never split at midnight in any time zone. The range ["from", "to") holds the sessions that start in it, with their full duration (last minus first event, seconds). One row (bucket NULL; bucket_start = "from"), or one per calendar bucket in tz (hour, day, week or month, as event_counts() makes them) by the session''s start: sessions, avg_seconds and median_seconds (bounces included with duration 0; NULL without sessions; the median of an even count is the mean of the two middle durations), bounce_rate (bounces / sessions, 4 decimals) and bounces (one-event sessions). Counts are not scaled by sampling. Errors: NULL tenant_id (22004); no read access to the tenant (42501); a bound NULL or not finite, "from" after "to", tz NULL or unknown, an unknown bucket (22023); more than 10,000 buckets (54000).';
 
+-- 85_tenancy_row_security.sql
+ALTER TABLE telemetry.daily_totals ENABLE ROW LEVEL SECURITY;
+ALTER TABLE telemetry.daily_totals FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_read ON telemetry.daily_totals FOR SELECT
+    USING (tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('read'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('read'))
+           AND ((SELECT telemetry.tenant_scope_is_range('read'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('read'))::pg_catalog.uuid[])));
+COMMENT ON POLICY tenant_read ON telemetry.daily_totals IS 'A role reads only the daily totals of the tenants it has read access to (telemetry.tenant_access, or the token presented in the transaction).';
+CREATE POLICY tenant_admin ON telemetry.daily_totals FOR ALL
+    USING (tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
+           AND ((SELECT telemetry.tenant_scope_is_range('admin'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])))
+    WITH CHECK (tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
+           AND ((SELECT telemetry.tenant_scope_is_range('admin'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])));
+COMMENT ON POLICY tenant_admin ON telemetry.daily_totals IS 'Daily totals are written by the maintenance steps, as the extension''s owner; a role with the privilege to change them could change only the rows of the tenants it has admin access to (no access level grants it).';
+
 -- 90_privileges.sql: the new objects, revoked from PUBLIC, then what PUBLIC may call.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA telemetry FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA telemetry FROM PUBLIC;
@@ -217,3 +549,27 @@ GRANT EXECUTE ON FUNCTION telemetry.tenant_scope_lower(text), telemetry.tenant_s
 SELECT telemetry.apply_access_privileges(r.oid::pg_catalog.regrole, a.access, true)
 FROM telemetry.tenant_access a JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) a.role_name
 ORDER BY a.role_name, a.access;
+
+-- The totals of the days rolled up so far, from their cells: exact events; users and sessions
+-- unknown (NULL) until recomputed; the union of the cells' sketches (hll named by its schema).
+DO $$
+DECLARE
+    hll_schema name := (SELECT n.nspname FROM pg_catalog.pg_extension x
+                        JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.extnamespace
+                        WHERE x.extname OPERATOR(pg_catalog.=) 'hll');
+BEGIN
+    EXECUTE pg_catalog.format($sql$
+        INSERT INTO telemetry.daily_totals (tenant_id, day, events, raw_events, users, users_hll, sessions, refreshed_at)
+        SELECT r.tenant_id, r.day, pg_catalog.sum(r.events), pg_catalog.sum(r.raw_events), NULL,
+               %1$I.hll_union_agg(r.users_hll), NULL, pg_catalog.now()
+        FROM telemetry.daily_rollups r
+        GROUP BY r.tenant_id, r.day$sql$, hll_schema);
+END
+$$;
+-- The rolled-up days that still have raw events, per tenant: recomputed exactly by the next
+-- refresh (until then, readers take their raw events).
+INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason)
+SELECT r.tenant_id, pg_catalog.min(r.day), pg_catalog.max(r.day), 'manual'
+FROM telemetry.daily_rollups r
+WHERE r.day OPERATOR(pg_catalog.>=) (SELECT pg_catalog.min(p.day) FROM telemetry.partitions() p)
+GROUP BY r.tenant_id;
