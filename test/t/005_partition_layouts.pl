@@ -20,14 +20,17 @@ $node->safe_psql('postgres', q{
 });
 my $started = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()');
 
-# The UTC day $days_ago days ago and the next, after its partition made by telemetry was dropped (a DBA
-# replacing it with another layout).
+# Replaces the partition telemetry made for the UTC day $days_ago days ago with another layout
+# (a DBA's), in one transaction: the worker, which makes missing days, must never see the day
+# without a partition. $layout gives the SQL making and attaching the new one, for the day and
+# the next.
 sub replace_day
 {
-	my ($days_ago) = @_;
+	my ($days_ago, $layout) = @_;
 	my ($day, $next) = split /\|/, $node->safe_psql('postgres',
 		qq{SELECT d, d + 1 FROM (SELECT (now() AT TIME ZONE 'UTC')::date - $days_ago) AS t(d)});
 	$node->safe_psql('postgres', qq{
+		BEGIN;
 		DO \$\$
 		DECLARE p regclass;
 		BEGIN
@@ -36,22 +39,25 @@ sub replace_day
 			EXECUTE format('DROP TABLE %s', p);
 		END
 		\$\$;
+	} . $layout->($day, $next) . q{
+		COMMIT;
 	});
 	return ($day, $next);
 }
 
 # Three days ago: the day's partition is itself partitioned, by hash of tenant.
-my ($sub_day, $sub_next) = replace_day(3);
-$node->safe_psql('postgres', qq{
+my ($sub_day, $sub_next) = replace_day(3, sub {
+	my ($day, $next) = @_;
+	return qq{
 	CREATE TABLE telemetry.events_sub (LIKE telemetry.events INCLUDING DEFAULTS) PARTITION BY HASH (tenant_id);
 	CREATE TABLE telemetry.events_sub_0 PARTITION OF telemetry.events_sub FOR VALUES WITH (MODULUS 2, REMAINDER 0);
 	CREATE TABLE telemetry.events_sub_1 PARTITION OF telemetry.events_sub FOR VALUES WITH (MODULUS 2, REMAINDER 1);
 	ALTER TABLE telemetry.events ATTACH PARTITION telemetry.events_sub
-		FOR VALUES FROM ('$sub_day 00:00:00+00') TO ('$sub_next 00:00:00+00');
+		FOR VALUES FROM ('$day 00:00:00+00') TO ('$next 00:00:00+00');
+	};
 });
 
 # Five days ago: the day lives in another database, reached through postgres_fdw.
-my ($fdw_day, $fdw_next) = replace_day(5);
 $node->safe_psql('archive', q{
 	CREATE TABLE archived_events (
 		id bigint NOT NULL, occurred_at timestamptz NOT NULL, received_at timestamptz NOT NULL,
@@ -65,6 +71,10 @@ $node->safe_psql('postgres', qq{
 	CREATE EXTENSION postgres_fdw;
 	CREATE SERVER archive FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '$host', port '$port', dbname 'archive');
 	CREATE USER MAPPING FOR CURRENT_USER SERVER archive;
+});
+my ($fdw_day, $fdw_next) = replace_day(5, sub {
+	my ($day, $next) = @_;
+	return qq{
 	CREATE FOREIGN TABLE telemetry.events_archived (
 		id bigint NOT NULL, occurred_at timestamptz NOT NULL, received_at timestamptz NOT NULL,
 		tenant_id uuid NOT NULL, event_id uuid NOT NULL, sample_weight real NOT NULL, flags smallint NOT NULL,
@@ -72,7 +82,8 @@ $node->safe_psql('postgres', qq{
 		properties jsonb NOT NULL)
 		SERVER archive OPTIONS (schema_name 'public', table_name 'archived_events');
 	ALTER TABLE telemetry.events ATTACH PARTITION telemetry.events_archived
-		FOR VALUES FROM ('$fdw_day 00:00:00+00') TO ('$fdw_next 00:00:00+00');
+		FOR VALUES FROM ('$day 00:00:00+00') TO ('$next 00:00:00+00');
+	};
 });
 
 # The bystander: another session in the middle of a transaction that has tracked an event. A
