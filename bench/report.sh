@@ -196,6 +196,31 @@ MD
            JOIN s p ON p.measurement = m.measurement AND p.side = 'plain'
     ORDER BY m.ord" | table_rows
   echo
+  # The plot: both sides' medians per measurement, on a log scale.
+  local dir
+  dir=$(dirname "$1")
+  q -F ' ' -c "
+    SELECT measurement,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE side = 'telemetry'),
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE side = 'plain')
+    FROM bench_analytics_raw GROUP BY measurement
+    ORDER BY array_position(ARRAY['counts', 'dau', 'funnel', 'completion', 'retention'], measurement)" >"$dir/analytics.dat"
+  gnuplot <<GNUPLOT
+set terminal png size 900,420 font ",11"
+set output "$dir/analytics_ms.png"
+set title "Analytics on one tenant of $events events, ms (median of $reps runs; log scale, lower is better)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set logscale y
+set yrange [1:*]
+set grid ytics
+set key top left
+plot "$dir/analytics.dat" using 2:xtic(1) title "telemetry", "" using 3 title "plain SQL"
+GNUPLOT
+  rm -f "$dir/analytics.dat"
+  echo '![analytics medians, telemetry and plain SQL](bench/analytics_ms.png)'
+  echo
   q -c "DROP TABLE bench_analytics_raw"
 }
 if [ "${1:-}" = --analytics ]; then

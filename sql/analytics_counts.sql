@@ -355,16 +355,21 @@ FROM (VALUES
     ('a, empty range', :a, :'p_now'::timestamptz, :'p_now'::timestamptz, NULL, false)
 ) AS x(label, t, f, u, nm, ex)
 CROSS JOIN LATERAL telemetry.unique_users(x.t, x.f, x.u, x.nm, x.ex) u;
--- The estimate reads the rollups' sketches for whole exact days, the raw events for the rest: a
--- user added to the sketch of day -5 shows in it, not in the exact count; added to day -5 of
--- a range that cuts it, it does not show.
+-- The estimate reads the rollups' sketches for whole exact days (the daily totals' for every
+-- type, the cells' for named types), the raw events for the rest: a user added to the sketches
+-- of day -5 shows in it, not in the exact count; added to day -5 of a range that cuts it, it
+-- does not show.
 BEGIN;
+UPDATE telemetry.daily_totals SET users_hll = hll_add(users_hll, hll_hash_text('phantom'))
+WHERE tenant_id = :a AND day = :'today'::date - 5;
 UPDATE telemetry.daily_rollups SET users_hll = hll_add(users_hll, hll_hash_text('phantom'))
 WHERE tenant_id = :a AND name = 'page_viewed' AND day = :'today'::date - 5;
 SELECT (SELECT users FROM telemetry.unique_users(:a, :'d0'::timestamptz - interval '39 days', :'d0'::timestamptz)) AS estimate,
        (SELECT users FROM telemetry.unique_users(:a, :'d0'::timestamptz - interval '39 days', :'d0'::timestamptz, exact => true)) AS exact,
        (SELECT users FROM telemetry.unique_users(:a, :'d0'::timestamptz - interval '39 days', :'d0'::timestamptz - interval '4 days 1 hour')) AS estimate_cut,
-       (SELECT users FROM telemetry.unique_users(:a, :'d0'::timestamptz - interval '39 days', :'d0'::timestamptz - interval '4 days 1 hour', exact => true)) AS exact_cut;
+       (SELECT users FROM telemetry.unique_users(:a, :'d0'::timestamptz - interval '39 days', :'d0'::timestamptz - interval '4 days 1 hour', exact => true)) AS exact_cut,
+       (SELECT users FROM telemetry.unique_users(:a, :'d0'::timestamptz - interval '39 days', :'d0'::timestamptz, '{page_viewed}')) AS estimate_page_viewed,
+       (SELECT users FROM telemetry.unique_users(:a, :'d0'::timestamptz - interval '39 days', :'d0'::timestamptz, '{page_viewed}', exact => true)) AS exact_page_viewed;
 ROLLBACK;
 
 -- active_users against its reference, FUNNELS.md: distinct users in (at - window, at], the

@@ -38,6 +38,40 @@ $$;
 COMMENT ON FUNCTION telemetry.rollup_exact_days() IS
     'Internal, for the analytics functions: the UTC days whose cells in telemetry.daily_rollups equal what a GROUP BY over telemetry.events gives, for every tenant: the days before telemetry.rollup_watermark() without a pending row in telemetry.rollup_invalidations (a row of any tenant counts, so the answer names none); days before the oldest partition count whatever the log says (their rollups are all that is left: refresh_rollups() never recomputes them). Empty before maintenance first ran. Read it in the same query as the rollups (one snapshot). SECURITY DEFINER: it reads the log, which readers cannot.';
 
+-- How a function splits ["from", "to") between the rollups and the raw events: the whole UTC
+-- days of the range whose rollups are exact (rollup_exact_days(); none unless use_rollups), and
+-- the spans of time left, for the raw events. Called in the calling function's query, so read in
+-- its snapshot with the rollups and the events (a STABLE function sees the caller's snapshot).
+CREATE FUNCTION telemetry.rollup_split("from" timestamptz, "to" timestamptz, use_rollups boolean)
+RETURNS TABLE (rollup_days pg_catalog.datemultirange, raw_spans pg_catalog.tstzmultirange)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH first AS (
+        -- The first UTC day that starts at or after "from".
+        SELECT CASE WHEN ((("from" AT TIME ZONE 'UTC')::pg_catalog.date)::pg_catalog.timestamp AT TIME ZONE 'UTC')
+                         OPERATOR(pg_catalog.<) "from"
+                    THEN ("from" AT TIME ZONE 'UTC')::pg_catalog.date OPERATOR(pg_catalog.+) 1
+                    ELSE ("from" AT TIME ZONE 'UTC')::pg_catalog.date END AS day),
+    served AS (
+        SELECT CASE WHEN use_rollups AND "from" OPERATOR(pg_catalog.<) "to"
+                    THEN telemetry.rollup_exact_days() OPERATOR(pg_catalog.*)
+                         pg_catalog.datemultirange(pg_catalog.daterange(f.day, GREATEST(("to" AT TIME ZONE 'UTC')::pg_catalog.date, f.day)))
+                    ELSE '{}'::pg_catalog.datemultirange END AS days
+        FROM first f)
+    SELECT s.days,
+           pg_catalog.tstzmultirange(pg_catalog.tstzrange("from", "to"))
+           OPERATOR(pg_catalog.-)
+           coalesce((SELECT pg_catalog.range_agg(pg_catalog.tstzrange(
+                                pg_catalog.lower(d.days)::pg_catalog.timestamp AT TIME ZONE 'UTC',
+                                pg_catalog.upper(d.days)::pg_catalog.timestamp AT TIME ZONE 'UTC'))
+                     FROM pg_catalog.unnest(s.days) AS d(days)),
+                    '{}'::pg_catalog.tstzmultirange)
+    FROM served s
+$$;
+COMMENT ON FUNCTION telemetry.rollup_split(timestamptz, timestamptz, boolean) IS
+    'Internal, for the analytics functions that read rollups: one row, rollup_days (the whole UTC days of ["from", "to") that rollup_exact_days() holds; empty unless use_rollups) and raw_spans (the rest of the range, for the raw events). Call it in the same query as the rollups and the events (one snapshot).';
+
 -- The calendar buckets of [from, to) in a time zone, as date_trunc(bucket, ts, tz) makes them:
 -- hour buckets are local hours (the repeated hour of a DST change is two buckets, the skipped
 -- one none), days have 23 or 25 hours on DST days, weeks start on Monday (ISO), months on the
@@ -145,8 +179,6 @@ AS $$
 DECLARE
     starts timestamptz[];
     use_rollups boolean;
-    first_day date;
-    end_day date;
 BEGIN
     PERFORM telemetry.require_tenant_access(event_counts.tenant_id, 'read');
     IF "from" IS NULL OR "to" IS NULL OR NOT pg_catalog.isfinite("from") OR NOT pg_catalog.isfinite("to") THEN
@@ -164,30 +196,12 @@ BEGIN
     use_rollups := event_counts.bucket OPERATOR(pg_catalog.=) 'day'
                    AND pg_catalog.lower(event_counts.tz) OPERATOR(pg_catalog.=) ANY
                        (ARRAY['utc', 'etc/utc', 'uct', 'etc/uct', 'zulu', 'etc/zulu', 'universal', 'etc/universal']);
-    first_day := ("from" AT TIME ZONE 'UTC')::pg_catalog.date;
-    IF (first_day::pg_catalog.timestamp AT TIME ZONE 'UTC') OPERATOR(pg_catalog.<) "from" THEN
-        first_day := first_day OPERATOR(pg_catalog.+) 1;
-    END IF;
-    end_day := GREATEST(("to" AT TIME ZONE 'UTC')::pg_catalog.date, first_day);  -- exclusive
     -- One query, so one snapshot: the watermark, the log, the rollups and the raw events.
     RETURN QUERY
-    WITH served AS (
-        -- The whole UTC days of the range answered by rollups.
-        SELECT CASE WHEN use_rollups
-                    THEN telemetry.rollup_exact_days() OPERATOR(pg_catalog.*)
-                         pg_catalog.datemultirange(pg_catalog.daterange(first_day, end_day))
-                    ELSE '{}'::pg_catalog.datemultirange END AS days),
+    WITH split AS (
+        SELECT * FROM telemetry.rollup_split("from", "to", use_rollups)),
     raw_spans AS (
-        -- The rest of the range, answered by raw events.
-        SELECT r.span
-        FROM served s,
-             pg_catalog.unnest(pg_catalog.tstzmultirange(pg_catalog.tstzrange("from", "to"))
-                 OPERATOR(pg_catalog.-)
-                 coalesce((SELECT pg_catalog.range_agg(pg_catalog.tstzrange(
-                                      pg_catalog.lower(d.days)::pg_catalog.timestamp AT TIME ZONE 'UTC',
-                                      pg_catalog.upper(d.days)::pg_catalog.timestamp AT TIME ZONE 'UTC'))
-                           FROM pg_catalog.unnest(s.days) AS d(days)),
-                          '{}'::pg_catalog.tstzmultirange)) AS r(span)),
+        SELECT r.span FROM split, pg_catalog.unnest(split.raw_spans) AS r(span)),
     counted AS (
         SELECT pg_catalog.date_trunc(event_counts.bucket, e.occurred_at, event_counts.tz) AS bucket_start, e.name,
                pg_catalog.sum(e.sample_weight::pg_catalog.numeric) AS events,
@@ -201,10 +215,11 @@ BEGIN
         GROUP BY 1, 2
         UNION ALL
         SELECT d.day::pg_catalog.timestamp AT TIME ZONE 'UTC', d.name, d.events, d.users
-        FROM served s
-        JOIN telemetry.daily_rollups d ON s.days OPERATOR(pg_catalog.@>) d.day
+        FROM split s
+        JOIN telemetry.daily_rollups d ON s.rollup_days OPERATOR(pg_catalog.@>) d.day
         WHERE d.tenant_id OPERATOR(pg_catalog.=) event_counts.tenant_id
-          AND d.day OPERATOR(pg_catalog.>=) first_day AND d.day OPERATOR(pg_catalog.<) end_day
+          AND d.day OPERATOR(pg_catalog.>=) pg_catalog.lower(s.rollup_days)
+          AND d.day OPERATOR(pg_catalog.<) pg_catalog.upper(s.rollup_days)
           AND (event_counts.names IS NULL OR d.name OPERATOR(pg_catalog.=) ANY (event_counts.names))),
     cell_names AS (
         SELECT n.name FROM pg_catalog.unnest(event_counts.names) AS n(name)
@@ -271,8 +286,6 @@ AS $$
 DECLARE
     hll_schema name;
     oldest timestamptz;
-    first_day date;
-    end_day date;
 BEGIN
     PERFORM telemetry.require_tenant_access(unique_users.tenant_id, 'read');
     IF "from" IS NULL OR "to" IS NULL OR NOT pg_catalog.isfinite("from") OR NOT pg_catalog.isfinite("to") THEN
@@ -310,32 +323,27 @@ BEGIN
     IF hll_schema IS NULL THEN
         RAISE EXCEPTION 'the hll extension is not installed' USING ERRCODE = '55000';
     END IF;
-    first_day := ("from" AT TIME ZONE 'UTC')::pg_catalog.date;
-    IF (first_day::pg_catalog.timestamp AT TIME ZONE 'UTC') OPERATOR(pg_catalog.<) "from" THEN
-        first_day := first_day OPERATOR(pg_catalog.+) 1;
-    END IF;
-    end_day := GREATEST(("to" AT TIME ZONE 'UTC')::pg_catalog.date, first_day);  -- exclusive
     RETURN QUERY EXECUTE pg_catalog.format($sql$
-        WITH served AS (
-            SELECT telemetry.rollup_exact_days() OPERATOR(pg_catalog.*)
-                   pg_catalog.datemultirange(pg_catalog.daterange($4, $5)) AS days),
+        WITH split AS (
+            SELECT * FROM telemetry.rollup_split($2, $3, true)),
         raw_spans AS (
-            SELECT r.span
-            FROM served s,
-                 pg_catalog.unnest(pg_catalog.tstzmultirange(pg_catalog.tstzrange($2, $3))
-                     OPERATOR(pg_catalog.-)
-                     coalesce((SELECT pg_catalog.range_agg(pg_catalog.tstzrange(
-                                          pg_catalog.lower(d.days)::pg_catalog.timestamp AT TIME ZONE 'UTC',
-                                          pg_catalog.upper(d.days)::pg_catalog.timestamp AT TIME ZONE 'UTC'))
-                               FROM pg_catalog.unnest(s.days) AS d(days)),
-                              '{}'::pg_catalog.tstzmultirange)) AS r(span)),
+            SELECT r.span FROM split, pg_catalog.unnest(split.raw_spans) AS r(span)),
         sketches AS (
+            -- Of every type: one sketch a day, the daily totals'; else the named types' cells.
             SELECT d.users_hll AS sketch
-            FROM served s
-            JOIN telemetry.daily_rollups d ON s.days OPERATOR(pg_catalog.@>) d.day
-            WHERE d.tenant_id OPERATOR(pg_catalog.=) $1
-              AND d.day OPERATOR(pg_catalog.>=) $4 AND d.day OPERATOR(pg_catalog.<) $5
-              AND ($6::text[] IS NULL OR d.name OPERATOR(pg_catalog.=) ANY ($6::text[]))
+            FROM split s
+            JOIN telemetry.daily_totals d ON s.rollup_days OPERATOR(pg_catalog.@>) d.day
+            WHERE $4::text[] IS NULL AND d.tenant_id OPERATOR(pg_catalog.=) $1
+              AND d.day OPERATOR(pg_catalog.>=) pg_catalog.lower(s.rollup_days)
+              AND d.day OPERATOR(pg_catalog.<) pg_catalog.upper(s.rollup_days)
+            UNION ALL
+            SELECT d.users_hll AS sketch
+            FROM split s
+            JOIN telemetry.daily_rollups d ON s.rollup_days OPERATOR(pg_catalog.@>) d.day
+            WHERE $4::text[] IS NOT NULL AND d.tenant_id OPERATOR(pg_catalog.=) $1
+              AND d.day OPERATOR(pg_catalog.>=) pg_catalog.lower(s.rollup_days)
+              AND d.day OPERATOR(pg_catalog.<) pg_catalog.upper(s.rollup_days)
+              AND d.name OPERATOR(pg_catalog.=) ANY ($4::text[])
             UNION ALL
             SELECT %1$I.hll_add_agg(%1$I.hll_hash_text(e.user_id), 15, 5)
             FROM raw_spans r
@@ -343,14 +351,14 @@ BEGIN
               ON e.occurred_at OPERATOR(pg_catalog.>=) pg_catalog.lower(r.span)
              AND e.occurred_at OPERATOR(pg_catalog.<) pg_catalog.upper(r.span)
             WHERE e.tenant_id OPERATOR(pg_catalog.=) $1 AND e.user_id IS NOT NULL
-              AND ($6::text[] IS NULL OR e.name OPERATOR(pg_catalog.=) ANY ($6::text[])))
+              AND ($4::text[] IS NULL OR e.name OPERATOR(pg_catalog.=) ANY ($4::text[])))
         SELECT coalesce(pg_catalog.round(%1$I.hll_cardinality(%1$I.hll_union_agg(k.sketch)))::bigint, 0::bigint), false
         FROM sketches k$sql$, hll_schema)
-    USING unique_users.tenant_id, "from", "to", first_day, end_day, unique_users.names;
+    USING unique_users.tenant_id, "from", "to", unique_users.names;
 END
 $$;
 COMMENT ON FUNCTION telemetry.unique_users(uuid, timestamptz, timestamptz, text[], boolean) IS
-    'Distinct users (non-NULL user_id, not scaled by sampling) of tenant_id with an event in ["from", "to"), of the types in names (NULL: every type; no NULL element), by FUNNELS.md (Engagement: uniques over several days come from the union of daily HyperLogLog sketches unless exact is asked for; the result says which). One row (telemetry.unique_users_result): users, and exact, true when counted exactly from raw events: when exact is true (only the raw events still kept count), or when the range is 31 days or shorter and starts at or after the oldest partition. Otherwise an estimate, exact false: the union of the hll(15, 5) sketches of telemetry.daily_rollups for the whole UTC days before the watermark without a pending invalidation, and of sketches of the raw events of the rest of the range, within 1.7 % (exact for small sets; docs/rollup.md, "Precision"). Errors: NULL tenant_id, or NULL in names (22004); no read access to the tenant (42501); a bound NULL or not finite, "from" after "to", exact NULL (22023); the hll extension missing (55000).';
+    'Distinct users (non-NULL user_id, not scaled by sampling) of tenant_id with an event in ["from", "to"), of the types in names (NULL: every type; no NULL element), by FUNNELS.md (Engagement: uniques over several days come from the union of daily HyperLogLog sketches unless exact is asked for; the result says which). One row (telemetry.unique_users_result): users, and exact, true when counted exactly from raw events: when exact is true (only the raw events still kept count), or when the range is 31 days or shorter and starts at or after the oldest partition. Otherwise an estimate, exact false: the union of the hll(15, 5) sketches of telemetry.daily_totals (every type; of telemetry.daily_rollups for named types) for the whole UTC days before the watermark without a pending invalidation, and of sketches of the raw events of the rest of the range, within 1.7 % (exact for small sets; docs/rollup.md, "Precision"). Errors: NULL tenant_id, or NULL in names (22004); no read access to the tenant (42501); a bound NULL or not finite, "from" after "to", exact NULL (22023); the hll extension missing (55000).';
 
 -- Daily active users: distinct users per calendar day in tz, exact. UTC days held whole come
 -- from telemetry.daily_totals (exact users over every event type), the rest from raw events, in
@@ -366,8 +374,6 @@ AS $$
 DECLARE
     starts timestamptz[];
     use_rollups boolean;
-    first_day date;
-    end_day date;
     hll_schema name;
 BEGIN
     PERFORM telemetry.require_tenant_access(daily_active_users.tenant_id, 'read');
@@ -390,27 +396,11 @@ BEGIN
     IF hll_schema IS NULL THEN
         RAISE EXCEPTION 'the hll extension is not installed' USING ERRCODE = '55000';
     END IF;
-    first_day := ("from" AT TIME ZONE 'UTC')::pg_catalog.date;
-    IF (first_day::pg_catalog.timestamp AT TIME ZONE 'UTC') OPERATOR(pg_catalog.<) "from" THEN
-        first_day := first_day OPERATOR(pg_catalog.+) 1;
-    END IF;
-    end_day := GREATEST(("to" AT TIME ZONE 'UTC')::pg_catalog.date, first_day);  -- exclusive
     RETURN QUERY EXECUTE pg_catalog.format($sql$
-    WITH served AS (
-        SELECT CASE WHEN $5
-                    THEN telemetry.rollup_exact_days() OPERATOR(pg_catalog.*)
-                         pg_catalog.datemultirange(pg_catalog.daterange($6, $7))
-                    ELSE '{}'::pg_catalog.datemultirange END AS days),
+    WITH split AS (
+        SELECT * FROM telemetry.rollup_split($2, $3, $5)),
     raw_spans AS (
-        SELECT r.span
-        FROM served s,
-             pg_catalog.unnest(pg_catalog.tstzmultirange(pg_catalog.tstzrange($2, $3))
-                 OPERATOR(pg_catalog.-)
-                 coalesce((SELECT pg_catalog.range_agg(pg_catalog.tstzrange(
-                                      pg_catalog.lower(d.days)::pg_catalog.timestamp AT TIME ZONE 'UTC',
-                                      pg_catalog.upper(d.days)::pg_catalog.timestamp AT TIME ZONE 'UTC'))
-                           FROM pg_catalog.unnest(s.days) AS d(days)),
-                          '{}'::pg_catalog.tstzmultirange)) AS r(span)),
+        SELECT r.span FROM split, pg_catalog.unnest(split.raw_spans) AS r(span)),
     counted AS (
         SELECT pg_catalog.date_trunc('day', e.occurred_at, $4) AS day_start, pg_catalog.count(DISTINCT e.user_id) AS users
         FROM raw_spans r
@@ -424,16 +414,17 @@ BEGIN
         -- count: its sketch's estimate (docs/rollup.md).
         SELECT d.day::pg_catalog.timestamp AT TIME ZONE 'UTC',
                coalesce(d.users, pg_catalog.round(%1$I.hll_cardinality(d.users_hll))::bigint)
-        FROM served s
-        JOIN telemetry.daily_totals d ON s.days OPERATOR(pg_catalog.@>) d.day
+        FROM split s
+        JOIN telemetry.daily_totals d ON s.rollup_days OPERATOR(pg_catalog.@>) d.day
         WHERE d.tenant_id OPERATOR(pg_catalog.=) $1
-          AND d.day OPERATOR(pg_catalog.>=) $6 AND d.day OPERATOR(pg_catalog.<) $7)
+          AND d.day OPERATOR(pg_catalog.>=) pg_catalog.lower(s.rollup_days)
+          AND d.day OPERATOR(pg_catalog.<) pg_catalog.upper(s.rollup_days))
     SELECT b.day_start, coalesce(pg_catalog.sum(c.users), 0)::bigint
-    FROM pg_catalog.unnest($8) AS b(day_start)
+    FROM pg_catalog.unnest($6) AS b(day_start)
     LEFT JOIN counted c ON c.day_start OPERATOR(pg_catalog.=) b.day_start
     GROUP BY b.day_start
     ORDER BY b.day_start$sql$, hll_schema)
-    USING daily_active_users.tenant_id, "from", "to", daily_active_users.tz, use_rollups, first_day, end_day, starts;
+    USING daily_active_users.tenant_id, "from", "to", daily_active_users.tz, use_rollups, starts;
 END
 $$;
 COMMENT ON FUNCTION telemetry.daily_active_users(uuid, timestamptz, timestamptz, text) IS

@@ -39,6 +39,7 @@ AS $$
         ('read', 'FUNCTION', 'unique_users', 'EXECUTE'), ('read', 'FUNCTION', 'active_users', 'EXECUTE'), ('read', 'FUNCTION', 'daily_active_users', 'EXECUTE'),
         ('read', 'FUNCTION', 'stickiness', 'EXECUTE'), ('read', 'FUNCTION', 'dump', 'EXECUTE'),
         ('read', 'FUNCTION', 'calendar_buckets', 'EXECUTE'), ('read', 'FUNCTION', 'rollup_exact_days', 'EXECUTE'),
+        ('read', 'FUNCTION', 'rollup_split', 'EXECUTE'),
         ('read', 'FUNCTION', 'property_sum', 'EXECUTE'),
         ('read', 'FUNCTION', 'property_stats', 'EXECUTE'), ('read', 'FUNCTION', 'sessions', 'EXECUTE'),
         ('read', 'FUNCTION', 'sessions_engine', 'EXECUTE'), ('read', 'FUNCTION', 'property_path_terms', 'EXECUTE'),
@@ -296,8 +297,270 @@ $$;
 COMMENT ON FUNCTION telemetry.drop_expired_rollups(timestamptz, integer) IS
     'Maintenance step (rollup retention): deletes at most p_batch_size rollup cells of days more than telemetry.rollup_retention_days (default 730) before p_now''s UTC day, oldest first, and returns how many; and the daily totals of those days once their cells are gone. Errors: p_now NULL or infinite (22008); p_batch_size below 1 (22023).';
 
--- 65_analytics.sql: stickiness() takes a time zone (a new argument with a default: a new
--- signature, so the old one goes); daily_active_users().
+-- 65_analytics.sql: rollup_split(), which event_counts(), unique_users() (now from the daily
+-- totals for every type) and daily_active_users() share; stickiness() takes a time zone (a new
+-- argument with a default: a new signature, so the old one goes).
+-- How a function splits ["from", "to") between the rollups and the raw events: the whole UTC
+-- days of the range whose rollups are exact (rollup_exact_days(); none unless use_rollups), and
+-- the spans of time left, for the raw events. Called in the calling function's query, so read in
+-- its snapshot with the rollups and the events (a STABLE function sees the caller's snapshot).
+CREATE FUNCTION telemetry.rollup_split("from" timestamptz, "to" timestamptz, use_rollups boolean)
+RETURNS TABLE (rollup_days pg_catalog.datemultirange, raw_spans pg_catalog.tstzmultirange)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH first AS (
+        -- The first UTC day that starts at or after "from".
+        SELECT CASE WHEN ((("from" AT TIME ZONE 'UTC')::pg_catalog.date)::pg_catalog.timestamp AT TIME ZONE 'UTC')
+                         OPERATOR(pg_catalog.<) "from"
+                    THEN ("from" AT TIME ZONE 'UTC')::pg_catalog.date OPERATOR(pg_catalog.+) 1
+                    ELSE ("from" AT TIME ZONE 'UTC')::pg_catalog.date END AS day),
+    served AS (
+        SELECT CASE WHEN use_rollups AND "from" OPERATOR(pg_catalog.<) "to"
+                    THEN telemetry.rollup_exact_days() OPERATOR(pg_catalog.*)
+                         pg_catalog.datemultirange(pg_catalog.daterange(f.day, GREATEST(("to" AT TIME ZONE 'UTC')::pg_catalog.date, f.day)))
+                    ELSE '{}'::pg_catalog.datemultirange END AS days
+        FROM first f)
+    SELECT s.days,
+           pg_catalog.tstzmultirange(pg_catalog.tstzrange("from", "to"))
+           OPERATOR(pg_catalog.-)
+           coalesce((SELECT pg_catalog.range_agg(pg_catalog.tstzrange(
+                                pg_catalog.lower(d.days)::pg_catalog.timestamp AT TIME ZONE 'UTC',
+                                pg_catalog.upper(d.days)::pg_catalog.timestamp AT TIME ZONE 'UTC'))
+                     FROM pg_catalog.unnest(s.days) AS d(days)),
+                    '{}'::pg_catalog.tstzmultirange)
+    FROM served s
+$$;
+COMMENT ON FUNCTION telemetry.rollup_split(timestamptz, timestamptz, boolean) IS
+    'Internal, for the analytics functions that read rollups: one row, rollup_days (the whole UTC days of ["from", "to") that rollup_exact_days() holds; empty unless use_rollups) and raw_spans (the rest of the range, for the raw events). Call it in the same query as the rollups and the events (one snapshot).';
+
+CREATE OR REPLACE FUNCTION telemetry.event_counts(tenant_id uuid, "from" timestamptz, "to" timestamptz,
+                                       bucket text DEFAULT 'day', names text[] DEFAULT NULL,
+                                       tz text DEFAULT 'UTC')
+RETURNS TABLE (bucket_start timestamptz, name text, events numeric, users bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+-- The raw part's spans are known only at run time (partitions pruned then), so the plan's
+-- estimates are loose and would make JIT compile for seconds what runs in milliseconds.
+SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    starts timestamptz[];
+    use_rollups boolean;
+BEGIN
+    PERFORM telemetry.require_tenant_access(event_counts.tenant_id, 'read');
+    IF "from" IS NULL OR "to" IS NULL OR NOT pg_catalog.isfinite("from") OR NOT pg_catalog.isfinite("to") THEN
+        RAISE EXCEPTION '"from" and "to" must be finite timestamps' USING ERRCODE = '22023';
+    END IF;
+    IF "from" OPERATOR(pg_catalog.>) "to" THEN
+        RAISE EXCEPTION '"from" must not be after "to"' USING ERRCODE = '22023';
+    END IF;
+    IF pg_catalog.array_position(event_counts.names, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'names must not contain NULL' USING ERRCODE = '22004';
+    END IF;
+    -- Checks bucket and tz (22023) and the number of buckets (54000).
+    starts := ARRAY(SELECT b.bucket_start FROM telemetry.calendar_buckets("from", "to", event_counts.bucket, event_counts.tz) b);
+    -- Rollups are UTC days: they answer day buckets in UTC, for the days the range holds whole.
+    use_rollups := event_counts.bucket OPERATOR(pg_catalog.=) 'day'
+                   AND pg_catalog.lower(event_counts.tz) OPERATOR(pg_catalog.=) ANY
+                       (ARRAY['utc', 'etc/utc', 'uct', 'etc/uct', 'zulu', 'etc/zulu', 'universal', 'etc/universal']);
+    -- One query, so one snapshot: the watermark, the log, the rollups and the raw events.
+    RETURN QUERY
+    WITH split AS (
+        SELECT * FROM telemetry.rollup_split("from", "to", use_rollups)),
+    raw_spans AS (
+        SELECT r.span FROM split, pg_catalog.unnest(split.raw_spans) AS r(span)),
+    counted AS (
+        SELECT pg_catalog.date_trunc(event_counts.bucket, e.occurred_at, event_counts.tz) AS bucket_start, e.name,
+               pg_catalog.sum(e.sample_weight::pg_catalog.numeric) AS events,
+               pg_catalog.count(DISTINCT e.user_id) AS users
+        FROM raw_spans r
+        JOIN telemetry.events e
+          ON e.occurred_at OPERATOR(pg_catalog.>=) pg_catalog.lower(r.span)
+         AND e.occurred_at OPERATOR(pg_catalog.<) pg_catalog.upper(r.span)
+        WHERE e.tenant_id OPERATOR(pg_catalog.=) event_counts.tenant_id
+          AND (event_counts.names IS NULL OR e.name OPERATOR(pg_catalog.=) ANY (event_counts.names))
+        GROUP BY 1, 2
+        UNION ALL
+        SELECT d.day::pg_catalog.timestamp AT TIME ZONE 'UTC', d.name, d.events, d.users
+        FROM split s
+        JOIN telemetry.daily_rollups d ON s.rollup_days OPERATOR(pg_catalog.@>) d.day
+        WHERE d.tenant_id OPERATOR(pg_catalog.=) event_counts.tenant_id
+          AND d.day OPERATOR(pg_catalog.>=) pg_catalog.lower(s.rollup_days)
+          AND d.day OPERATOR(pg_catalog.<) pg_catalog.upper(s.rollup_days)
+          AND (event_counts.names IS NULL OR d.name OPERATOR(pg_catalog.=) ANY (event_counts.names))),
+    cell_names AS (
+        SELECT n.name FROM pg_catalog.unnest(event_counts.names) AS n(name)
+        UNION
+        SELECT c.name FROM counted c WHERE event_counts.names IS NULL)
+    SELECT b.bucket_start, n.name, coalesce(c.events, 0::pg_catalog.numeric), coalesce(c.users, 0::bigint)
+    FROM pg_catalog.unnest(starts) AS b(bucket_start)
+    CROSS JOIN cell_names n
+    LEFT JOIN counted c ON c.bucket_start OPERATOR(pg_catalog.=) b.bucket_start AND c.name OPERATOR(pg_catalog.=) n.name
+    ORDER BY 1, n.name COLLATE "C";
+END
+$$;
+COMMENT ON FUNCTION telemetry.event_counts(uuid, timestamptz, timestamptz, text, text[], text) IS
+    'Events and distinct users per calendar bucket and event type, by the counting rules of FUNNELS.md (Engagement, event_counts): the events of tenant_id with occurred_at in ["from", "to") (a bucket the range cuts counts only the events inside), bucket hour, day, week or month in the time zone tz (default UTC; ISO weeks start on Monday, DST days have 23 or 25 hours, the repeated hour is two buckets; see calendar_buckets()); names: the event types to count (NULL: every type with an event in the range; no NULL element). One row per bucket and type, zero rows included (for every type with an event in the range, or every type asked for), ordered by bucket_start, then name in byte order: bucket_start (the instant the bucket starts, maybe before "from"), name, events (the sum of sample_weight: sampled events scaled back) and users (distinct non-NULL user_id, not scaled). Equal to a GROUP BY over the raw events: day buckets in UTC take the days the range holds whole, before the rollup watermark and without a pending invalidation, from telemetry.daily_rollups, read in the same snapshot as the raw events of the rest. Errors: NULL tenant_id, or NULL in names (22004); no read access to the tenant (42501); a bound NULL or not finite, "from" after "to", an unknown bucket, tz NULL or unknown (22023); more than 10,000 buckets (54000).';
+
+CREATE OR REPLACE FUNCTION telemetry.unique_users(tenant_id uuid, "from" timestamptz, "to" timestamptz,
+                                       names text[] DEFAULT NULL, exact boolean DEFAULT false)
+RETURNS SETOF telemetry.unique_users_result
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+-- The raw part's spans are known only at run time (partitions pruned then), so the plan's
+-- estimates are loose and would make JIT compile for seconds what runs in milliseconds.
+SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    hll_schema name;
+    oldest timestamptz;
+BEGIN
+    PERFORM telemetry.require_tenant_access(unique_users.tenant_id, 'read');
+    IF "from" IS NULL OR "to" IS NULL OR NOT pg_catalog.isfinite("from") OR NOT pg_catalog.isfinite("to") THEN
+        RAISE EXCEPTION '"from" and "to" must be finite timestamps' USING ERRCODE = '22023';
+    END IF;
+    IF "from" OPERATOR(pg_catalog.>) "to" THEN
+        RAISE EXCEPTION '"from" must not be after "to"' USING ERRCODE = '22023';
+    END IF;
+    IF unique_users.exact IS NULL THEN
+        RAISE EXCEPTION 'exact must be true or false' USING ERRCODE = '22023';
+    END IF;
+    IF pg_catalog.array_position(unique_users.names, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'names must not contain NULL' USING ERRCODE = '22004';
+    END IF;
+    oldest := (SELECT pg_catalog.min(p.lower_bound) FROM telemetry.partitions() p);
+    -- Exact when asked, or when it is cheap and complete: a month or less, all of it in raw
+    -- events (from the oldest partition on).
+    IF unique_users.exact
+       OR (("to" OPERATOR(pg_catalog.-) "from") OPERATOR(pg_catalog.<=) interval '31 days'
+           AND "from" OPERATOR(pg_catalog.>=) oldest) THEN
+        RETURN QUERY
+        SELECT pg_catalog.count(DISTINCT e.user_id), true
+        FROM telemetry.events e
+        WHERE e.tenant_id OPERATOR(pg_catalog.=) unique_users.tenant_id
+          AND e.occurred_at OPERATOR(pg_catalog.>=) "from" AND e.occurred_at OPERATOR(pg_catalog.<) "to"
+          AND (unique_users.names IS NULL OR e.name OPERATOR(pg_catalog.=) ANY (unique_users.names));
+        RETURN;
+    END IF;
+    -- Else the union of HyperLogLog sketches (hll(15, 5), as the rollups'): the daily sketches
+    -- of the whole UTC days with exact rollups, and sketches of the raw events of the rest.
+    -- The hll functions are named by the schema of the extension (never searched).
+    hll_schema := (SELECT ns.nspname FROM pg_catalog.pg_extension x
+                   JOIN pg_catalog.pg_namespace ns ON ns.oid OPERATOR(pg_catalog.=) x.extnamespace
+                   WHERE x.extname OPERATOR(pg_catalog.=) 'hll');
+    IF hll_schema IS NULL THEN
+        RAISE EXCEPTION 'the hll extension is not installed' USING ERRCODE = '55000';
+    END IF;
+    RETURN QUERY EXECUTE pg_catalog.format($sql$
+        WITH split AS (
+            SELECT * FROM telemetry.rollup_split($2, $3, true)),
+        raw_spans AS (
+            SELECT r.span FROM split, pg_catalog.unnest(split.raw_spans) AS r(span)),
+        sketches AS (
+            -- Of every type: one sketch a day, the daily totals'; else the named types' cells.
+            SELECT d.users_hll AS sketch
+            FROM split s
+            JOIN telemetry.daily_totals d ON s.rollup_days OPERATOR(pg_catalog.@>) d.day
+            WHERE $4::text[] IS NULL AND d.tenant_id OPERATOR(pg_catalog.=) $1
+              AND d.day OPERATOR(pg_catalog.>=) pg_catalog.lower(s.rollup_days)
+              AND d.day OPERATOR(pg_catalog.<) pg_catalog.upper(s.rollup_days)
+            UNION ALL
+            SELECT d.users_hll AS sketch
+            FROM split s
+            JOIN telemetry.daily_rollups d ON s.rollup_days OPERATOR(pg_catalog.@>) d.day
+            WHERE $4::text[] IS NOT NULL AND d.tenant_id OPERATOR(pg_catalog.=) $1
+              AND d.day OPERATOR(pg_catalog.>=) pg_catalog.lower(s.rollup_days)
+              AND d.day OPERATOR(pg_catalog.<) pg_catalog.upper(s.rollup_days)
+              AND d.name OPERATOR(pg_catalog.=) ANY ($4::text[])
+            UNION ALL
+            SELECT %1$I.hll_add_agg(%1$I.hll_hash_text(e.user_id), 15, 5)
+            FROM raw_spans r
+            JOIN telemetry.events e
+              ON e.occurred_at OPERATOR(pg_catalog.>=) pg_catalog.lower(r.span)
+             AND e.occurred_at OPERATOR(pg_catalog.<) pg_catalog.upper(r.span)
+            WHERE e.tenant_id OPERATOR(pg_catalog.=) $1 AND e.user_id IS NOT NULL
+              AND ($4::text[] IS NULL OR e.name OPERATOR(pg_catalog.=) ANY ($4::text[])))
+        SELECT coalesce(pg_catalog.round(%1$I.hll_cardinality(%1$I.hll_union_agg(k.sketch)))::bigint, 0::bigint), false
+        FROM sketches k$sql$, hll_schema)
+    USING unique_users.tenant_id, "from", "to", unique_users.names;
+END
+$$;
+COMMENT ON FUNCTION telemetry.unique_users(uuid, timestamptz, timestamptz, text[], boolean) IS
+    'Distinct users (non-NULL user_id, not scaled by sampling) of tenant_id with an event in ["from", "to"), of the types in names (NULL: every type; no NULL element), by FUNNELS.md (Engagement: uniques over several days come from the union of daily HyperLogLog sketches unless exact is asked for; the result says which). One row (telemetry.unique_users_result): users, and exact, true when counted exactly from raw events: when exact is true (only the raw events still kept count), or when the range is 31 days or shorter and starts at or after the oldest partition. Otherwise an estimate, exact false: the union of the hll(15, 5) sketches of telemetry.daily_totals (every type; of telemetry.daily_rollups for named types) for the whole UTC days before the watermark without a pending invalidation, and of sketches of the raw events of the rest of the range, within 1.7 % (exact for small sets; docs/rollup.md, "Precision"). Errors: NULL tenant_id, or NULL in names (22004); no read access to the tenant (42501); a bound NULL or not finite, "from" after "to", exact NULL (22023); the hll extension missing (55000).';
+
+-- Daily active users: distinct users per calendar day in tz, exact. UTC days held whole come
+-- from telemetry.daily_totals (exact users over every event type), the rest from raw events, in
+-- one query (one snapshot), as event_counts() does.
+CREATE FUNCTION telemetry.daily_active_users(tenant_id uuid, "from" timestamptz, "to" timestamptz,
+                                             tz text DEFAULT 'UTC')
+RETURNS TABLE (day_start timestamptz, users bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off  -- as event_counts(): the raw spans are known only at run time
+AS $$
+#variable_conflict use_column
+DECLARE
+    starts timestamptz[];
+    use_rollups boolean;
+    hll_schema name;
+BEGIN
+    PERFORM telemetry.require_tenant_access(daily_active_users.tenant_id, 'read');
+    IF "from" IS NULL OR "to" IS NULL OR NOT pg_catalog.isfinite("from") OR NOT pg_catalog.isfinite("to") THEN
+        RAISE EXCEPTION '"from" and "to" must be finite timestamps' USING ERRCODE = '22023';
+    END IF;
+    IF "from" OPERATOR(pg_catalog.>) "to" THEN
+        RAISE EXCEPTION '"from" must not be after "to"' USING ERRCODE = '22023';
+    END IF;
+    IF daily_active_users.tz IS NULL THEN
+        RAISE EXCEPTION 'tz must name a time zone' USING ERRCODE = '22023';
+    END IF;
+    -- Checks tz (22023) and the number of days (54000).
+    starts := ARRAY(SELECT b.bucket_start FROM telemetry.calendar_buckets("from", "to", 'day', daily_active_users.tz) b);
+    use_rollups := pg_catalog.lower(daily_active_users.tz) OPERATOR(pg_catalog.=) ANY
+                   (ARRAY['utc', 'etc/utc', 'uct', 'etc/uct', 'zulu', 'etc/zulu', 'universal', 'etc/universal']);
+    hll_schema := (SELECT ns.nspname FROM pg_catalog.pg_extension x
+                   JOIN pg_catalog.pg_namespace ns ON ns.oid OPERATOR(pg_catalog.=) x.extnamespace
+                   WHERE x.extname OPERATOR(pg_catalog.=) 'hll');
+    IF hll_schema IS NULL THEN
+        RAISE EXCEPTION 'the hll extension is not installed' USING ERRCODE = '55000';
+    END IF;
+    RETURN QUERY EXECUTE pg_catalog.format($sql$
+    WITH split AS (
+        SELECT * FROM telemetry.rollup_split($2, $3, $5)),
+    raw_spans AS (
+        SELECT r.span FROM split, pg_catalog.unnest(split.raw_spans) AS r(span)),
+    counted AS (
+        SELECT pg_catalog.date_trunc('day', e.occurred_at, $4) AS day_start, pg_catalog.count(DISTINCT e.user_id) AS users
+        FROM raw_spans r
+        JOIN telemetry.events e
+          ON e.occurred_at OPERATOR(pg_catalog.>=) pg_catalog.lower(r.span)
+         AND e.occurred_at OPERATOR(pg_catalog.<) pg_catalog.upper(r.span)
+        WHERE e.tenant_id OPERATOR(pg_catalog.=) $1
+        GROUP BY 1
+        UNION ALL
+        -- A day rolled up before 0.6.0 whose raw events were gone at the update has no exact
+        -- count: its sketch's estimate (docs/rollup.md).
+        SELECT d.day::pg_catalog.timestamp AT TIME ZONE 'UTC',
+               coalesce(d.users, pg_catalog.round(%1$I.hll_cardinality(d.users_hll))::bigint)
+        FROM split s
+        JOIN telemetry.daily_totals d ON s.rollup_days OPERATOR(pg_catalog.@>) d.day
+        WHERE d.tenant_id OPERATOR(pg_catalog.=) $1
+          AND d.day OPERATOR(pg_catalog.>=) pg_catalog.lower(s.rollup_days)
+          AND d.day OPERATOR(pg_catalog.<) pg_catalog.upper(s.rollup_days))
+    SELECT b.day_start, coalesce(pg_catalog.sum(c.users), 0)::bigint
+    FROM pg_catalog.unnest($6) AS b(day_start)
+    LEFT JOIN counted c ON c.day_start OPERATOR(pg_catalog.=) b.day_start
+    GROUP BY b.day_start
+    ORDER BY b.day_start$sql$, hll_schema)
+    USING daily_active_users.tenant_id, "from", "to", daily_active_users.tz, use_rollups, starts;
+END
+$$;
+COMMENT ON FUNCTION telemetry.daily_active_users(uuid, timestamptz, timestamptz, text) IS
+    'Daily active users (DAU) of tenant_id by FUNNELS.md (Engagement): per calendar day in time zone tz (default UTC; DST days have 23 or 25 hours, as calendar_buckets() makes them) that ["from", "to") overlaps, the distinct non-NULL user_id with an event of any type in the part of the day inside the range (not scaled by sampling), 0 included, oldest first: day_start (the instant the day starts, maybe before "from") and users. Exact: UTC days the range holds whole, before the rollup watermark and without a pending invalidation, come from telemetry.daily_totals, read in the same snapshot as the raw events of the rest (a day rolled up before 0.6.0 whose raw events were already gone gives its HyperLogLog estimate). Errors: NULL tenant_id (22004); no read access to the tenant (42501); a bound NULL or not finite, "from" after "to", tz NULL or unknown (22023); more than 10,000 days (54000); the hll extension missing (55000).';
+
 DROP FUNCTION telemetry.stickiness(uuid, timestamptz, timestamptz, text);
 CREATE FUNCTION telemetry.stickiness(tenant_id uuid, "from" timestamptz, "to" timestamptz, period text DEFAULT 'day',
                                      tz text DEFAULT 'UTC')
@@ -339,93 +602,6 @@ END
 $$;
 COMMENT ON FUNCTION telemetry.stickiness(uuid, timestamptz, timestamptz, text, text) IS
     'Stickiness of tenant_id by FUNNELS.md (Engagement: over N periods, the number of actors active in exactly 1, 2, ..., N periods): the N calendar periods in time zone tz (period hour, day, week or month, as calendar_buckets() makes them: ISO weeks start on Monday, DST days have 23 or 25 hours) that ["from", "to") overlaps, a period the range cuts counting only its events inside. One row per k = 1..N, in order: periods_active (k) and users (distinct non-NULL user_id with an event in exactly k of the periods; not scaled by sampling), 0 included; no row for an empty range. Exact, from raw events. Errors: NULL tenant_id (22004); no read access to the tenant (42501); a bound NULL or not finite, "from" after "to", an unknown period, tz NULL or unknown (22023); more than 10,000 periods (54000).';
-
--- Daily active users: distinct users per calendar day in tz, exact. UTC days held whole come
--- from telemetry.daily_totals (exact users over every event type), the rest from raw events, in
--- one query (one snapshot), as event_counts() does.
-CREATE FUNCTION telemetry.daily_active_users(tenant_id uuid, "from" timestamptz, "to" timestamptz,
-                                             tz text DEFAULT 'UTC')
-RETURNS TABLE (day_start timestamptz, users bigint)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-SET jit = off  -- as event_counts(): the raw spans are known only at run time
-AS $$
-#variable_conflict use_column
-DECLARE
-    starts timestamptz[];
-    use_rollups boolean;
-    first_day date;
-    end_day date;
-    hll_schema name;
-BEGIN
-    PERFORM telemetry.require_tenant_access(daily_active_users.tenant_id, 'read');
-    IF "from" IS NULL OR "to" IS NULL OR NOT pg_catalog.isfinite("from") OR NOT pg_catalog.isfinite("to") THEN
-        RAISE EXCEPTION '"from" and "to" must be finite timestamps' USING ERRCODE = '22023';
-    END IF;
-    IF "from" OPERATOR(pg_catalog.>) "to" THEN
-        RAISE EXCEPTION '"from" must not be after "to"' USING ERRCODE = '22023';
-    END IF;
-    IF daily_active_users.tz IS NULL THEN
-        RAISE EXCEPTION 'tz must name a time zone' USING ERRCODE = '22023';
-    END IF;
-    -- Checks tz (22023) and the number of days (54000).
-    starts := ARRAY(SELECT b.bucket_start FROM telemetry.calendar_buckets("from", "to", 'day', daily_active_users.tz) b);
-    use_rollups := pg_catalog.lower(daily_active_users.tz) OPERATOR(pg_catalog.=) ANY
-                   (ARRAY['utc', 'etc/utc', 'uct', 'etc/uct', 'zulu', 'etc/zulu', 'universal', 'etc/universal']);
-    hll_schema := (SELECT ns.nspname FROM pg_catalog.pg_extension x
-                   JOIN pg_catalog.pg_namespace ns ON ns.oid OPERATOR(pg_catalog.=) x.extnamespace
-                   WHERE x.extname OPERATOR(pg_catalog.=) 'hll');
-    IF hll_schema IS NULL THEN
-        RAISE EXCEPTION 'the hll extension is not installed' USING ERRCODE = '55000';
-    END IF;
-    first_day := ("from" AT TIME ZONE 'UTC')::pg_catalog.date;
-    IF (first_day::pg_catalog.timestamp AT TIME ZONE 'UTC') OPERATOR(pg_catalog.<) "from" THEN
-        first_day := first_day OPERATOR(pg_catalog.+) 1;
-    END IF;
-    end_day := GREATEST(("to" AT TIME ZONE 'UTC')::pg_catalog.date, first_day);  -- exclusive
-    RETURN QUERY EXECUTE pg_catalog.format($sql$
-    WITH served AS (
-        SELECT CASE WHEN $5
-                    THEN telemetry.rollup_exact_days() OPERATOR(pg_catalog.*)
-                         pg_catalog.datemultirange(pg_catalog.daterange($6, $7))
-                    ELSE '{}'::pg_catalog.datemultirange END AS days),
-    raw_spans AS (
-        SELECT r.span
-        FROM served s,
-             pg_catalog.unnest(pg_catalog.tstzmultirange(pg_catalog.tstzrange($2, $3))
-                 OPERATOR(pg_catalog.-)
-                 coalesce((SELECT pg_catalog.range_agg(pg_catalog.tstzrange(
-                                      pg_catalog.lower(d.days)::pg_catalog.timestamp AT TIME ZONE 'UTC',
-                                      pg_catalog.upper(d.days)::pg_catalog.timestamp AT TIME ZONE 'UTC'))
-                           FROM pg_catalog.unnest(s.days) AS d(days)),
-                          '{}'::pg_catalog.tstzmultirange)) AS r(span)),
-    counted AS (
-        SELECT pg_catalog.date_trunc('day', e.occurred_at, $4) AS day_start, pg_catalog.count(DISTINCT e.user_id) AS users
-        FROM raw_spans r
-        JOIN telemetry.events e
-          ON e.occurred_at OPERATOR(pg_catalog.>=) pg_catalog.lower(r.span)
-         AND e.occurred_at OPERATOR(pg_catalog.<) pg_catalog.upper(r.span)
-        WHERE e.tenant_id OPERATOR(pg_catalog.=) $1
-        GROUP BY 1
-        UNION ALL
-        -- A day rolled up before 0.6.0 whose raw events were gone at the update has no exact
-        -- count: its sketch's estimate (docs/rollup.md).
-        SELECT d.day::pg_catalog.timestamp AT TIME ZONE 'UTC',
-               coalesce(d.users, pg_catalog.round(%1$I.hll_cardinality(d.users_hll))::bigint)
-        FROM served s
-        JOIN telemetry.daily_totals d ON s.days OPERATOR(pg_catalog.@>) d.day
-        WHERE d.tenant_id OPERATOR(pg_catalog.=) $1
-          AND d.day OPERATOR(pg_catalog.>=) $6 AND d.day OPERATOR(pg_catalog.<) $7)
-    SELECT b.day_start, coalesce(pg_catalog.sum(c.users), 0)::bigint
-    FROM pg_catalog.unnest($8) AS b(day_start)
-    LEFT JOIN counted c ON c.day_start OPERATOR(pg_catalog.=) b.day_start
-    GROUP BY b.day_start
-    ORDER BY b.day_start$sql$, hll_schema)
-    USING daily_active_users.tenant_id, "from", "to", daily_active_users.tz, use_rollups, first_day, end_day, starts;
-END
-$$;
-COMMENT ON FUNCTION telemetry.daily_active_users(uuid, timestamptz, timestamptz, text) IS
-    'Daily active users (DAU) of tenant_id by FUNNELS.md (Engagement): per calendar day in time zone tz (default UTC; DST days have 23 or 25 hours, as calendar_buckets() makes them) that ["from", "to") overlaps, the distinct non-NULL user_id with an event of any type in the part of the day inside the range (not scaled by sampling), 0 included, oldest first: day_start (the instant the day starts, maybe before "from") and users. Exact: UTC days the range holds whole, before the rollup watermark and without a pending invalidation, come from telemetry.daily_totals, read in the same snapshot as the raw events of the rest (a day rolled up before 0.6.0 whose raw events were already gone gives its HyperLogLog estimate). Errors: NULL tenant_id (22004); no read access to the tenant (42501); a bound NULL or not finite, "from" after "to", tz NULL or unknown (22023); more than 10,000 days (54000); the hll extension missing (55000).';
 
 -- 67_analytics_retention.sql: hours of Unix time whatever the session's time zone, and weeks
 -- before 2000-01-03 numbered by floor, as the engine numbers them.
