@@ -195,13 +195,21 @@ AS $$
                        ELSE s OPERATOR(pg_catalog.->>) 'event' END AS name,
                coalesce(s OPERATOR(pg_catalog.->) 'where', '{}'::jsonb) AS condition
         FROM (VALUES (1, from_event), (2, to_event)) AS x(k, s)),
+    -- A step without conditions is counted by event_counts() (whole UTC days from the
+    -- rollups); one with conditions from the raw events.
     counts AS (
         SELECT s.k, coalesce(pg_catalog.sum(e.sample_weight::pg_catalog.numeric), 0) AS events
         FROM steps s LEFT JOIN telemetry.events e
           ON e.tenant_id OPERATOR(pg_catalog.=) conversion_rate.tenant_id AND e.name OPERATOR(pg_catalog.=) s.name
          AND e.properties OPERATOR(pg_catalog.@>) s.condition
          AND e.occurred_at OPERATOR(pg_catalog.>=) "from" AND e.occurred_at OPERATOR(pg_catalog.<) "to"
-        GROUP BY s.k)
+        WHERE s.condition OPERATOR(pg_catalog.<>) '{}'::jsonb
+        GROUP BY s.k
+        UNION ALL
+        SELECT s.k, (SELECT coalesce(pg_catalog.sum(c.events), 0)
+                     FROM telemetry.event_counts(conversion_rate.tenant_id, "from", "to", 'day', ARRAY[s.name], 'UTC') c)
+        FROM steps s
+        WHERE s.condition OPERATOR(pg_catalog.=) '{}'::jsonb)
     SELECT (SELECT f.actors FROM f WHERE f.step OPERATOR(pg_catalog.=) 1),
            (SELECT f.actors FROM f WHERE f.step OPERATOR(pg_catalog.=) 2),
            (SELECT f.conversion_from_first FROM f WHERE f.step OPERATOR(pg_catalog.=) 2),

@@ -221,18 +221,19 @@ TELEMETRY_FUNCTION(telemetry_funnel_engine) {
         append_masks(&sql, names, wheres, steps);
         appendStringInfoString(&sql, ", ");
         append_masks(&sql, x_names, x_wheres, exclusions);
-        appendStringInfo(&sql,
-                         ", e.sample_weight, e.properties OPERATOR(pg_catalog.->>) $6 "
-                         "FROM telemetry.events e JOIN ("
-                         // Only actors with an entry in the range can be in the funnel (F12): a
-                         // step-1 event in ordered and strict modes, any step's in any mode (F9);
-                         // and of theirs only the events from the first entry (from "from" with
-                         // a breakdown, F16) to the window's end after the last.
-                         "SELECT x.%s AS actor, pg_catalog.min(x.occurred_at) AS first_entry, "
-                         "pg_catalog.max(x.occurred_at) AS last_entry FROM telemetry.events x "
-                         "WHERE x.tenant_id OPERATOR(pg_catalog.=) $1 AND x.occurred_at OPERATOR(pg_catalog.>=) $2 "
-                         "AND x.occurred_at OPERATOR(pg_catalog.<) $4 AND x.%s IS NOT NULL AND ",
-                         actor_column, actor_column);
+        appendStringInfo(
+            &sql,
+            ", e.sample_weight, e.properties OPERATOR(pg_catalog.->>) $6 "
+            "FROM telemetry.events e JOIN ("
+            // Only actors with an entry in the range can be in the funnel (F12): a
+            // step-1 event in ordered and strict modes, any step's in any mode (F9);
+            // and of theirs only the events from the first entry (from "from" with
+            // a breakdown, F16) to the window's end after the last.
+            "SELECT x.%s AS actor, pg_catalog.min(x.occurred_at) AS first_entry, "
+            "(pg_catalog.max(x.occurred_at) OPERATOR(pg_catalog.+) $5) AS read_end FROM telemetry.events x "
+            "WHERE x.tenant_id OPERATOR(pg_catalog.=) $1 AND x.occurred_at OPERATOR(pg_catalog.>=) $2 "
+            "AND x.occurred_at OPERATOR(pg_catalog.<) $4 AND x.%s IS NOT NULL AND ",
+            actor_column, actor_column);
         if (mode == analytics::FunnelMode::any) append_name_list(&sql, "x", names, steps, nullptr, 0);
         else append_condition(&sql, "x", names[0], wheres[0]);
         if (passes > 1)
@@ -242,7 +243,7 @@ TELEMETRY_FUNCTION(telemetry_funnel_engine) {
         appendStringInfo(&sql,
                          " GROUP BY 1) r ON r.actor OPERATOR(pg_catalog.=) e.%s "
                          "AND e.occurred_at OPERATOR(pg_catalog.>=) %s "
-                         "AND e.occurred_at OPERATOR(pg_catalog.<=) (r.last_entry OPERATOR(pg_catalog.+) $5) "
+                         "AND e.occurred_at OPERATOR(pg_catalog.<=) r.read_end "
                          "WHERE e.tenant_id OPERATOR(pg_catalog.=) $1 AND e.occurred_at OPERATOR(pg_catalog.>=) $2 "
                          "AND e.occurred_at OPERATOR(pg_catalog.<=) $3",
                          actor_column, PG_ARGISNULL(12) ? "r.first_entry" : "$2");

@@ -603,6 +603,55 @@ $$;
 COMMENT ON FUNCTION telemetry.stickiness(uuid, timestamptz, timestamptz, text, text) IS
     'Stickiness of tenant_id by FUNNELS.md (Engagement: over N periods, the number of actors active in exactly 1, 2, ..., N periods): the N calendar periods in time zone tz (period hour, day, week or month, as calendar_buckets() makes them: ISO weeks start on Monday, DST days have 23 or 25 hours) that ["from", "to") overlaps, a period the range cuts counting only its events inside. One row per k = 1..N, in order: periods_active (k) and users (distinct non-NULL user_id with an event in exactly k of the periods; not scaled by sampling), 0 included; no row for an empty range. Exact, from raw events. Errors: NULL tenant_id (22004); no read access to the tenant (42501); a bound NULL or not finite, "from" after "to", an unknown period, tz NULL or unknown (22023); more than 10,000 periods (54000).';
 
+-- 66_analytics_funnel.sql: conversion_rate() counts a step without conditions with event_counts().
+CREATE OR REPLACE FUNCTION telemetry.conversion_rate(
+    tenant_id         uuid,
+    from_event        jsonb,
+    to_event          jsonb,
+    "from"            timestamptz,
+    "to"              timestamptz,
+    conversion_window interval    DEFAULT '14 days',
+    now               timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (actors bigint, converted bigint, rate numeric, from_events numeric, to_events numeric, event_ratio numeric)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH f AS (
+        SELECT * FROM telemetry.funnel(tenant_id, pg_catalog.jsonb_build_array(from_event, to_event), "from", "to",
+                                       conversion_window, 'ordered', 'user', NULL, NULL, now)),
+    -- The steps as funnel() read them (it checked them): a name, or {"event": ..., "where": ...}.
+    steps AS (
+        SELECT k, CASE WHEN pg_catalog.jsonb_typeof(s) OPERATOR(pg_catalog.=) 'string' THEN s OPERATOR(pg_catalog.#>>) '{}'
+                       ELSE s OPERATOR(pg_catalog.->>) 'event' END AS name,
+               coalesce(s OPERATOR(pg_catalog.->) 'where', '{}'::jsonb) AS condition
+        FROM (VALUES (1, from_event), (2, to_event)) AS x(k, s)),
+    -- A step without conditions is counted by event_counts() (whole UTC days from the
+    -- rollups); one with conditions from the raw events.
+    counts AS (
+        SELECT s.k, coalesce(pg_catalog.sum(e.sample_weight::pg_catalog.numeric), 0) AS events
+        FROM steps s LEFT JOIN telemetry.events e
+          ON e.tenant_id OPERATOR(pg_catalog.=) conversion_rate.tenant_id AND e.name OPERATOR(pg_catalog.=) s.name
+         AND e.properties OPERATOR(pg_catalog.@>) s.condition
+         AND e.occurred_at OPERATOR(pg_catalog.>=) "from" AND e.occurred_at OPERATOR(pg_catalog.<) "to"
+        WHERE s.condition OPERATOR(pg_catalog.<>) '{}'::jsonb
+        GROUP BY s.k
+        UNION ALL
+        SELECT s.k, (SELECT coalesce(pg_catalog.sum(c.events), 0)
+                     FROM telemetry.event_counts(conversion_rate.tenant_id, "from", "to", 'day', ARRAY[s.name], 'UTC') c)
+        FROM steps s
+        WHERE s.condition OPERATOR(pg_catalog.=) '{}'::jsonb)
+    SELECT (SELECT f.actors FROM f WHERE f.step OPERATOR(pg_catalog.=) 1),
+           (SELECT f.actors FROM f WHERE f.step OPERATOR(pg_catalog.=) 2),
+           (SELECT f.conversion_from_first FROM f WHERE f.step OPERATOR(pg_catalog.=) 2),
+           (SELECT c.events FROM counts c WHERE c.k OPERATOR(pg_catalog.=) 1),
+           (SELECT c.events FROM counts c WHERE c.k OPERATOR(pg_catalog.=) 2),
+           (SELECT CASE WHEN a.events OPERATOR(pg_catalog.>) 0
+                        THEN pg_catalog.round(b.events OPERATOR(pg_catalog./) a.events, 4) END
+            FROM counts a, counts b WHERE a.k OPERATOR(pg_catalog.=) 1 AND b.k OPERATOR(pg_catalog.=) 2)
+$$;
+COMMENT ON FUNCTION telemetry.conversion_rate(uuid, jsonb, jsonb, timestamptz, timestamptz, interval, timestamptz) IS
+    'The share of actors who, after from_event, did to_event within conversion_window (a 2-step ordered funnel, FUNNELS.md F1-F17: entry in ["from", "to"), default window 14 days): actors (entered), converted, rate (converted / actors, 4 decimals, never above 1; NULL when nobody entered); and, named as such, the plain event counts in the range (from_events, to_events, weighted by sampling) and their event_ratio, which can exceed 1. Events as funnel() steps take them: a name or {"event": name, "where": {...}}. Errors: those of funnel() (22004, 42501, 22023, 22008).';
+
 -- 67_analytics_retention.sql: hours of Unix time whatever the session's time zone, and weeks
 -- before 2000-01-03 numbered by floor, as the engine numbers them.
 CREATE OR REPLACE FUNCTION telemetry.period_number(ts timestamptz, period text, tz text)
