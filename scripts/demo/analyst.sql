@@ -37,6 +37,7 @@ SELECT group_value AS scenario, total AS tokens, events AS streams, non_numeric
 FROM telemetry.property_sum(:org, 'stream_completed', 'inputTokens+outputTokens', now() - interval '14 days', now(), 'scenarioSlug')
 ORDER BY total DESC, group_value LIMIT 5;
 \echo 'Conversation length by how it ended (property_stats: durationMs of conversation_ended):'
-SELECT group_value AS reason, events, round(avg) AS avg_ms, min AS min_ms, max AS max_ms, median AS median_ms, p95 AS p95_ms
+SELECT group_value AS reason, events, round(avg) AS avg_ms, min AS min_ms, max AS max_ms, round(median::numeric) AS median_ms,
+       round(p95::numeric) AS p95_ms
 FROM telemetry.property_stats(:org, 'conversation_ended', 'durationMs', now() - interval '14 days', now(), 'reason')
 ORDER BY events DESC;
