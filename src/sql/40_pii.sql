@@ -70,3 +70,13 @@ END
 $$;
 COMMENT ON FUNCTION telemetry.opt_in(uuid, text) IS
     'Undoes opt_out(): the user''s events are stored again from now on. True when the user was opted out, false when not. 22004 for a NULL tenant_id or user_id; 42501 unless the caller is an admin of the tenant.';
+
+-- PII detection (docs/pii.md, "Detection"): what the detectors find in a document, never the
+-- values; changes nothing. A DBA's audit of events stored before detection ran:
+--   SELECT e.id, s.* FROM telemetry.events e, telemetry.pii_scan(e.properties) s
+CREATE FUNCTION telemetry.pii_scan(properties jsonb)
+RETURNS TABLE (path text, detector text)
+LANGUAGE c STABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'telemetry_pii_scan';
+COMMENT ON FUNCTION telemetry.pii_scan(jsonb) IS
+    'What the PII detectors find in a JSON document (docs/pii.md, "Detection"), without changing it and without showing any value: one row per JSON Pointer (RFC 6901, "/user/email"; "" is the root) and detector, in document order. Values (strings, and integral numbers as their digits) are scanned on a normalised copy (fullwidth forms folded, zero-width characters removed, percent-encoding decoded) by email, phone, payment_card (Luhn and card ranges), iban (mod 97 and country length), ip_address, us_ssn, jwt, private_key and api_key; keys by their names (case- and separator-insensitive): email, phone, payment_card, iban, ip_address, us_ssn, password, secret, person_name, street_address, birth_date. Nested objects and arrays are scanned within a budget (10,000 strings, 1 MiB): past it, a last row (the pointer where the scan stopped, scan_incomplete). NULL: no rows. Granted to PUBLIC, since it reads only its argument: any role that may use the schema (any access level) may call it.';

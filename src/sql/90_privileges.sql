@@ -9,6 +9,8 @@ REVOKE ALL ON ALL SEQUENCES IN SCHEMA telemetry FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION telemetry.valid_event_name(text) TO PUBLIC;
 -- The default of the named text form of track() is evaluated as the caller: it returns NULL.
 GRANT EXECUTE ON FUNCTION telemetry.unset_argument() TO PUBLIC;
+-- The PII detectors over a document the caller gives: they read nothing else.
+GRANT EXECUTE ON FUNCTION telemetry.pii_scan(jsonb) TO PUBLIC;
 -- Row-level policies run as the querying role, and call these; each answers only about the
 -- caller's own identity.
 GRANT EXECUTE ON FUNCTION telemetry.tenant_scope_lower(text), telemetry.tenant_scope_upper(text),

@@ -34,7 +34,7 @@ wait
 objects+=("$build/obj/boost_json.o")
 
 status=0
-for target in batch_text schema catalog; do
+for target in batch_text schema catalog pii; do
   "${cxx[@]}" -fsanitize=fuzzer "$root/test/fuzz/fuzz_$target.cpp" "${objects[@]}" -lre2 -o "$build/fuzz_$target"
   seeds=("$root/test/fuzz/seeds/$target")
   [ "$target" = catalog ] && seeds+=("$root/catalog")

@@ -1,7 +1,8 @@
 -- telemetry 0.5.0 -> 0.6.0: sessions(), daily_active_users() and the daily totals it reads,
--- stickiness() in a time zone, and faster funnel() and retention() (CHANGELOG.md). Run by ALTER
--- EXTENSION telemetry UPDATE TO '0.6.0'. test/t/008_upgrade.pl checks that the result is what
--- CREATE EXTENSION telemetry makes, object for object, and that data comes through.
+-- stickiness() in a time zone, faster funnel() and retention(), and pii_scan() (CHANGELOG.md).
+-- Run by ALTER EXTENSION telemetry UPDATE TO '0.6.0'. test/t/008_upgrade.pl checks that the
+-- result is what CREATE EXTENSION telemetry makes, object for object, and that data comes
+-- through.
 --
 -- The objects new or changed since 0.5.0, as src/sql/ has them at 0.6.0, copied: an upgrade
 -- script is frozen once released, while src/sql/ moves on. funnel() and retention() changed in
@@ -74,6 +75,17 @@ AS $$
 $$;
 COMMENT ON FUNCTION telemetry.access_privileges(text) IS
     'The SQL privileges an access level needs, which grant_tenant_access() grants and revoke_tenant_access() takes back: object_kind (TABLE or FUNCTION), object_name (in schema telemetry; a function name means all its forms) and privilege. Every level also gets USAGE on the schema.';
+
+-- 40_pii.sql: pii_scan(), the PII detectors over a document.
+-- PII detection (docs/pii.md, "Detection"): what the detectors find in a document, never the
+-- values; changes nothing. A DBA's audit of events stored before detection ran:
+--   SELECT e.id, s.* FROM telemetry.events e, telemetry.pii_scan(e.properties) s
+CREATE FUNCTION telemetry.pii_scan(properties jsonb)
+RETURNS TABLE (path text, detector text)
+LANGUAGE c STABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'telemetry_pii_scan';
+COMMENT ON FUNCTION telemetry.pii_scan(jsonb) IS
+    'What the PII detectors find in a JSON document (docs/pii.md, "Detection"), without changing it and without showing any value: one row per JSON Pointer (RFC 6901, "/user/email"; "" is the root) and detector, in document order. Values (strings, and integral numbers as their digits) are scanned on a normalised copy (fullwidth forms folded, zero-width characters removed, percent-encoding decoded) by email, phone, payment_card (Luhn and card ranges), iban (mod 97 and country length), ip_address, us_ssn, jwt, private_key and api_key; keys by their names (case- and separator-insensitive): email, phone, payment_card, iban, ip_address, us_ssn, password, secret, person_name, street_address, birth_date. Nested objects and arrays are scanned within a budget (10,000 strings, 1 MiB): past it, a last row (the pointer where the scan stopped, scan_incomplete). NULL: no rows. Granted to PUBLIC, since it reads only its argument: any role that may use the schema (any access level) may call it.';
 
 -- 50_rollup.sql: the daily totals, kept by the refresh with the cells.
 DO $$
@@ -763,6 +775,8 @@ REVOKE ALL ON ALL SEQUENCES IN SCHEMA telemetry FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION telemetry.valid_event_name(text) TO PUBLIC;
 -- The default of the named text form of track() is evaluated as the caller: it returns NULL.
 GRANT EXECUTE ON FUNCTION telemetry.unset_argument() TO PUBLIC;
+-- The PII detectors over a document the caller gives: they read nothing else.
+GRANT EXECUTE ON FUNCTION telemetry.pii_scan(jsonb) TO PUBLIC;
 -- Row-level policies run as the querying role, and call these; each answers only about the
 -- caller's own identity.
 GRANT EXECUTE ON FUNCTION telemetry.tenant_scope_lower(text), telemetry.tenant_scope_upper(text),

@@ -1,0 +1,38 @@
+// PII detection over a JSON document (detect.hpp): every key and every string (and integral
+// number) value, in objects and arrays at any depth, within a work budget. What
+// telemetry.pii_scan() reports, and what the ingest policy acts on (docs/pii.md).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "core/json/json.hpp"
+#include "core/pii/detect.hpp"
+
+namespace telemetry::pii {
+
+// How much one document may cost: strings (keys and values) scanned and their bytes. Past
+// either, the scan stops and says where.
+struct ScanBudget {
+    std::size_t max_strings = 10000;
+    std::size_t max_bytes = 1 << 20;
+};
+
+// A detector's finding at a JSON Pointer (RFC 6901: "/user/email", "/items/0"; "" the root).
+// A key's own name (classify_key) is reported at the member's pointer, like its value's.
+struct PathFinding {
+    std::string path;
+    Detector detector;
+};
+
+struct JsonScan {
+    std::vector<PathFinding> findings;  // document order; one per path and detector
+    bool complete = true;               // false: the budget ran out
+    std::string stopped_at;             // the pointer of the first value not scanned
+};
+
+// Throws std::bad_alloc only.
+JsonScan scan_json(const JsonValue& document, const ScanBudget& budget = ScanBudget{});
+
+}  // namespace telemetry::pii
