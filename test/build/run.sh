@@ -107,8 +107,11 @@ grep -q 'zz_new_domain/probe.cpp" must end with' "$scratch/purity.log" || fail "
 printf 'extern "C" int telemetry_core_probe() { return 1; }\n#include "core/base/no_postgres.hpp"\n' >"$probe_dir/probe.cpp"
 printf '#include "pg/boundary/pg_headers.hpp"\nextern "C" int telemetry_glue_probe() { return 2; }\n' >"$scratch/src/pg/zz_new_domain/probe.cpp"
 make -C "$scratch" -s >"$scratch/make.log" 2>&1 || { cat "$scratch/make.log" >&2; fail "the pure probes did not build"; }
+# (Into a file first: grep -q quits at the first match, and under pipefail nm's SIGPIPE, once
+# the symbol list outgrows a pipe's buffer, would fail the check.)
+nm -D --defined-only "$scratch/telemetry.so" >"$scratch/symbols.txt"
 for symbol in telemetry_core_probe telemetry_glue_probe; do
-  nm -D --defined-only "$scratch/telemetry.so" | grep -qw "$symbol" || fail "$symbol (a file in a new folder) is not in telemetry.so"
+  grep -qw "$symbol" "$scratch/symbols.txt" || fail "$symbol (a file in a new folder) is not in telemetry.so"
 done
 purity || { cat "$scratch/purity.log" >&2; fail "the purity test refused a pure core file in a new folder"; }
 cmake -S "$scratch" -B "$scratch/cmake" >/dev/null 2>&1 || fail "cmake could not configure the scratch copy"
