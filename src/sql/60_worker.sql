@@ -455,6 +455,8 @@ LANGUAGE sql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+    -- The erasure ledger first: a backup older than an erasure brought the user back.
+    SELECT telemetry.reapply_erasures();
     WITH resumed AS (
         UPDATE telemetry.maintenance_steps s SET next_attempt_at = NULL, last_message = NULL
         WHERE s.next_attempt_at OPERATOR(pg_catalog.=) 'infinity'
@@ -462,7 +464,7 @@ AS $$
     SELECT pg_catalog.count(*)::integer FROM resumed
 $$;
 COMMENT ON FUNCTION telemetry.resume_maintenance() IS
-    'Lets the maintenance steps run again after a restore (CREATE EXTENSION under telemetry.restoring = on pauses them, so that the worker makes no partition or rollup state the dump brings); returns how many steps were paused. For maintenance access.';
+    'Lets the maintenance steps run again after a restore (CREATE EXTENSION under telemetry.restoring = on pauses them, so that the worker makes no partition or rollup state the dump brings), after applying the erasure ledger again (reapply_erasures(): a backup older than an erasure brings the user back); returns how many steps were paused. For maintenance access.';
 DO $$
 BEGIN
     IF coalesce(pg_catalog.current_setting('telemetry.restoring', true), 'off') OPERATOR(pg_catalog.=) 'on' THEN

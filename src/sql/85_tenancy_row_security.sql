@@ -147,6 +147,15 @@ CREATE POLICY tenant_admin ON telemetry.daily_totals FOR ALL
                 OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])));
 COMMENT ON POLICY tenant_admin ON telemetry.daily_totals IS 'Daily totals are written by the maintenance steps, as the extension''s owner; a role with the privilege to change them could change only the rows of the tenants it has admin access to (no access level grants it).';
 
+ALTER TABLE telemetry.erasures ENABLE ROW LEVEL SECURITY;
+ALTER TABLE telemetry.erasures FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_admin ON telemetry.erasures FOR SELECT
+    USING (tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
+           AND ((SELECT telemetry.tenant_scope_is_range('admin'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])));
+COMMENT ON POLICY tenant_admin ON telemetry.erasures IS 'A tenant''s admins read its erasures (the ledger is written as the extension''s owner by forget_user() and anonymize_user()).';
+
 ALTER TABLE telemetry.rollup_invalidations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE telemetry.rollup_invalidations FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_admin ON telemetry.rollup_invalidations FOR SELECT

@@ -107,5 +107,36 @@ $node->safe_psql('postgres', 'CREATE DATABASE restored_naively');
 $node->command_fails([ 'pg_restore', '--exit-on-error', '-d', $node->connstr('restored_naively'), $dump ],
 	'a restore without telemetry.restoring stops at the first partition');
 
+# An erasure after the backup: the older dump brings the user back, and the erasure ledger,
+# copied in before resume_maintenance(), erases them again (docs/operations.md, "Erasures and
+# older backups"). Both databases hash with the key telemetry.pii_hash_key sets.
+$node->append_conf('postgresql.conf', "telemetry.pii_hash_key = 'dump-restore-test-key'");
+$node->reload;
+is($node->safe_psql('postgres', q{SELECT events FROM telemetry.forget_user('33333333-3333-3333-3333-333333333333', 'u1')}),
+	'100', 'forget_user() erases the user in the live database');
+my $ledger = $node->basedir . '/erasures.csv';
+$node->safe_psql('postgres', qq{COPY (SELECT tenant_id, user_hash, key_id, kind, erased_at, erased_by, events, quarantined,
+	event_ids, opt_outs, rollup_days FROM telemetry.erasures) TO '$ledger' CSV});
+$node->safe_psql('postgres', 'CREATE DATABASE restored_old');
+{
+	local $ENV{PGOPTIONS} = '-c telemetry.restoring=on';
+	$node->command_ok([ 'pg_restore', '--exit-on-error', '-d', $node->connstr('restored_old'), $dump ],
+		'the backup from before the erasure restores');
+}
+my $u1 = q{SELECT count(*) FROM telemetry.events WHERE user_id = 'u1'};
+is($node->safe_psql('restored_old', $u1), '100', 'and brings the user back');
+$node->safe_psql('restored_old', qq{COPY telemetry.erasures (tenant_id, user_hash, key_id, kind, erased_at, erased_by,
+	events, quarantined, event_ids, opt_outs, rollup_days) FROM '$ledger' CSV});
+is($node->safe_psql('restored_old', 'SELECT telemetry.resume_maintenance()'), '8',
+	'resume_maintenance() after copying the ledger in');
+is($node->safe_psql('restored_old', $u1), '0', 'the ledger erased the user again');
+is($node->safe_psql('restored_old', q{SELECT count(*) FROM (
+	SELECT tenant_id, (occurred_at AT TIME ZONE 'UTC')::date, name, count(*), count(DISTINCT user_id) FROM telemetry.events
+	WHERE occurred_at < telemetry.rollup_watermark()::timestamp AT TIME ZONE 'UTC' GROUP BY 1, 2, 3
+	EXCEPT SELECT tenant_id, day, name, raw_events, users FROM telemetry.daily_rollups) x}), '0',
+	'and the rollups of the restored days equal what remains');
+is($node->safe_psql('restored_old', q{SELECT unmatched_key FROM telemetry.reapply_erasures()}), '0',
+	'every ledger row matched the key');
+
 $node->stop;
 done_testing();

@@ -1,0 +1,195 @@
+-- GDPR erasure (docs/pii.md, "Erasure"): forget_user() erases a user's events, quarantined
+-- payloads, dedup entries and opt-out, and recomputes the rollup cells of their days from what
+-- remains, in the caller's transaction; anonymize_user() keeps the events and the counts under
+-- an unlinkable pseudonym. Both are checked as the caller (admin access to the tenant) and done
+-- as the extension's owner (src/pg/pii/erasure.cpp). Each leaves a row in the erasure ledger,
+-- with a keyed hash of the user id, never the id; reapply_erasures() applies the ledger again
+-- to a database restored from a backup older than an erasure.
+
+CREATE TABLE telemetry.erasures (
+    id           bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id    uuid        NOT NULL,
+    user_hash    text        NOT NULL,
+    key_id       text        NOT NULL,
+    kind         text        NOT NULL CHECK (kind OPERATOR(pg_catalog.=) ANY (ARRAY['forget', 'anonymize'])),
+    erased_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    erased_by    name        NOT NULL,
+    events       bigint      NOT NULL,
+    quarantined  bigint      NOT NULL,
+    event_ids    bigint      NOT NULL,
+    opt_outs     bigint      NOT NULL,
+    rollup_days  integer     NOT NULL
+);
+CREATE INDEX erasures_tenant ON telemetry.erasures (tenant_id, user_hash);
+COMMENT ON TABLE telemetry.erasures IS 'The erasure ledger: one row per forget_user() or anonymize_user(), with a keyed hash of the user id (never the id) and what was erased. Dumped with the data; after restoring a backup older than an erasure, copy the current ledger in and run telemetry.reapply_erasures() (resume_maintenance() does). Row-level security: a tenant''s admins read its rows.';
+COMMENT ON COLUMN telemetry.erasures.id IS 'The erasure, in order.';
+COMMENT ON COLUMN telemetry.erasures.tenant_id IS 'The tenant.';
+COMMENT ON COLUMN telemetry.erasures.user_hash IS 'The user id''s keyed hash, as x-pii "hash" stores it (HMAC-SHA-256 with the tenant''s key: h1: and 22 characters).';
+COMMENT ON COLUMN telemetry.erasures.key_id IS 'Which hashing key made user_hash (telemetry.erasure_key_id()); a row made with another key cannot be matched.';
+COMMENT ON COLUMN telemetry.erasures.kind IS 'forget (erased) or anonymize (pseudonymized).';
+COMMENT ON COLUMN telemetry.erasures.erased_at IS 'When.';
+COMMENT ON COLUMN telemetry.erasures.erased_by IS 'The role that called (session_user).';
+COMMENT ON COLUMN telemetry.erasures.events IS 'Events deleted (forget) or given the pseudonym (anonymize).';
+COMMENT ON COLUMN telemetry.erasures.quarantined IS 'Quarantined payloads deleted or given the pseudonym.';
+COMMENT ON COLUMN telemetry.erasures.event_ids IS 'Dedup ledger entries of those events and payloads deleted.';
+COMMENT ON COLUMN telemetry.erasures.opt_outs IS 'Opt-out rows deleted (forget only).';
+COMMENT ON COLUMN telemetry.erasures.rollup_days IS 'Rolled-up days whose cells were recomputed in the same transaction.';
+SELECT pg_catalog.pg_extension_config_dump('telemetry.erasures', '');
+SELECT pg_catalog.pg_extension_config_dump('telemetry.erasures_id_seq', '');
+COMMENT ON SEQUENCE telemetry.erasures_id_seq IS 'The numbers of telemetry.erasures.id.';
+
+CREATE FUNCTION telemetry.erasure_hash(tenant_id uuid, user_id text)
+RETURNS text
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'telemetry_erasure_hash';
+COMMENT ON FUNCTION telemetry.erasure_hash(uuid, text) IS
+    'Internal, the owner''s only (a hash oracle): the erasure ledger''s keyed hash of a user id.';
+CREATE FUNCTION telemetry.erasure_key_id()
+RETURNS text
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'telemetry_erasure_key_id';
+COMMENT ON FUNCTION telemetry.erasure_key_id() IS
+    'Internal: which hashing key the erasure ledger''s hashes are made with now (8 bytes of an HMAC of a fixed label, hex; tells nothing of the key).';
+
+-- The erasure itself, as the owner (forget_user() and anonymize_user() call it after checking
+-- the caller; reapply_erasures() with record false).
+CREATE FUNCTION telemetry.erase_user(p_tenant uuid, p_user_id text, p_kind text, p_user_hash text, p_key_id text,
+                                     p_record boolean)
+RETURNS TABLE (events bigint, quarantined bigint, event_ids bigint, opt_outs bigint, rollup_days integer)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    days date[];
+    closed_days date[];
+    n_events bigint := 0;
+    n_quarantined bigint := 0;
+    n_ids bigint := 0;
+    n_opt_outs bigint := 0;
+    pseudonym text;
+BEGIN
+    -- The UTC days of the user's events, for the rollups.
+    SELECT pg_catalog.array_agg(DISTINCT (e.occurred_at AT TIME ZONE 'UTC')::pg_catalog.date) INTO days
+    FROM telemetry.events e
+    WHERE e.tenant_id OPERATOR(pg_catalog.=) p_tenant AND e.user_id OPERATOR(pg_catalog.=) p_user_id;
+    IF p_kind OPERATOR(pg_catalog.=) 'forget' THEN
+        WITH gone AS (
+            DELETE FROM telemetry.events e
+            WHERE e.tenant_id OPERATOR(pg_catalog.=) p_tenant AND e.user_id OPERATOR(pg_catalog.=) p_user_id
+            RETURNING e.event_id),
+        held AS (
+            DELETE FROM telemetry.quarantine q
+            WHERE q.tenant_id OPERATOR(pg_catalog.=) p_tenant AND q.user_id OPERATOR(pg_catalog.=) p_user_id
+            RETURNING q.event_id),
+        ids AS (
+            DELETE FROM telemetry.event_ids i
+            WHERE i.tenant_id OPERATOR(pg_catalog.=) p_tenant
+              AND i.event_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.event_id FROM gone g UNION SELECT h.event_id FROM held h))
+            RETURNING 1)
+        SELECT (SELECT pg_catalog.count(*) FROM gone), (SELECT pg_catalog.count(*) FROM held),
+               (SELECT pg_catalog.count(*) FROM ids)
+        INTO n_events, n_quarantined, n_ids;
+        DELETE FROM telemetry.opt_outs o
+        WHERE o.tenant_id OPERATOR(pg_catalog.=) p_tenant AND o.user_id OPERATOR(pg_catalog.=) p_user_id;
+        GET DIAGNOSTICS n_opt_outs = ROW_COUNT;
+    ELSE
+        -- One pseudonym for all of the user's rows: their events stay one user to the counts,
+        -- and nothing links it to the id (random, not derived from it).
+        pseudonym := 'anon:' OPERATOR(pg_catalog.||) pg_catalog.gen_random_uuid()::text;
+        UPDATE telemetry.events e SET user_id = pseudonym
+        WHERE e.tenant_id OPERATOR(pg_catalog.=) p_tenant AND e.user_id OPERATOR(pg_catalog.=) p_user_id;
+        GET DIAGNOSTICS n_events = ROW_COUNT;
+        UPDATE telemetry.quarantine q SET user_id = pseudonym
+        WHERE q.tenant_id OPERATOR(pg_catalog.=) p_tenant AND q.user_id OPERATOR(pg_catalog.=) p_user_id;
+        GET DIAGNOSTICS n_quarantined = ROW_COUNT;
+    END IF;
+    -- The rollup cells of the rolled-up days: logged and recomputed now, from what remains, so
+    -- the transaction that erases also corrects (exact counts and sketches). Days older than the
+    -- tenant's raw retention keep their cells: nothing raw is left to recompute them from.
+    closed_days := ARRAY(SELECT d FROM pg_catalog.unnest(days) AS d
+                         WHERE d OPERATOR(pg_catalog.<) telemetry.rollup_watermark());
+    IF pg_catalog.cardinality(closed_days) OPERATOR(pg_catalog.>) 0 THEN
+        INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason)
+        SELECT p_tenant, d, d, CASE WHEN p_kind OPERATOR(pg_catalog.=) 'forget' THEN 'delete' ELSE 'update' END
+        FROM pg_catalog.unnest(closed_days) AS d;
+        PERFORM telemetry.refresh_rollups(pg_catalog.now(), pg_catalog.cardinality(closed_days) OPERATOR(pg_catalog.+) 100);
+    END IF;
+    IF p_record THEN
+        INSERT INTO telemetry.erasures (tenant_id, user_hash, key_id, kind, erased_by, events, quarantined, event_ids,
+                                        opt_outs, rollup_days)
+        VALUES (p_tenant, p_user_hash, p_key_id, p_kind, session_user, n_events, n_quarantined, n_ids, n_opt_outs,
+                coalesce(pg_catalog.cardinality(closed_days), 0));
+    END IF;
+    RETURN QUERY SELECT n_events, n_quarantined, n_ids, n_opt_outs, coalesce(pg_catalog.cardinality(closed_days), 0);
+END
+$$;
+COMMENT ON FUNCTION telemetry.erase_user(uuid, text, text, text, text, boolean) IS
+    'Internal, the owner''s only: the erasure that forget_user() (p_kind forget) and anonymize_user() (anonymize) run after checking the caller, and reapply_erasures() runs again (p_record false: no new ledger row).';
+
+CREATE FUNCTION telemetry.forget_user(tenant_id uuid, user_id text)
+RETURNS TABLE (events bigint, quarantined bigint, event_ids bigint, opt_outs bigint, rollup_days integer)
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'telemetry_forget_user';
+COMMENT ON FUNCTION telemetry.forget_user(uuid, text) IS
+    'GDPR erasure (docs/pii.md, "Erasure"): deletes, in the caller''s transaction, every event of user_id in the tenant, its quarantined payloads, their dedup ledger entries (telemetry.event_ids) and its opt-out; recomputes the rollup cells (daily_rollups, daily_totals: exact counts and sketches) of its rolled-up days from what remains (days older than the tenant''s raw retention keep their cells); records a row in telemetry.erasures with a keyed hash of user_id, never the id. Returns what it erased: events, quarantined, event_ids, opt_outs, rollup_days. For the tenant''s admins (telemetry.tenant_access), done as the extension''s owner. Errors: NULL tenant_id or user_id (22004); no admin access (42501).';
+
+CREATE FUNCTION telemetry.anonymize_user(tenant_id uuid, user_id text)
+RETURNS TABLE (events bigint, quarantined bigint, event_ids bigint, opt_outs bigint, rollup_days integer)
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'telemetry_anonymize_user';
+COMMENT ON FUNCTION telemetry.anonymize_user(uuid, text) IS
+    'GDPR pseudonymization (docs/pii.md, "Erasure"): keeps every event and quarantined payload of user_id in the tenant, and the counts, but replaces the id with one random pseudonym (anon: and a UUID, not derived from the id), in the caller''s transaction; recomputes the rollup cells of its rolled-up days (their sketches change); the opt-out is kept (it is the user''s choice, and holds no event); records a row in telemetry.erasures with a keyed hash of user_id. Returns events, quarantined, event_ids (0), opt_outs (0), rollup_days. For the tenant''s admins, done as the extension''s owner. Errors: NULL tenant_id or user_id (22004); no admin access (42501).';
+
+-- The ledger again, after a restore: every user id whose keyed hash is in the ledger is erased
+-- (or pseudonymized) again, without a new ledger row.
+CREATE FUNCTION telemetry.reapply_erasures()
+RETURNS TABLE (users bigint, events bigint, quarantined bigint, unmatched_key bigint)
+LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER  -- maintenance access; the ledger and the erasure are the owner's
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    key text := telemetry.erasure_key_id();
+    found record;
+    done record;
+    n_users bigint := 0;
+    n_events bigint := 0;
+    n_quarantined bigint := 0;
+BEGIN
+    PERFORM telemetry.require_tenant_access(NULL, 'maintain');
+    -- Each distinct user id of the tenants in the ledger, hashed once; the ledger's last row for
+    -- a hash says what to do (anonymize, or forget).
+    FOR found IN
+        WITH ids AS (
+            SELECT e.tenant_id, e.user_id FROM telemetry.events e
+            WHERE e.user_id IS NOT NULL AND e.tenant_id IN (SELECT l.tenant_id FROM telemetry.erasures l)
+            UNION
+            SELECT q.tenant_id, q.user_id FROM telemetry.quarantine q
+            WHERE q.user_id IS NOT NULL AND q.tenant_id IN (SELECT l.tenant_id FROM telemetry.erasures l)
+            UNION
+            SELECT o.tenant_id, o.user_id FROM telemetry.opt_outs o
+            WHERE o.tenant_id IN (SELECT l.tenant_id FROM telemetry.erasures l)),
+        hashed AS (
+            SELECT i.tenant_id, i.user_id, telemetry.erasure_hash(i.tenant_id, i.user_id) AS user_hash FROM ids i)
+        SELECT h.tenant_id, h.user_id, h.user_hash,
+               (SELECT l.kind FROM telemetry.erasures l
+                WHERE l.tenant_id OPERATOR(pg_catalog.=) h.tenant_id AND l.user_hash OPERATOR(pg_catalog.=) h.user_hash
+                  AND l.key_id OPERATOR(pg_catalog.=) key
+                ORDER BY l.id DESC LIMIT 1) AS kind
+        FROM hashed h
+    LOOP
+        CONTINUE WHEN found.kind IS NULL;
+        -- An anonymized user's opt-out stays (anonymize keeps it): only their events count.
+        SELECT * INTO done FROM telemetry.erase_user(found.tenant_id, found.user_id, found.kind, found.user_hash, key, false);
+        CONTINUE WHEN done.events OPERATOR(pg_catalog.=) 0 AND done.quarantined OPERATOR(pg_catalog.=) 0
+                      AND done.opt_outs OPERATOR(pg_catalog.=) 0;
+        n_users := n_users OPERATOR(pg_catalog.+) 1;
+        n_events := n_events OPERATOR(pg_catalog.+) done.events;
+        n_quarantined := n_quarantined OPERATOR(pg_catalog.+) done.quarantined;
+    END LOOP;
+    RETURN QUERY SELECT n_users, n_events, n_quarantined,
+                        (SELECT pg_catalog.count(*) FROM telemetry.erasures l WHERE l.key_id OPERATOR(pg_catalog.<>) key);
+END
+$$;
+COMMENT ON FUNCTION telemetry.reapply_erasures() IS
+    'Applies the erasure ledger (telemetry.erasures) again: every user id in the events, quarantine or opt-outs of a tenant whose keyed hash a ledger row holds is erased (forget) or pseudonymized (anonymize) again, rollups corrected, without a new ledger row. For a database restored from a backup older than an erasure: copy the current ledger in, then run it (resume_maintenance() does). Returns users, events and quarantined payloads it erased again, and unmatched_key: ledger rows made with another hashing key, which it cannot match (keep telemetry.pii_hash_key across restores, docs/operations.md). For maintenance access (42501).';
