@@ -61,7 +61,7 @@ SET ROLE erasure_reader;
 SELECT * FROM telemetry.forget_user(:a, 'jane');
 SET ROLE erasure_admin_b;
 SELECT * FROM telemetry.forget_user(:a, 'jane');
-SELECT * FROM telemetry.erase_user(:a, 'jane', 'forget', 'x', 'y', false);
+SELECT * FROM telemetry.erase_user(:a, 'jane', 'forget', 'x', 'y', false, NULL);
 RESET ROLE;
 SELECT * FROM telemetry.forget_user(NULL, 'jane');
 SELECT * FROM telemetry.forget_user(:a, NULL);
@@ -113,23 +113,33 @@ SET ROLE erasure_admin_b;
 SELECT count(*) AS ledger_rows_b_sees FROM telemetry.erasures;
 RESET ROLE;
 
--- A restore from an older backup brings jane and bob back (inserted again here); the ledger
--- applies again: jane erased, bob pseudonymized; no new ledger row.
+-- A restore from an older backup brings jane and bob back (their rows, received before the
+-- erasures, inserted again here), and jane's opt-out; jane also came back after her erasure
+-- and sent one event since. The ledger applies again: what was received before the erasure
+-- goes (jane) or gets a pseudonym (bob); what jane sent since stays; no new ledger row.
 INSERT INTO telemetry.events (occurred_at, received_at, tenant_id, event_id, name, user_id, source, schema_version, properties)
-SELECT :'p_now'::timestamptz - g * interval '1 day', now(), :a, gen_random_uuid(), 'signup', u, 'server', '1-0-0', '{}'
+SELECT :'p_now'::timestamptz - g * interval '1 day', now() - interval '1 day', :a, gen_random_uuid(), 'signup', u, 'server',
+       '1-0-0', '{}'
 FROM generate_series(1, 3) g, (VALUES ('jane'), ('bob')) AS x(u);
-SELECT telemetry.opt_out(:a, 'jane');
+INSERT INTO telemetry.opt_outs (tenant_id, user_id, opted_out_at) VALUES (:a, 'jane', now() - interval '1 day');
+INSERT INTO telemetry.events (occurred_at, received_at, tenant_id, event_id, name, user_id, source, schema_version, properties)
+VALUES (:'p_now'::timestamptz - interval '1 day', clock_timestamp() + interval '1 second', :a, gen_random_uuid(), 'signup',
+        'jane', 'server', '1-0-0', '{"came_back": true}');
 SELECT * FROM telemetry.reapply_erasures();
-SELECT count(*) FILTER (WHERE user_id IN ('jane', 'bob')) AS jane_or_bob,
+SELECT count(*) FILTER (WHERE user_id IN ('jane', 'bob') AND NOT properties ? 'came_back') AS restored_rows_left,
+       count(*) FILTER (WHERE user_id = 'jane' AND properties ? 'came_back') AS sent_since,
        (SELECT count(*) FROM telemetry.opt_outs WHERE user_id = 'jane') AS jane_opt_out,
        (SELECT count(*) FROM telemetry.erasures) AS ledger_rows
 FROM telemetry.events WHERE tenant_id = :a;
 SELECT pg_temp.rollup_differences() AS differences_after_reapply;
+DELETE FROM telemetry.events WHERE properties ? 'came_back';
+CALL telemetry.run_maintenance(:'p_now');
 -- Again: nothing left to do.
 SELECT * FROM telemetry.reapply_erasures();
 -- resume_maintenance() applies it too.
 INSERT INTO telemetry.events (occurred_at, received_at, tenant_id, event_id, name, user_id, source, schema_version, properties)
-VALUES (:'p_now'::timestamptz - interval '2 days', now(), :a, gen_random_uuid(), 'signup', 'jane', 'server', '1-0-0', '{}');
+VALUES (:'p_now'::timestamptz - interval '2 days', now() - interval '1 day', :a, gen_random_uuid(), 'signup', 'jane', 'server',
+        '1-0-0', '{}');
 SELECT telemetry.resume_maintenance() AS steps_resumed;
 SELECT count(*) AS jane FROM telemetry.events WHERE tenant_id = :a AND user_id = 'jane';
 -- Only maintenance access may reapply.

@@ -240,3 +240,26 @@ FULL JOIN telemetry.funnel('00000000-0000-4000-8000-000000000099', '["A", "B", "
   ON (a.step, a.breakdown_value) = (b.step, b.breakdown_value);
 RESET work_mem;
 RESET hash_mem_multiplier;
+
+-- The engine is callable directly by readers: it checks what funnel() checks, so that no call
+-- reads out of bounds (a NULL step, exclusions of unequal length or out of range, one step,
+-- more than 32, no window).
+\set VERBOSITY sqlstate
+SELECT * FROM telemetry.funnel_engine('00000000-0000-4000-8000-000000000001', now() - interval '1 day', now(), '1 day',
+    ARRAY['A', NULL], ARRAY['{}', '{}']::jsonb[], '{}', '{}', '{}', '{}', 'ordered', 'user', NULL, now());
+SELECT * FROM telemetry.funnel_engine('00000000-0000-4000-8000-000000000001', now() - interval '1 day', now(), '1 day',
+    ARRAY['A', 'B'], ARRAY['{}', NULL]::jsonb[], '{}', '{}', '{}', '{}', 'ordered', 'user', NULL, now());
+SELECT * FROM telemetry.funnel_engine('00000000-0000-4000-8000-000000000001', now() - interval '1 day', now(), '1 day',
+    ARRAY['A', 'B'], ARRAY['{}', '{}']::jsonb[], ARRAY['X'], ARRAY['{}']::jsonb[], ARRAY[1], '{}', 'ordered', 'user', NULL, now());
+SELECT * FROM telemetry.funnel_engine('00000000-0000-4000-8000-000000000001', now() - interval '1 day', now(), '1 day',
+    ARRAY['A', 'B'], ARRAY['{}', '{}']::jsonb[], ARRAY['X'], ARRAY['{}']::jsonb[], ARRAY[0], ARRAY[2], 'ordered', 'user', NULL, now());
+SELECT * FROM telemetry.funnel_engine('00000000-0000-4000-8000-000000000001', now() - interval '1 day', now(), '1 day',
+    ARRAY['A', 'B'], ARRAY['{}', '{}']::jsonb[], ARRAY[NULL], ARRAY['{}']::jsonb[], ARRAY[1], ARRAY[2], 'ordered', 'user', NULL, now());
+SELECT * FROM telemetry.funnel_engine('00000000-0000-4000-8000-000000000001', now() - interval '1 day', now(), '1 day',
+    ARRAY['A'], ARRAY['{}']::jsonb[], '{}', '{}', '{}', '{}', 'ordered', 'user', NULL, now());
+SELECT * FROM telemetry.funnel_engine('00000000-0000-4000-8000-000000000001', now() - interval '1 day', now(), '1 day',
+    (SELECT array_agg('A'::text) FROM generate_series(1, 33)), (SELECT array_agg('{}'::jsonb) FROM generate_series(1, 33)),
+    '{}', '{}', '{}', '{}', 'ordered', 'user', NULL, now());
+SELECT * FROM telemetry.funnel_engine('00000000-0000-4000-8000-000000000001', now() - interval '1 day', now(), '0 days',
+    ARRAY['A', 'B'], ARRAY['{}', '{}']::jsonb[], '{}', '{}', '{}', '{}', 'ordered', 'user', NULL, now());
+\set VERBOSITY default

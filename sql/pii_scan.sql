@@ -41,6 +41,8 @@ SELECT * FROM telemetry.pii_scan('{"a/b": {"c~d": "mail me: jane@example.com"}}'
 -- The same dotted quad elsewhere is an address.
 SELECT * FROM telemetry.pii_scan('{"appVersion": "10.2.3.4", "forwardedFor": "10.2.3.4"}');
 SELECT * FROM telemetry.pii_scan('"jane@example.com"');
+-- A key that shows personal data is not shown either: "~redacted" stands for it.
+SELECT * FROM telemetry.pii_scan('{"jane@example.com": {"visits": 3}}');
 SELECT count(*) AS rows_for_null FROM telemetry.pii_scan(NULL);
 
 -- The budget: 10,000 strings at most; the scan says where it stopped.

@@ -217,6 +217,79 @@ COMMENT ON FUNCTION telemetry.advance_rollups(timestamptz) IS
 
 -- Recomputes the logged cells, at most p_max_days days of ranges per call (the rest stays in
 -- the log for the next call), and returns how many cells it wrote.
+-- Replaces the rollup cells and daily totals of a tenant's days (p_tenant NULL: every tenant)
+-- with what the events give now: for each range refresh_rollups() takes from the log, and for
+-- the days of a user erase_user() erased. A day older than its tenant's own, shorter retention
+-- (tenant_settings.retention_days) is frozen for that tenant and stays as it is, unless it is
+-- being closed (p_closed: materialized for the first time). Returns the cells written.
+CREATE FUNCTION telemetry.replace_rollup_cells(p_tenant uuid, p_first_day date, p_last_day date, p_today date,
+                                               p_closed boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    hll_schema name := (SELECT n.nspname FROM pg_catalog.pg_extension x
+                        JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.extnamespace
+                        WHERE x.extname OPERATOR(pg_catalog.=) 'hll');
+    n bigint;
+BEGIN
+    DELETE FROM telemetry.daily_rollups r
+    WHERE r.day OPERATOR(pg_catalog.>=) p_first_day AND r.day OPERATOR(pg_catalog.<=) p_last_day
+      AND (p_tenant IS NULL OR r.tenant_id OPERATOR(pg_catalog.=) p_tenant)
+      AND (p_closed OR NOT EXISTS (
+              SELECT FROM telemetry.tenant_settings s
+              WHERE s.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+                AND r.day OPERATOR(pg_catalog.<) (p_today OPERATOR(pg_catalog.-) s.retention_days)));
+    DELETE FROM telemetry.daily_totals r
+    WHERE r.day OPERATOR(pg_catalog.>=) p_first_day AND r.day OPERATOR(pg_catalog.<=) p_last_day
+      AND (p_tenant IS NULL OR r.tenant_id OPERATOR(pg_catalog.=) p_tenant)
+      AND (p_closed OR NOT EXISTS (
+              SELECT FROM telemetry.tenant_settings s
+              WHERE s.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+                AND r.day OPERATOR(pg_catalog.<) (p_today OPERATOR(pg_catalog.-) s.retention_days)));
+    -- One read of the days' events for both tables: the cells per event type, and the
+    -- totals per day (grouping sets: GROUPING(name) is 1 on the totals).
+    EXECUTE pg_catalog.format($sql$
+        WITH cells AS (
+            SELECT e.tenant_id, (e.occurred_at AT TIME ZONE 'UTC')::pg_catalog.date AS day, e.name,
+                   GROUPING(e.name) AS all_types,
+                   pg_catalog.sum(e.sample_weight::pg_catalog.numeric) AS events, pg_catalog.count(*) AS raw_events,
+                   pg_catalog.count(DISTINCT e.user_id) AS users,
+                   coalesce(%1$I.hll_add_agg(%1$I.hll_hash_text(e.user_id), 15, 5), %1$I.hll_empty(15, 5)) AS users_hll,
+                   pg_catalog.count(DISTINCT e.session_id) AS sessions
+            FROM telemetry.events e
+            LEFT JOIN telemetry.tenant_settings s ON s.tenant_id OPERATOR(pg_catalog.=) e.tenant_id
+            WHERE e.occurred_at OPERATOR(pg_catalog.>=) ($1::pg_catalog.timestamp AT TIME ZONE 'UTC')
+              AND e.occurred_at OPERATOR(pg_catalog.<) (($2 OPERATOR(pg_catalog.+) 1)::pg_catalog.timestamp AT TIME ZONE 'UTC')
+              AND ($3::pg_catalog.uuid IS NULL OR e.tenant_id OPERATOR(pg_catalog.=) $3)
+              AND ($5 OR s.retention_days IS NULL OR e.occurred_at OPERATOR(pg_catalog.>=)
+                  (($4 OPERATOR(pg_catalog.-) s.retention_days)::pg_catalog.timestamp AT TIME ZONE 'UTC'))
+            GROUP BY GROUPING SETS ((1, 2, e.name), (1, 2))),
+        typed AS (
+            INSERT INTO telemetry.daily_rollups
+                (tenant_id, day, name, events, raw_events, users, users_hll, sessions, refreshed_at)
+            SELECT c.tenant_id, c.day, c.name, c.events, c.raw_events, c.users, c.users_hll, c.sessions,
+                   pg_catalog.now()
+            FROM cells c WHERE c.all_types OPERATOR(pg_catalog.=) 0
+            RETURNING 1),
+        totals AS (
+            INSERT INTO telemetry.daily_totals
+                (tenant_id, day, events, raw_events, users, users_hll, sessions, refreshed_at)
+            SELECT c.tenant_id, c.day, c.events, c.raw_events, c.users, c.users_hll, c.sessions, pg_catalog.now()
+            FROM cells c WHERE c.all_types OPERATOR(pg_catalog.=) 1
+            RETURNING 1)
+        -- (a data-modifying WITH runs to completion whether read or not)
+        SELECT pg_catalog.count(*) FROM typed$sql$,
+        hll_schema)
+    INTO n
+    USING p_first_day, p_last_day, p_tenant, p_today, p_closed;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION telemetry.replace_rollup_cells(uuid, date, date, date, boolean) IS
+    'Internal (the owner''s): replaces the daily_rollups cells and daily_totals rows of a tenant''s days (NULL: every tenant) in [p_first_day, p_last_day] with what telemetry.events gives now; a day older than the tenant''s own retention at p_today is kept unless p_closed. For refresh_rollups() and erase_user(). Returns the cells written.';
+
 CREATE FUNCTION telemetry.refresh_rollups(p_now timestamptz DEFAULT pg_catalog.now(), p_max_days integer DEFAULT 100)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -304,59 +377,8 @@ BEGIN
                                             OPERATOR(pg_catalog.-) covered) AS x);
         budget := budget OPERATOR(pg_catalog.-) new_days;
         covered := covered OPERATOR(pg_catalog.+) pg_catalog.datemultirange(pg_catalog.daterange(first_day, last_day, '[]'));
-        -- Replace the cells of those days. A day older than its tenant's own, shorter
-        -- retention (tenant_settings.retention_days) is frozen for that tenant and stays as it
-        -- is, unless it is being closed (materialized for the first time).
-        DELETE FROM telemetry.daily_rollups r
-        WHERE r.day OPERATOR(pg_catalog.>=) first_day AND r.day OPERATOR(pg_catalog.<=) last_day
-          AND (range.tenant_id IS NULL OR r.tenant_id OPERATOR(pg_catalog.=) range.tenant_id)
-          AND (range.closed OR NOT EXISTS (
-                  SELECT FROM telemetry.tenant_settings s
-                  WHERE s.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
-                    AND r.day OPERATOR(pg_catalog.<) (today OPERATOR(pg_catalog.-) s.retention_days)));
-        DELETE FROM telemetry.daily_totals r
-        WHERE r.day OPERATOR(pg_catalog.>=) first_day AND r.day OPERATOR(pg_catalog.<=) last_day
-          AND (range.tenant_id IS NULL OR r.tenant_id OPERATOR(pg_catalog.=) range.tenant_id)
-          AND (range.closed OR NOT EXISTS (
-                  SELECT FROM telemetry.tenant_settings s
-                  WHERE s.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
-                    AND r.day OPERATOR(pg_catalog.<) (today OPERATOR(pg_catalog.-) s.retention_days)));
-        -- One read of the days' events for both tables: the cells per event type, and the
-        -- totals per day (grouping sets: GROUPING(name) is 1 on the totals).
-        EXECUTE pg_catalog.format($sql$
-            WITH cells AS (
-                SELECT e.tenant_id, (e.occurred_at AT TIME ZONE 'UTC')::pg_catalog.date AS day, e.name,
-                       GROUPING(e.name) AS all_types,
-                       pg_catalog.sum(e.sample_weight::pg_catalog.numeric) AS events, pg_catalog.count(*) AS raw_events,
-                       pg_catalog.count(DISTINCT e.user_id) AS users,
-                       coalesce(%1$I.hll_add_agg(%1$I.hll_hash_text(e.user_id), 15, 5), %1$I.hll_empty(15, 5)) AS users_hll,
-                       pg_catalog.count(DISTINCT e.session_id) AS sessions
-                FROM telemetry.events e
-                LEFT JOIN telemetry.tenant_settings s ON s.tenant_id OPERATOR(pg_catalog.=) e.tenant_id
-                WHERE e.occurred_at OPERATOR(pg_catalog.>=) ($1::pg_catalog.timestamp AT TIME ZONE 'UTC')
-                  AND e.occurred_at OPERATOR(pg_catalog.<) (($2 OPERATOR(pg_catalog.+) 1)::pg_catalog.timestamp AT TIME ZONE 'UTC')
-                  AND ($3::pg_catalog.uuid IS NULL OR e.tenant_id OPERATOR(pg_catalog.=) $3)
-                  AND ($5 OR s.retention_days IS NULL OR e.occurred_at OPERATOR(pg_catalog.>=)
-                      (($4 OPERATOR(pg_catalog.-) s.retention_days)::pg_catalog.timestamp AT TIME ZONE 'UTC'))
-                GROUP BY GROUPING SETS ((1, 2, e.name), (1, 2))),
-            typed AS (
-                INSERT INTO telemetry.daily_rollups
-                    (tenant_id, day, name, events, raw_events, users, users_hll, sessions, refreshed_at)
-                SELECT c.tenant_id, c.day, c.name, c.events, c.raw_events, c.users, c.users_hll, c.sessions,
-                       pg_catalog.now()
-                FROM cells c WHERE c.all_types OPERATOR(pg_catalog.=) 0
-                RETURNING 1),
-            totals AS (
-                INSERT INTO telemetry.daily_totals
-                    (tenant_id, day, events, raw_events, users, users_hll, sessions, refreshed_at)
-                SELECT c.tenant_id, c.day, c.events, c.raw_events, c.users, c.users_hll, c.sessions, pg_catalog.now()
-                FROM cells c WHERE c.all_types OPERATOR(pg_catalog.=) 1
-                RETURNING 1)
-            -- (a data-modifying WITH runs to completion whether read or not)
-            SELECT pg_catalog.count(*) FROM typed$sql$,
-            hll_schema)
-        INTO n
-        USING first_day, last_day, range.tenant_id, today, range.closed;
+        -- Replace the cells of those days (frozen days kept).
+        n := telemetry.replace_rollup_cells(range.tenant_id, first_day, last_day, today, range.closed);
         written := written OPERATOR(pg_catalog.+) n;
     END LOOP;
     RETURN written;

@@ -17,12 +17,15 @@ void append_token(std::string& path, std::string_view token) {
     }
 }
 
-// A key that names a version ("appVersion", "os_version", "build_version"): a dotted quad under
-// it is a version, not an address (10.2.3.4 is both).
+// A key that names a version ("appVersion", "os_version", "VERSION"): a dotted quad under it is
+// a version, not an address (10.2.3.4 is both). The word must start the key or follow a
+// separator or a lower-case letter then its capital ("conversionRate" names no version).
 bool names_a_version(std::string_view key) noexcept {
     static constexpr std::string_view word = "version";
-    if (key.size() < word.size()) return false;
     for (std::size_t i = 0; i + word.size() <= key.size(); ++i) {
+        const bool starts_word =
+            i == 0 || !((key[i - 1] | 0x20) >= 'a' && (key[i - 1] | 0x20) <= 'z') || (key[i] >= 'A' && key[i] <= 'Z');
+        if (!starts_word) continue;
         std::size_t j = 0;
         while (j < word.size() && (key[i + j] | 0x20) == word[j]) ++j;
         if (j == word.size()) return true;
@@ -67,19 +70,38 @@ public:
                 for (std::uint32_t i = 0; i < v.count; ++i) {
                     const JsonMember& m = v.members[i];
                     const std::size_t mark = path.size();
-                    append_token(path, m.key);
+                    // A key is scanned like a value; one that shows personal data (an e-mail
+                    // address as a key) is written "~redacted" in the pointer, which no key can
+                    // be (RFC 6901 escapes "~" as "~0"), so that no report shows it.
                     bool more = charge(m.key.size(), path);
                     if (more) {
+                        key_findings_.clear();
+                        scan_value(normalise(m.key), key_findings_);
+                        if (key_findings_.empty()) {
+                            append_token(path, m.key);
+                        } else {
+                            path += "/~redacted";
+                            for (const Finding& f : key_findings_) add(path, f.detector);
+                        }
                         Detector d;
                         if (classify_key(m.key, d)) add(path, d);
                         more = walk(m.value, path, names_a_version(m.key));
+                    } else {
+                        append_token(path, "~redacted");  // where the scan stopped, without the key
+                        result_.stopped_at = path;
                     }
                     path.resize(mark);
                     if (!more) return false;
                 }
                 return true;
+            case JsonKind::too_deep:
+            case JsonKind::too_large:
+                // Not read (deeper than the reader's limit): the scan is not complete.
+                result_.complete = false;
+                if (result_.stopped_at.empty()) result_.stopped_at = path;
+                return true;
             default:
-                return true;  // null, boolean; too_deep and too_large were not read
+                return true;  // null, boolean
         }
     }
 
@@ -89,6 +111,7 @@ private:
     std::size_t strings_ = 0;
     std::size_t bytes_ = 0;
     std::vector<Finding> findings_;
+    std::vector<Finding> key_findings_;
 
     bool charge(std::size_t bytes, const std::string& path) {
         ++strings_;

@@ -20,7 +20,9 @@ struct ScanBudget {
 };
 
 // A detector's finding at a JSON Pointer (RFC 6901: "/user/email", "/items/0"; "" the root).
-// A key's own name (classify_key) is reported at the member's pointer, like its value's.
+// A key's own name (classify_key) is reported at the member's pointer, like its value's. A key
+// that itself shows personal data (an e-mail address as a key) is written "~redacted" in the
+// pointer (no key can be: RFC 6901 escapes "~"), so that no report carries it.
 struct PathFinding {
     std::string path;
     Detector detector;
@@ -28,7 +30,7 @@ struct PathFinding {
 
 struct JsonScan {
     std::vector<PathFinding> findings;  // document order; one per path and detector
-    bool complete = true;               // false: the budget ran out
+    bool complete = true;               // false: the budget ran out, or a container was too deep to read
     std::string stopped_at;             // the pointer of the first value not scanned
 };
 

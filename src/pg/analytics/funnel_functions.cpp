@@ -162,14 +162,29 @@ TELEMETRY_FUNCTION(telemetry_funnel_engine) {
     const analytics::FunnelMode mode = mode_of(text_view(PG_GETARG_TEXT_PP(10)));
     const bool by_session = text_view(PG_GETARG_TEXT_PP(11)) == "session";
     const bool strict = mode == analytics::FunnelMode::strict;
+    // The engine is callable directly (the read level may execute it): every argument funnel()
+    // checks is checked again here, so that no call can read out of bounds.
     Datum* from_steps;
     Datum* to_steps;
-    bool* element_nulls;
+    bool* from_nulls;
+    bool* to_nulls;
     int exclusions;
-    deconstruct_array(PG_GETARG_ARRAYTYPE_P(8), INT4OID, 4, true, TYPALIGN_INT, &from_steps, &element_nulls,
-                      &exclusions);
-    deconstruct_array(PG_GETARG_ARRAYTYPE_P(9), INT4OID, 4, true, TYPALIGN_INT, &to_steps, &element_nulls, &exclusions);
+    int exclusions_to;
+    deconstruct_array(PG_GETARG_ARRAYTYPE_P(8), INT4OID, 4, true, TYPALIGN_INT, &from_steps, &from_nulls, &exclusions);
+    deconstruct_array(PG_GETARG_ARRAYTYPE_P(9), INT4OID, 4, true, TYPALIGN_INT, &to_steps, &to_nulls, &exclusions_to);
     const std::int64_t window_us = interval_microseconds(window);
+    if (steps < 2 || steps > analytics::max_funnel_steps || exclusions != exclusions_to ||
+        exclusions > analytics::max_funnel_steps || window_us <= 0 || from >= to || TIMESTAMP_NOT_FINITE(from) ||
+        TIMESTAMP_NOT_FINITE(to) || TIMESTAMP_NOT_FINITE(now))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("funnel_engine: 2 to 32 steps, at most 32 exclusions, a positive window and a finite "
+                               "range are needed (call telemetry.funnel())")));
+    for (int x = 0; x < exclusions; ++x) {
+        if (from_nulls[x] || to_nulls[x] || DatumGetInt32(from_steps[x]) < 1 ||
+            DatumGetInt32(from_steps[x]) >= DatumGetInt32(to_steps[x]) || DatumGetInt32(to_steps[x]) > steps)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("funnel_engine: an exclusion must lie between two steps, 1 <= from < to <= steps")));
+    }
     // Later steps may fall after `to`, within the window, never after now (F12).
     const TimestampTz read_until = std::min<std::int64_t>(to + window_us, now);
 
@@ -193,18 +208,30 @@ TELEMETRY_FUNCTION(telemetry_funnel_engine) {
     Datum* wheres;
     int n_names;
     int n_wheres;
-    deconstruct_array(step_names, TEXTOID, -1, false, TYPALIGN_INT, &names, &element_nulls, &n_names);
-    deconstruct_array(PG_GETARG_ARRAYTYPE_P(5), JSONBOID, -1, false, TYPALIGN_INT, &wheres, &element_nulls, &n_wheres);
+    bool* name_nulls;
+    bool* where_nulls;
+    bool* x_name_nulls;
+    bool* x_where_nulls;
+    deconstruct_array(step_names, TEXTOID, -1, false, TYPALIGN_INT, &names, &name_nulls, &n_names);
+    deconstruct_array(PG_GETARG_ARRAYTYPE_P(5), JSONBOID, -1, false, TYPALIGN_INT, &wheres, &where_nulls, &n_wheres);
     Datum* x_names;
     Datum* x_wheres;
     int n_x_names;
     int n_x_wheres;
-    deconstruct_array(PG_GETARG_ARRAYTYPE_P(6), TEXTOID, -1, false, TYPALIGN_INT, &x_names, &element_nulls, &n_x_names);
-    deconstruct_array(PG_GETARG_ARRAYTYPE_P(7), JSONBOID, -1, false, TYPALIGN_INT, &x_wheres, &element_nulls,
+    deconstruct_array(PG_GETARG_ARRAYTYPE_P(6), TEXTOID, -1, false, TYPALIGN_INT, &x_names, &x_name_nulls, &n_x_names);
+    deconstruct_array(PG_GETARG_ARRAYTYPE_P(7), JSONBOID, -1, false, TYPALIGN_INT, &x_wheres, &x_where_nulls,
                       &n_x_wheres);
     if (n_names != steps || n_wheres != steps || n_x_names != exclusions || n_x_wheres != exclusions)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("funnel_engine: each step and exclusion needs a name and a condition")));
+    for (int k = 0; k < steps; ++k)
+        if (name_nulls[k] || where_nulls[k])
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                            errmsg("funnel_engine: a step's name and condition must not be NULL")));
+    for (int x = 0; x < exclusions; ++x)
+        if (x_name_nulls[x] || x_where_nulls[x])
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                            errmsg("funnel_engine: an exclusion's name and condition must not be NULL")));
     const char* actor_column = by_session ? "session_id" : "user_id";
     Interval window_as_read = {window_us, 0, 0};  // 30-day months, as the engine counts them
     // The memory a pass may hold: 8 times what a hash join may (work_mem x hash_mem_multiplier;
@@ -327,24 +354,39 @@ TELEMETRY_FUNCTION(telemetry_funnel_engine) {
     SPI_finish();
     if (passes > 1) elog(DEBUG1, "telemetry.funnel(): the actors' events were read in %d passes", passes);
 
-    // One row per breakdown value and step.
+    // One row per breakdown value and step, computed in a core phase (the medians sort), then
+    // handed to PostgreSQL from plain memory.
+    struct OutRow {
+        int step;
+        int value;  // breakdown value index, -1: none
+        FunnelTotals::Step totals;
+    };
+    struct OutRows {
+        OutRow* rows;
+        std::size_t count;
+    };
+    const OutRows out_rows = core_phase_or_raise([&] {
+        OutRows r{static_cast<OutRow*>(palloc_or_throw(sizeof(OutRow) * (run->totals.size() * steps + 1))), 0};
+        for (auto& [value, totals] : run->totals)
+            for (int k = 1; k <= steps; ++k) r.rows[r.count++] = OutRow{k, value, totals.step(k)};
+        return r;
+    });
     InitMaterializedSRF(fcinfo, 0);
     ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    for (auto& [value, totals] : run->totals) {
-        for (int k = 1; k <= steps; ++k) {
-            const FunnelTotals::Step step = totals.step(k);
-            Datum out[6];
-            bool out_nulls[6] = {false, value < 0, false, false, !step.has_times, !step.has_times};
-            out[0] = Int32GetDatum(k);
-            out[1] = value < 0 ? (Datum)0
-                               : PointerGetDatum(cstring_to_text_with_len(run->values[value].data(),
-                                                                          static_cast<int>(run->values[value].size())));
-            out[2] = Float8GetDatum(step.actors);
-            out[3] = Float8GetDatum(step.in_progress);
-            out[4] = Float8GetDatum(step.median_seconds_from_previous);
-            out[5] = Float8GetDatum(step.average_seconds_from_previous);
-            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, out_nulls);
-        }
+    for (std::size_t i = 0; i < out_rows.count; ++i) {
+        const OutRow& row = out_rows.rows[i];
+        const FunnelTotals::Step& step = row.totals;
+        Datum out[6];
+        bool out_nulls[6] = {false, row.value < 0, false, false, !step.has_times, !step.has_times};
+        out[0] = Int32GetDatum(row.step);
+        out[1] = row.value < 0 ? (Datum)0
+                               : PointerGetDatum(cstring_to_text_with_len(
+                                     run->values[row.value].data(), static_cast<int>(run->values[row.value].size())));
+        out[2] = Float8GetDatum(step.actors);
+        out[3] = Float8GetDatum(step.in_progress);
+        out[4] = Float8GetDatum(step.median_seconds_from_previous);
+        out[5] = Float8GetDatum(step.average_seconds_from_previous);
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, out_nulls);
     }
     MemoryContextSwitchTo(caller);
     MemoryContextDelete(call_memory);  // runs ~FunnelRun

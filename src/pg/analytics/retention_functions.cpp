@@ -114,6 +114,14 @@ TELEMETRY_FUNCTION(telemetry_retention_engine) {
     spec.first_time = PG_GETARG_BOOL(13);
     spec.on_or_after = PG_GETARG_BOOL(14);
     const bool by_session = text_view(PG_GETARG_TEXT_PP(15)) == "session";
+    // Callable directly by readers: the bounds retention() checks, checked again (the table
+    // holds a cell per cohort and index).
+    if (spec.periods < 1 || spec.periods > 1000 || spec.last_cohort < spec.first_cohort ||
+        spec.last_cohort - spec.first_cohort >= 100000 ||
+        (spec.last_cohort - spec.first_cohort + 1) * (spec.periods + 1) > 100000)
+        ereport(ERROR,
+                (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                 errmsg("retention_engine: 1 to 1000 periods and at most 100,000 cells (call telemetry.retention())")));
 
     MemoryContext caller = CurrentMemoryContext;
     MemoryContext call_memory = AllocSetContextCreate(caller, "telemetry.retention", ALLOCSET_DEFAULT_SIZES);

@@ -48,15 +48,19 @@ struct SessionsRun {
     std::vector<bool> read_now;                    // by user number: had events in the last read
     std::vector<int> last_asked;                   // the users of the last read back
 
+    std::size_t bytes = 0;  // about what the events and users held take
+
     void add(std::string_view user, std::int64_t time) {
         const auto number = static_cast<std::size_t>(users.number(user));
         if (number == times.size()) {
             times.emplace_back();
             names.emplace_back(user);
             read_now.push_back(false);
+            bytes += analytics::ActorIndex::bytes_per_actor + sizeof(std::vector<std::int64_t>) + user.size();
         }
         times[number].push_back(time);
         read_now[number] = true;
+        bytes += sizeof(std::int64_t);
     }
 
     // The users whose earliest event read may continue a run from before `bound`. Those in
@@ -110,8 +114,12 @@ TELEMETRY_FUNCTION(telemetry_sessions_engine) {
     int buckets;
     deconstruct_array(PG_GETARG_ARRAYTYPE_P(3), TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &starts,
                       &start_nulls, &buckets);
-    if (buckets < 1 || DatumGetTimestampTz(starts[0]) > from || to < from || from < MIN_TIMESTAMP + 8 * USECS_PER_DAY ||
-        to > END_TIMESTAMP - 8 * USECS_PER_DAY)
+    for (int i = 0; i < buckets; ++i)
+        if (start_nulls[i])
+            ereport(ERROR,
+                    (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("sessions_engine: a bucket start is NULL")));
+    if (buckets < 1 || buckets > 10000 || DatumGetTimestampTz(starts[0]) > from || to < from ||
+        from < MIN_TIMESTAMP + 8 * USECS_PER_DAY || to > END_TIMESTAMP - 8 * USECS_PER_DAY)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("sessions_engine: a finite range and buckets starting at or before it are needed")));
 
@@ -124,6 +132,9 @@ TELEMETRY_FUNCTION(telemetry_sessions_engine) {
         for (int i = 0; i < buckets; ++i) spec.bucket_starts.push_back(DatumGetTimestampTz(starts[i]));
         return make_context_owned<SessionsRun>(call_memory, std::move(spec));
     });
+    // The memory the events without a session id may take: 8 times what a hash join may, as
+    // funnel() allows (about 8 bytes an event and 150 a user).
+    const std::size_t budget = static_cast<std::size_t>(get_hash_memory_limit()) * 8;
     const TimestampTz read_from = from - read_margin;
     const TimestampTz read_until = to + read_margin;
     use_safe_search_path();
@@ -205,9 +216,16 @@ TELEMETRY_FUNCTION(telemetry_sessions_engine) {
                 rows[i].user = DatumGetTextPP(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 1, &isnull));
                 rows[i].time = DatumGetTimestampTz(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 2, &isnull));
             }
-            core_phase_or_raise([&] {
+            const bool over_budget = core_phase_or_raise([&] {
                 for (int i = 0; i < n; ++i) run->add(text_view(rows[i].user), rows[i].time);
+                return run->bytes > budget;
             });
+            if (over_budget)
+                ereport(ERROR,
+                        (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                         errmsg("sessions(): the range's events without a session id do not fit in memory"),
+                         errhint("Narrow the range, or raise work_mem (8 x work_mem x hash_mem_multiplier is the "
+                                 "limit).")));
             SPI_freetuptable(SPI_tuptable);
             CHECK_FOR_INTERRUPTS();
         }

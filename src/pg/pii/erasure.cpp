@@ -74,14 +74,15 @@ Datum erase(FunctionCallInfo fcinfo, const char* kind) {
     pg_uuid_t t = tenant;
     Datum values[5] = {UUIDPGetDatum(&t), PointerGetDatum(user), CStringGetTextDatum(kind), CStringGetTextDatum(hash),
                        CStringGetTextDatum(key)};
-    SPI_execute_with_args("SELECT * FROM telemetry.erase_user($1, $2, $3, $4, $5, true)", 5, types, values, nullptr,
-                          false, 1);
+    SPI_execute_with_args("SELECT * FROM telemetry.erase_user($1, $2, $3, $4, $5, true, NULL)", 5, types, values,
+                          nullptr, false, 1);
     if (SPI_processed != 1)
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("telemetry.erase_user() returned no row")));
     Datum out[5];
     bool nulls[5];
     for (int i = 0; i < 5; ++i) out[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &nulls[i]);
     // The counts are by-value (int8, int4): they survive SPI_finish.
+    static_assert(FLOAT8PASSBYVAL, "int8 Datums are passed by value");
     SPI_finish();
     SetUserIdAndSecContext(caller_user, caller_security);
     InitMaterializedSRF(fcinfo, 0);

@@ -88,7 +88,7 @@ RETURNS TABLE (path text, detector text)
 LANGUAGE c STABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'telemetry_pii_scan';
 COMMENT ON FUNCTION telemetry.pii_scan(jsonb) IS
-    'What the PII detectors find in a JSON document (docs/pii.md, "Detection"), without changing it and without showing any value: one row per JSON Pointer (RFC 6901, "/user/email"; "" is the root) and detector, in document order. Values (strings, and integral numbers as their digits) are scanned on a normalised copy (fullwidth forms folded, zero-width characters removed, percent-encoding decoded) by email, phone, payment_card (Luhn and card ranges), iban (mod 97 and country length), ip_address, us_ssn, jwt, private_key and api_key; keys by their names (case- and separator-insensitive): email, phone, payment_card, iban, ip_address, us_ssn, password, secret, person_name, street_address, birth_date. Nested objects and arrays are scanned within a budget (10,000 strings, 1 MiB): past it, a last row (the pointer where the scan stopped, scan_incomplete). NULL: no rows. Granted to PUBLIC, since it reads only its argument: any role that may use the schema (any access level) may call it.';
+    'What the PII detectors find in a JSON document (docs/pii.md, "Detection"), without changing it and without showing any value: one row per JSON Pointer (RFC 6901, "/user/email"; "" is the root) and detector, in document order. Values (strings, and integral numbers as their digits) are scanned on a normalised copy (fullwidth forms folded, zero-width characters removed, percent-encoding decoded) by email, phone, payment_card (Luhn and card ranges), iban (mod 97 and country length), ip_address, us_ssn, jwt, private_key and api_key; keys by their names (case- and separator-insensitive): email, phone, payment_card, iban, ip_address, us_ssn, password, secret, person_name, street_address, birth_date. Nested objects and arrays are scanned within a budget (10,000 strings, 1 MiB): past it, or at a container too deep to read, a last row (the pointer where the scan stopped, scan_incomplete). A key that itself shows personal data is written ~redacted in the pointer. NULL: no rows. Granted to PUBLIC, since it reads only its argument: any role that may use the schema (any access level) may call it.';
 
 -- 45_pii_erasure.sql: GDPR erasure, the ledger and its reapplication.
 -- GDPR erasure (docs/pii.md, "Erasure"): forget_user() erases a user's events, quarantined
@@ -145,34 +145,38 @@ COMMENT ON FUNCTION telemetry.erasure_key_id() IS
     'Internal: which hashing key the erasure ledger''s hashes are made with now (8 bytes of an HMAC of a fixed label, hex; tells nothing of the key).';
 
 -- The erasure itself, as the owner (forget_user() and anonymize_user() call it after checking
--- the caller; reapply_erasures() with record false).
+-- the caller; reapply_erasures() with record false and the ledger row's time as the cutoff).
 CREATE FUNCTION telemetry.erase_user(p_tenant uuid, p_user_id text, p_kind text, p_user_hash text, p_key_id text,
-                                     p_record boolean)
+                                     p_record boolean, p_received_before timestamptz)
 RETURNS TABLE (events bigint, quarantined bigint, event_ids bigint, opt_outs bigint, rollup_days integer)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     days date[];
-    closed_days date[];
+    recomputed date[];
+    today date := (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date;
     n_events bigint := 0;
     n_quarantined bigint := 0;
     n_ids bigint := 0;
     n_opt_outs bigint := 0;
     pseudonym text;
+    d date;
 BEGIN
-    -- The UTC days of the user's events, for the rollups.
-    SELECT pg_catalog.array_agg(DISTINCT (e.occurred_at AT TIME ZONE 'UTC')::pg_catalog.date) INTO days
-    FROM telemetry.events e
-    WHERE e.tenant_id OPERATOR(pg_catalog.=) p_tenant AND e.user_id OPERATOR(pg_catalog.=) p_user_id;
+    -- Taken before any row is touched, as refresh_rollups() takes it: the cells recomputed
+    -- below are never written by a refresh at the same time (and no wait can go round in a
+    -- circle, since nothing is locked yet).
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('telemetry.refresh_rollups'));
     IF p_kind OPERATOR(pg_catalog.=) 'forget' THEN
         WITH gone AS (
             DELETE FROM telemetry.events e
             WHERE e.tenant_id OPERATOR(pg_catalog.=) p_tenant AND e.user_id OPERATOR(pg_catalog.=) p_user_id
-            RETURNING e.event_id),
+              AND (p_received_before IS NULL OR e.received_at OPERATOR(pg_catalog.<=) p_received_before)
+            RETURNING e.event_id, e.occurred_at),
         held AS (
             DELETE FROM telemetry.quarantine q
             WHERE q.tenant_id OPERATOR(pg_catalog.=) p_tenant AND q.user_id OPERATOR(pg_catalog.=) p_user_id
+              AND (p_received_before IS NULL OR q.received_at OPERATOR(pg_catalog.<=) p_received_before)
             RETURNING q.event_id),
         ids AS (
             DELETE FROM telemetry.event_ids i
@@ -180,44 +184,55 @@ BEGIN
               AND i.event_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.event_id FROM gone g UNION SELECT h.event_id FROM held h))
             RETURNING 1)
         SELECT (SELECT pg_catalog.count(*) FROM gone), (SELECT pg_catalog.count(*) FROM held),
-               (SELECT pg_catalog.count(*) FROM ids)
-        INTO n_events, n_quarantined, n_ids;
+               (SELECT pg_catalog.count(*) FROM ids),
+               (SELECT pg_catalog.array_agg(DISTINCT (g.occurred_at AT TIME ZONE 'UTC')::pg_catalog.date) FROM gone g)
+        INTO n_events, n_quarantined, n_ids, days;
         DELETE FROM telemetry.opt_outs o
-        WHERE o.tenant_id OPERATOR(pg_catalog.=) p_tenant AND o.user_id OPERATOR(pg_catalog.=) p_user_id;
+        WHERE o.tenant_id OPERATOR(pg_catalog.=) p_tenant AND o.user_id OPERATOR(pg_catalog.=) p_user_id
+          AND (p_received_before IS NULL OR o.opted_out_at OPERATOR(pg_catalog.<=) p_received_before);
         GET DIAGNOSTICS n_opt_outs = ROW_COUNT;
     ELSE
         -- One pseudonym for all of the user's rows: their events stay one user to the counts,
-        -- and nothing links it to the id (random, not derived from it).
+        -- and nothing derives it from the id (random).
         pseudonym := 'anon:' OPERATOR(pg_catalog.||) pg_catalog.gen_random_uuid()::text;
-        UPDATE telemetry.events e SET user_id = pseudonym
-        WHERE e.tenant_id OPERATOR(pg_catalog.=) p_tenant AND e.user_id OPERATOR(pg_catalog.=) p_user_id;
-        GET DIAGNOSTICS n_events = ROW_COUNT;
+        WITH renamed AS (
+            UPDATE telemetry.events e SET user_id = pseudonym
+            WHERE e.tenant_id OPERATOR(pg_catalog.=) p_tenant AND e.user_id OPERATOR(pg_catalog.=) p_user_id
+              AND (p_received_before IS NULL OR e.received_at OPERATOR(pg_catalog.<=) p_received_before)
+            RETURNING e.occurred_at)
+        SELECT pg_catalog.count(*), pg_catalog.array_agg(DISTINCT (r.occurred_at AT TIME ZONE 'UTC')::pg_catalog.date)
+        INTO n_events, days FROM renamed r;
         UPDATE telemetry.quarantine q SET user_id = pseudonym
-        WHERE q.tenant_id OPERATOR(pg_catalog.=) p_tenant AND q.user_id OPERATOR(pg_catalog.=) p_user_id;
+        WHERE q.tenant_id OPERATOR(pg_catalog.=) p_tenant AND q.user_id OPERATOR(pg_catalog.=) p_user_id
+          AND (p_received_before IS NULL OR q.received_at OPERATOR(pg_catalog.<=) p_received_before);
         GET DIAGNOSTICS n_quarantined = ROW_COUNT;
     END IF;
-    -- The rollup cells of the rolled-up days: logged and recomputed now, from what remains, so
-    -- the transaction that erases also corrects (exact counts and sketches). Days older than the
-    -- tenant's raw retention keep their cells: nothing raw is left to recompute them from.
-    closed_days := ARRAY(SELECT d FROM pg_catalog.unnest(days) AS d
-                         WHERE d OPERATOR(pg_catalog.<) telemetry.rollup_watermark());
-    IF pg_catalog.cardinality(closed_days) OPERATOR(pg_catalog.>) 0 THEN
-        INSERT INTO telemetry.rollup_invalidations (tenant_id, first_day, last_day, reason)
-        SELECT p_tenant, d, d, CASE WHEN p_kind OPERATOR(pg_catalog.=) 'forget' THEN 'delete' ELSE 'update' END
-        FROM pg_catalog.unnest(closed_days) AS d;
-        PERFORM telemetry.refresh_rollups(pg_catalog.now(), pg_catalog.cardinality(closed_days) OPERATOR(pg_catalog.+) 100);
-    END IF;
+    -- The rollup cells of the user's rolled-up days, recomputed now from what remains, so the
+    -- transaction that erases also corrects (exact counts and sketches). Only this tenant's
+    -- days: the rest of the log is the worker's. A day older than the tenant's raw retention
+    -- keeps its cells (nothing raw is left to recompute them from); the changes logged at commit
+    -- make the next refresh recompute the same days again, which changes nothing.
+    recomputed := ARRAY(
+        SELECT x FROM pg_catalog.unnest(days) AS x
+        WHERE x OPERATOR(pg_catalog.<) telemetry.rollup_watermark()
+          AND NOT EXISTS (SELECT FROM telemetry.tenant_settings s
+                          WHERE s.tenant_id OPERATOR(pg_catalog.=) p_tenant
+                            AND x OPERATOR(pg_catalog.<) (today OPERATOR(pg_catalog.-) s.retention_days))
+        ORDER BY x);
+    FOREACH d IN ARRAY recomputed LOOP
+        PERFORM telemetry.replace_rollup_cells(p_tenant, d, d, today, false);
+    END LOOP;
     IF p_record THEN
         INSERT INTO telemetry.erasures (tenant_id, user_hash, key_id, kind, erased_by, events, quarantined, event_ids,
                                         opt_outs, rollup_days)
         VALUES (p_tenant, p_user_hash, p_key_id, p_kind, session_user, n_events, n_quarantined, n_ids, n_opt_outs,
-                coalesce(pg_catalog.cardinality(closed_days), 0));
+                pg_catalog.cardinality(recomputed));
     END IF;
-    RETURN QUERY SELECT n_events, n_quarantined, n_ids, n_opt_outs, coalesce(pg_catalog.cardinality(closed_days), 0);
+    RETURN QUERY SELECT n_events, n_quarantined, n_ids, n_opt_outs, pg_catalog.cardinality(recomputed);
 END
 $$;
-COMMENT ON FUNCTION telemetry.erase_user(uuid, text, text, text, text, boolean) IS
-    'Internal, the owner''s only: the erasure that forget_user() (p_kind forget) and anonymize_user() (anonymize) run after checking the caller, and reapply_erasures() runs again (p_record false: no new ledger row).';
+COMMENT ON FUNCTION telemetry.erase_user(uuid, text, text, text, text, boolean, timestamptz) IS
+    'Internal, the owner''s only: the erasure that forget_user() (p_kind forget) and anonymize_user() (anonymize) run after checking the caller, and reapply_erasures() runs again (p_record false: no new ledger row; p_received_before: only rows received, or opt-outs made, by then).';
 
 CREATE FUNCTION telemetry.forget_user(tenant_id uuid, user_id text)
 RETURNS TABLE (events bigint, quarantined bigint, event_ids bigint, opt_outs bigint, rollup_days integer)
@@ -233,25 +248,28 @@ AS 'MODULE_PATHNAME', 'telemetry_anonymize_user';
 COMMENT ON FUNCTION telemetry.anonymize_user(uuid, text) IS
     'GDPR pseudonymization (docs/pii.md, "Erasure"): keeps every event and quarantined payload of user_id in the tenant, and the counts, but replaces the id with one random pseudonym (anon: and a UUID, not derived from the id), in the caller''s transaction; recomputes the rollup cells of its rolled-up days (their sketches change); the opt-out is kept (it is the user''s choice, and holds no event); records a row in telemetry.erasures with a keyed hash of user_id. Returns events, quarantined, event_ids (0), opt_outs (0), rollup_days. For the tenant''s admins, done as the extension''s owner. Errors: NULL tenant_id or user_id (22004); no admin access (42501).';
 
--- The ledger again, after a restore: every user id whose keyed hash is in the ledger is erased
--- (or pseudonymized) again, without a new ledger row.
+-- The ledger again, after a restore: the rows of every user id whose keyed hash is in the
+-- ledger, received before the erasure, are erased (or pseudonymized) again, without a new
+-- ledger row. A user who came back after their erasure keeps what they sent since.
 CREATE FUNCTION telemetry.reapply_erasures()
 RETURNS TABLE (users bigint, events bigint, quarantined bigint, unmatched_key bigint)
 LANGUAGE plpgsql VOLATILE
-SECURITY DEFINER  -- maintenance access; the ledger and the erasure are the owner's
+SECURITY DEFINER  -- the ledger and the erasure are the owner's; EXECUTE is the maintenance level's
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     key text := telemetry.erasure_key_id();
     found record;
     done record;
+    touched boolean;
     n_users bigint := 0;
     n_events bigint := 0;
     n_quarantined bigint := 0;
+    n_unmatched bigint;
 BEGIN
-    PERFORM telemetry.require_tenant_access(NULL, 'maintain');
-    -- Each distinct user id of the tenants in the ledger, hashed once; the ledger's last row for
-    -- a hash says what to do (anonymize, or forget).
+    -- Each distinct user id of the tenants in the ledger, hashed once, with the last forget and
+    -- the last anonymize of its hash: rows received by the forget go; of the rest, those
+    -- received by the anonymize get a pseudonym.
     FOR found IN
         WITH ids AS (
             SELECT e.tenant_id, e.user_id FROM telemetry.events e
@@ -264,28 +282,46 @@ BEGIN
             WHERE o.tenant_id IN (SELECT l.tenant_id FROM telemetry.erasures l)),
         hashed AS (
             SELECT i.tenant_id, i.user_id, telemetry.erasure_hash(i.tenant_id, i.user_id) AS user_hash FROM ids i)
-        SELECT h.tenant_id, h.user_id, h.user_hash,
-               (SELECT l.kind FROM telemetry.erasures l
-                WHERE l.tenant_id OPERATOR(pg_catalog.=) h.tenant_id AND l.user_hash OPERATOR(pg_catalog.=) h.user_hash
-                  AND l.key_id OPERATOR(pg_catalog.=) key
-                ORDER BY l.id DESC LIMIT 1) AS kind
+        SELECT h.tenant_id, h.user_id, h.user_hash, m.forgotten_at, m.anonymized_at
         FROM hashed h
+        JOIN LATERAL (
+            SELECT pg_catalog.max(l.erased_at) FILTER (WHERE l.kind OPERATOR(pg_catalog.=) 'forget') AS forgotten_at,
+                   pg_catalog.max(l.erased_at) FILTER (WHERE l.kind OPERATOR(pg_catalog.=) 'anonymize') AS anonymized_at
+            FROM telemetry.erasures l
+            WHERE l.tenant_id OPERATOR(pg_catalog.=) h.tenant_id AND l.user_hash OPERATOR(pg_catalog.=) h.user_hash
+              AND l.key_id OPERATOR(pg_catalog.=) key) m ON true
+        WHERE m.forgotten_at IS NOT NULL OR m.anonymized_at IS NOT NULL
     LOOP
-        CONTINUE WHEN found.kind IS NULL;
-        -- An anonymized user's opt-out stays (anonymize keeps it): only their events count.
-        SELECT * INTO done FROM telemetry.erase_user(found.tenant_id, found.user_id, found.kind, found.user_hash, key, false);
-        CONTINUE WHEN done.events OPERATOR(pg_catalog.=) 0 AND done.quarantined OPERATOR(pg_catalog.=) 0
-                      AND done.opt_outs OPERATOR(pg_catalog.=) 0;
-        n_users := n_users OPERATOR(pg_catalog.+) 1;
-        n_events := n_events OPERATOR(pg_catalog.+) done.events;
-        n_quarantined := n_quarantined OPERATOR(pg_catalog.+) done.quarantined;
+        touched := false;
+        IF found.forgotten_at IS NOT NULL THEN
+            SELECT * INTO done FROM telemetry.erase_user(found.tenant_id, found.user_id, 'forget', found.user_hash, key,
+                                                         false, found.forgotten_at);
+            touched := done.events OPERATOR(pg_catalog.>) 0 OR done.quarantined OPERATOR(pg_catalog.>) 0
+                       OR done.opt_outs OPERATOR(pg_catalog.>) 0;
+            n_events := n_events OPERATOR(pg_catalog.+) done.events;
+            n_quarantined := n_quarantined OPERATOR(pg_catalog.+) done.quarantined;
+        END IF;
+        IF found.anonymized_at IS NOT NULL THEN
+            SELECT * INTO done FROM telemetry.erase_user(found.tenant_id, found.user_id, 'anonymize', found.user_hash,
+                                                         key, false, found.anonymized_at);
+            touched := touched OR done.events OPERATOR(pg_catalog.>) 0 OR done.quarantined OPERATOR(pg_catalog.>) 0;
+            n_events := n_events OPERATOR(pg_catalog.+) done.events;
+            n_quarantined := n_quarantined OPERATOR(pg_catalog.+) done.quarantined;
+        END IF;
+        IF touched THEN
+            n_users := n_users OPERATOR(pg_catalog.+) 1;
+        END IF;
     END LOOP;
-    RETURN QUERY SELECT n_users, n_events, n_quarantined,
-                        (SELECT pg_catalog.count(*) FROM telemetry.erasures l WHERE l.key_id OPERATOR(pg_catalog.<>) key);
+    n_unmatched := (SELECT pg_catalog.count(*) FROM telemetry.erasures l WHERE l.key_id OPERATOR(pg_catalog.<>) key);
+    IF n_unmatched OPERATOR(pg_catalog.>) 0 THEN
+        RAISE WARNING '% erasure ledger rows were made with another hashing key and cannot be applied', n_unmatched
+            USING HINT = 'Set telemetry.pii_hash_key to the key of the database they were made in (docs/operations.md), then run telemetry.reapply_erasures().';
+    END IF;
+    RETURN QUERY SELECT n_users, n_events, n_quarantined, n_unmatched;
 END
 $$;
 COMMENT ON FUNCTION telemetry.reapply_erasures() IS
-    'Applies the erasure ledger (telemetry.erasures) again: every user id in the events, quarantine or opt-outs of a tenant whose keyed hash a ledger row holds is erased (forget) or pseudonymized (anonymize) again, rollups corrected, without a new ledger row. For a database restored from a backup older than an erasure: copy the current ledger in, then run it (resume_maintenance() does). Returns users, events and quarantined payloads it erased again, and unmatched_key: ledger rows made with another hashing key, which it cannot match (keep telemetry.pii_hash_key across restores, docs/operations.md). For maintenance access (42501).';
+    'Applies the erasure ledger (telemetry.erasures) again: the rows of every user id in the events, quarantine or opt-outs of a tenant whose keyed hash a ledger row holds, received (or opted out) by the last forget of that hash, are erased; of the rest, those received by its last anonymize get a pseudonym; rollups corrected; no new ledger row. For a database restored from a backup older than an erasure: copy the current ledger in, then run it (resume_maintenance() does). Returns the users, events and quarantined payloads it erased or pseudonymized again, and unmatched_key: ledger rows made with another hashing key, which it cannot match (a WARNING says so: keep telemetry.pii_hash_key across restores, docs/operations.md). Maintenance level.';
 
 -- 50_rollup.sql: the daily totals, kept by the refresh with the cells.
 DO $$
@@ -321,6 +357,79 @@ COMMENT ON COLUMN telemetry.daily_totals.users_hll IS 'HyperLogLog sketch of the
 COMMENT ON COLUMN telemetry.daily_totals.sessions IS 'Exact count of distinct non-NULL session_id that day; NULL as users.';
 COMMENT ON COLUMN telemetry.daily_totals.refreshed_at IS 'When the row was last computed.';
 SELECT pg_catalog.pg_extension_config_dump('telemetry.daily_totals', '');
+
+-- Replaces the rollup cells and daily totals of a tenant's days (p_tenant NULL: every tenant)
+-- with what the events give now: for each range refresh_rollups() takes from the log, and for
+-- the days of a user erase_user() erased. A day older than its tenant's own, shorter retention
+-- (tenant_settings.retention_days) is frozen for that tenant and stays as it is, unless it is
+-- being closed (p_closed: materialized for the first time). Returns the cells written.
+CREATE FUNCTION telemetry.replace_rollup_cells(p_tenant uuid, p_first_day date, p_last_day date, p_today date,
+                                               p_closed boolean)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    hll_schema name := (SELECT n.nspname FROM pg_catalog.pg_extension x
+                        JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.extnamespace
+                        WHERE x.extname OPERATOR(pg_catalog.=) 'hll');
+    n bigint;
+BEGIN
+    DELETE FROM telemetry.daily_rollups r
+    WHERE r.day OPERATOR(pg_catalog.>=) p_first_day AND r.day OPERATOR(pg_catalog.<=) p_last_day
+      AND (p_tenant IS NULL OR r.tenant_id OPERATOR(pg_catalog.=) p_tenant)
+      AND (p_closed OR NOT EXISTS (
+              SELECT FROM telemetry.tenant_settings s
+              WHERE s.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+                AND r.day OPERATOR(pg_catalog.<) (p_today OPERATOR(pg_catalog.-) s.retention_days)));
+    DELETE FROM telemetry.daily_totals r
+    WHERE r.day OPERATOR(pg_catalog.>=) p_first_day AND r.day OPERATOR(pg_catalog.<=) p_last_day
+      AND (p_tenant IS NULL OR r.tenant_id OPERATOR(pg_catalog.=) p_tenant)
+      AND (p_closed OR NOT EXISTS (
+              SELECT FROM telemetry.tenant_settings s
+              WHERE s.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
+                AND r.day OPERATOR(pg_catalog.<) (p_today OPERATOR(pg_catalog.-) s.retention_days)));
+    -- One read of the days' events for both tables: the cells per event type, and the
+    -- totals per day (grouping sets: GROUPING(name) is 1 on the totals).
+    EXECUTE pg_catalog.format($sql$
+        WITH cells AS (
+            SELECT e.tenant_id, (e.occurred_at AT TIME ZONE 'UTC')::pg_catalog.date AS day, e.name,
+                   GROUPING(e.name) AS all_types,
+                   pg_catalog.sum(e.sample_weight::pg_catalog.numeric) AS events, pg_catalog.count(*) AS raw_events,
+                   pg_catalog.count(DISTINCT e.user_id) AS users,
+                   coalesce(%1$I.hll_add_agg(%1$I.hll_hash_text(e.user_id), 15, 5), %1$I.hll_empty(15, 5)) AS users_hll,
+                   pg_catalog.count(DISTINCT e.session_id) AS sessions
+            FROM telemetry.events e
+            LEFT JOIN telemetry.tenant_settings s ON s.tenant_id OPERATOR(pg_catalog.=) e.tenant_id
+            WHERE e.occurred_at OPERATOR(pg_catalog.>=) ($1::pg_catalog.timestamp AT TIME ZONE 'UTC')
+              AND e.occurred_at OPERATOR(pg_catalog.<) (($2 OPERATOR(pg_catalog.+) 1)::pg_catalog.timestamp AT TIME ZONE 'UTC')
+              AND ($3::pg_catalog.uuid IS NULL OR e.tenant_id OPERATOR(pg_catalog.=) $3)
+              AND ($5 OR s.retention_days IS NULL OR e.occurred_at OPERATOR(pg_catalog.>=)
+                  (($4 OPERATOR(pg_catalog.-) s.retention_days)::pg_catalog.timestamp AT TIME ZONE 'UTC'))
+            GROUP BY GROUPING SETS ((1, 2, e.name), (1, 2))),
+        typed AS (
+            INSERT INTO telemetry.daily_rollups
+                (tenant_id, day, name, events, raw_events, users, users_hll, sessions, refreshed_at)
+            SELECT c.tenant_id, c.day, c.name, c.events, c.raw_events, c.users, c.users_hll, c.sessions,
+                   pg_catalog.now()
+            FROM cells c WHERE c.all_types OPERATOR(pg_catalog.=) 0
+            RETURNING 1),
+        totals AS (
+            INSERT INTO telemetry.daily_totals
+                (tenant_id, day, events, raw_events, users, users_hll, sessions, refreshed_at)
+            SELECT c.tenant_id, c.day, c.events, c.raw_events, c.users, c.users_hll, c.sessions, pg_catalog.now()
+            FROM cells c WHERE c.all_types OPERATOR(pg_catalog.=) 1
+            RETURNING 1)
+        -- (a data-modifying WITH runs to completion whether read or not)
+        SELECT pg_catalog.count(*) FROM typed$sql$,
+        hll_schema)
+    INTO n
+    USING p_first_day, p_last_day, p_tenant, p_today, p_closed;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION telemetry.replace_rollup_cells(uuid, date, date, date, boolean) IS
+    'Internal (the owner''s): replaces the daily_rollups cells and daily_totals rows of a tenant''s days (NULL: every tenant) in [p_first_day, p_last_day] with what telemetry.events gives now; a day older than the tenant''s own retention at p_today is kept unless p_closed. For refresh_rollups() and erase_user(). Returns the cells written.';
 
 CREATE OR REPLACE FUNCTION telemetry.refresh_rollups(p_now timestamptz DEFAULT pg_catalog.now(), p_max_days integer DEFAULT 100)
 RETURNS bigint
@@ -409,59 +518,8 @@ BEGIN
                                             OPERATOR(pg_catalog.-) covered) AS x);
         budget := budget OPERATOR(pg_catalog.-) new_days;
         covered := covered OPERATOR(pg_catalog.+) pg_catalog.datemultirange(pg_catalog.daterange(first_day, last_day, '[]'));
-        -- Replace the cells of those days. A day older than its tenant's own, shorter
-        -- retention (tenant_settings.retention_days) is frozen for that tenant and stays as it
-        -- is, unless it is being closed (materialized for the first time).
-        DELETE FROM telemetry.daily_rollups r
-        WHERE r.day OPERATOR(pg_catalog.>=) first_day AND r.day OPERATOR(pg_catalog.<=) last_day
-          AND (range.tenant_id IS NULL OR r.tenant_id OPERATOR(pg_catalog.=) range.tenant_id)
-          AND (range.closed OR NOT EXISTS (
-                  SELECT FROM telemetry.tenant_settings s
-                  WHERE s.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
-                    AND r.day OPERATOR(pg_catalog.<) (today OPERATOR(pg_catalog.-) s.retention_days)));
-        DELETE FROM telemetry.daily_totals r
-        WHERE r.day OPERATOR(pg_catalog.>=) first_day AND r.day OPERATOR(pg_catalog.<=) last_day
-          AND (range.tenant_id IS NULL OR r.tenant_id OPERATOR(pg_catalog.=) range.tenant_id)
-          AND (range.closed OR NOT EXISTS (
-                  SELECT FROM telemetry.tenant_settings s
-                  WHERE s.tenant_id OPERATOR(pg_catalog.=) r.tenant_id
-                    AND r.day OPERATOR(pg_catalog.<) (today OPERATOR(pg_catalog.-) s.retention_days)));
-        -- One read of the days' events for both tables: the cells per event type, and the
-        -- totals per day (grouping sets: GROUPING(name) is 1 on the totals).
-        EXECUTE pg_catalog.format($sql$
-            WITH cells AS (
-                SELECT e.tenant_id, (e.occurred_at AT TIME ZONE 'UTC')::pg_catalog.date AS day, e.name,
-                       GROUPING(e.name) AS all_types,
-                       pg_catalog.sum(e.sample_weight::pg_catalog.numeric) AS events, pg_catalog.count(*) AS raw_events,
-                       pg_catalog.count(DISTINCT e.user_id) AS users,
-                       coalesce(%1$I.hll_add_agg(%1$I.hll_hash_text(e.user_id), 15, 5), %1$I.hll_empty(15, 5)) AS users_hll,
-                       pg_catalog.count(DISTINCT e.session_id) AS sessions
-                FROM telemetry.events e
-                LEFT JOIN telemetry.tenant_settings s ON s.tenant_id OPERATOR(pg_catalog.=) e.tenant_id
-                WHERE e.occurred_at OPERATOR(pg_catalog.>=) ($1::pg_catalog.timestamp AT TIME ZONE 'UTC')
-                  AND e.occurred_at OPERATOR(pg_catalog.<) (($2 OPERATOR(pg_catalog.+) 1)::pg_catalog.timestamp AT TIME ZONE 'UTC')
-                  AND ($3::pg_catalog.uuid IS NULL OR e.tenant_id OPERATOR(pg_catalog.=) $3)
-                  AND ($5 OR s.retention_days IS NULL OR e.occurred_at OPERATOR(pg_catalog.>=)
-                      (($4 OPERATOR(pg_catalog.-) s.retention_days)::pg_catalog.timestamp AT TIME ZONE 'UTC'))
-                GROUP BY GROUPING SETS ((1, 2, e.name), (1, 2))),
-            typed AS (
-                INSERT INTO telemetry.daily_rollups
-                    (tenant_id, day, name, events, raw_events, users, users_hll, sessions, refreshed_at)
-                SELECT c.tenant_id, c.day, c.name, c.events, c.raw_events, c.users, c.users_hll, c.sessions,
-                       pg_catalog.now()
-                FROM cells c WHERE c.all_types OPERATOR(pg_catalog.=) 0
-                RETURNING 1),
-            totals AS (
-                INSERT INTO telemetry.daily_totals
-                    (tenant_id, day, events, raw_events, users, users_hll, sessions, refreshed_at)
-                SELECT c.tenant_id, c.day, c.events, c.raw_events, c.users, c.users_hll, c.sessions, pg_catalog.now()
-                FROM cells c WHERE c.all_types OPERATOR(pg_catalog.=) 1
-                RETURNING 1)
-            -- (a data-modifying WITH runs to completion whether read or not)
-            SELECT pg_catalog.count(*) FROM typed$sql$,
-            hll_schema)
-        INTO n
-        USING first_day, last_day, range.tenant_id, today, range.closed;
+        -- Replace the cells of those days (frozen days kept).
+        n := telemetry.replace_rollup_cells(range.tenant_id, first_day, last_day, today, range.closed);
         written := written OPERATOR(pg_catalog.+) n;
     END LOOP;
     RETURN written;

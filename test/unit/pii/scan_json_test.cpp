@@ -73,5 +73,25 @@ TEST_F(ScanJson, NothingInPlainAnalyticsPayloads) {
                     .empty());
 }
 
+TEST_F(ScanJson, AKeyThatShowsPersonalDataIsRedactedInThePointer) {
+    EXPECT_EQ(rows(R"({"jane@example.com": {"visits": 3, "phone": "+44 20 7946 0958"}})"),
+              (std::vector<std::string>{"/~redacted email", "/~redacted/phone phone"}));
+}
+
+TEST_F(ScanJson, OnlyTheWordVersionMarksAVersionKey) {
+    EXPECT_TRUE(rows(R"({"VERSION": "10.2.3.4", "app_version": "10.2.3.4", "osVersion": "10.2.3.4"})").empty());
+    EXPECT_EQ(rows(R"({"conversionSource": "10.2.3.4"})"), (std::vector<std::string>{"/conversionSource ip_address"}));
+}
+
+TEST_F(ScanJson, AContainerTooDeepToReadMakesTheScanIncomplete) {
+    std::string deep;
+    for (int i = 0; i < 200; ++i) deep += "[";
+    deep += "\"jane@example.com\"";
+    for (int i = 0; i < 200; ++i) deep += "]";
+    const std::vector<std::string> found = rows(R"({"a": )" + deep + "}");
+    ASSERT_FALSE(found.empty());
+    EXPECT_NE(found.back().find("incomplete"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace telemetry
