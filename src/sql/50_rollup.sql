@@ -297,9 +297,6 @@ SECURITY DEFINER  -- maintenance access; rollups and the log belong to the owner
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    hll_schema name := (SELECT n.nspname FROM pg_catalog.pg_extension x
-                        JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.extnamespace
-                        WHERE x.extname OPERATOR(pg_catalog.=) 'hll');
     threshold date;
     oldest_partition date := (SELECT pg_catalog.min(p.day) FROM telemetry.partitions() p);
     today date;

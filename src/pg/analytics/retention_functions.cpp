@@ -3,7 +3,6 @@
 // through an SPI cursor as the caller, counted by core/analytics/retention.
 #include <algorithm>
 #include <cstdint>
-#include <string>
 #include <string_view>
 #include <vector>
 
