@@ -49,8 +49,10 @@ SELECT count(*) AS rows_for_null FROM telemetry.pii_scan(NULL);
 SELECT path, detector FROM telemetry.pii_scan((SELECT jsonb_agg('x' || g) FROM generate_series(1, 10001) g))
 ORDER BY path DESC LIMIT 1;
 
--- An audit of stored events (rows stored before detection, inserted directly here).
+-- An audit of stored events (rows stored before detection, inserted directly here: under the
+-- policy allow, the write-path trigger stores them as they come, as releases before 0.7.0 did).
 SELECT telemetry.create_partitions(now(), 1, 1) >= 0 AS partitions_made;
+SELECT telemetry.set_pii_policy('00000000-0000-4000-8000-000000000001', 'allow');
 INSERT INTO telemetry.events (occurred_at, received_at, tenant_id, event_id, name, user_id, source, schema_version, properties)
 VALUES (now(), now(), '00000000-0000-4000-8000-000000000001', gen_random_uuid(), 'signup', 'u1', 'server', '1-0-0',
         '{"plan": "pro", "contact": "jane@example.com"}'),

@@ -175,6 +175,7 @@ AS $$
         ('admin', 'TABLE', 'opt_outs', 'SELECT, INSERT, DELETE'),
         ('admin', 'FUNCTION', 'opt_out', 'EXECUTE'), ('admin', 'FUNCTION', 'opt_in', 'EXECUTE'),
         ('admin', 'TABLE', 'tenant_settings', 'SELECT'), ('admin', 'TABLE', 'tenant_access', 'SELECT'),
+        ('admin', 'TABLE', 'pii_policies', 'SELECT, INSERT, UPDATE, DELETE'), ('admin', 'FUNCTION', 'set_pii_policy', 'EXECUTE'),
         ('admin', 'TABLE', 'rollup_invalidations', 'SELECT, INSERT'), ('admin', 'FUNCTION', 'invalidate_rollups', 'EXECUTE'),
         ('maintenance', 'FUNCTION', 'create_partitions', 'EXECUTE'),
         ('maintenance', 'FUNCTION', 'purge_event_ids', 'EXECUTE'),

@@ -51,6 +51,13 @@ AS 'MODULE_PATHNAME', 'telemetry_erasure_key_id';
 COMMENT ON FUNCTION telemetry.erasure_key_id() IS
     'Internal: which hashing key the erasure ledger''s hashes are made with now (8 bytes of an HMAC of a fixed label, hex; tells nothing of the key).';
 
+CREATE FUNCTION telemetry.detected_id_hash(tenant_id uuid, user_id text)
+RETURNS text
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'telemetry_detected_id_hash';
+COMMENT ON FUNCTION telemetry.detected_id_hash(uuid, text) IS
+    'Internal, the owner''s only (a hash oracle): the keyed hash ingest stores a user_id as when the PII detectors flag it (docs/pii.md, "Policy"), or NULL when they find nothing; what erasure looks for besides the id as given.';
+
 -- The erasure itself, as the owner (forget_user() and anonymize_user() call it after checking
 -- the caller; reapply_erasures() with record false and the ledger row's time as the cutoff).
 CREATE FUNCTION telemetry.erase_user(p_tenant uuid, p_user_id text, p_kind text, p_user_hash text, p_key_id text,
@@ -69,6 +76,9 @@ DECLARE
     n_opt_outs bigint := 0;
     pseudonym text;
     d date;
+    -- The id as sent, and the keyed hash ingest stored instead when it showed personal data.
+    hashed_form text := telemetry.detected_id_hash(p_tenant, p_user_id);
+    forms text[] := ARRAY[p_user_id, hashed_form];
 BEGIN
     -- Taken before any row is touched, as refresh_rollups() takes it: the cells recomputed
     -- below are never written by a refresh at the same time (and no wait can go round in a
@@ -77,12 +87,12 @@ BEGIN
     IF p_kind OPERATOR(pg_catalog.=) 'forget' THEN
         WITH gone AS (
             DELETE FROM telemetry.events e
-            WHERE e.tenant_id OPERATOR(pg_catalog.=) p_tenant AND e.user_id OPERATOR(pg_catalog.=) p_user_id
+            WHERE e.tenant_id OPERATOR(pg_catalog.=) p_tenant AND e.user_id OPERATOR(pg_catalog.=) ANY (forms)
               AND (p_received_before IS NULL OR e.received_at OPERATOR(pg_catalog.<=) p_received_before)
             RETURNING e.event_id, e.occurred_at),
         held AS (
             DELETE FROM telemetry.quarantine q
-            WHERE q.tenant_id OPERATOR(pg_catalog.=) p_tenant AND q.user_id OPERATOR(pg_catalog.=) p_user_id
+            WHERE q.tenant_id OPERATOR(pg_catalog.=) p_tenant AND q.user_id OPERATOR(pg_catalog.=) ANY (forms)
               AND (p_received_before IS NULL OR q.received_at OPERATOR(pg_catalog.<=) p_received_before)
             RETURNING q.event_id),
         ids AS (
@@ -95,7 +105,7 @@ BEGIN
                (SELECT pg_catalog.array_agg(DISTINCT (g.occurred_at AT TIME ZONE 'UTC')::pg_catalog.date) FROM gone g)
         INTO n_events, n_quarantined, n_ids, days;
         DELETE FROM telemetry.opt_outs o
-        WHERE o.tenant_id OPERATOR(pg_catalog.=) p_tenant AND o.user_id OPERATOR(pg_catalog.=) p_user_id
+        WHERE o.tenant_id OPERATOR(pg_catalog.=) p_tenant AND o.user_id OPERATOR(pg_catalog.=) ANY (forms)
           AND (p_received_before IS NULL OR o.opted_out_at OPERATOR(pg_catalog.<=) p_received_before);
         GET DIAGNOSTICS n_opt_outs = ROW_COUNT;
     ELSE
@@ -104,13 +114,13 @@ BEGIN
         pseudonym := 'anon:' OPERATOR(pg_catalog.||) pg_catalog.gen_random_uuid()::text;
         WITH renamed AS (
             UPDATE telemetry.events e SET user_id = pseudonym
-            WHERE e.tenant_id OPERATOR(pg_catalog.=) p_tenant AND e.user_id OPERATOR(pg_catalog.=) p_user_id
+            WHERE e.tenant_id OPERATOR(pg_catalog.=) p_tenant AND e.user_id OPERATOR(pg_catalog.=) ANY (forms)
               AND (p_received_before IS NULL OR e.received_at OPERATOR(pg_catalog.<=) p_received_before)
             RETURNING e.occurred_at)
         SELECT pg_catalog.count(*), pg_catalog.array_agg(DISTINCT (r.occurred_at AT TIME ZONE 'UTC')::pg_catalog.date)
         INTO n_events, days FROM renamed r;
         UPDATE telemetry.quarantine q SET user_id = pseudonym
-        WHERE q.tenant_id OPERATOR(pg_catalog.=) p_tenant AND q.user_id OPERATOR(pg_catalog.=) p_user_id
+        WHERE q.tenant_id OPERATOR(pg_catalog.=) p_tenant AND q.user_id OPERATOR(pg_catalog.=) ANY (forms)
           AND (p_received_before IS NULL OR q.received_at OPERATOR(pg_catalog.<=) p_received_before);
         GET DIAGNOSTICS n_quarantined = ROW_COUNT;
     END IF;
@@ -134,6 +144,13 @@ BEGIN
                                         opt_outs, rollup_days)
         VALUES (p_tenant, p_user_hash, p_key_id, p_kind, session_user, n_events, n_quarantined, n_ids, n_opt_outs,
                 pg_catalog.cardinality(recomputed));
+        -- A restore from an older backup finds the hashed form among stored ids: reapply_erasures()
+        -- matches it by a ledger row of its own (its counts are on the row above).
+        IF hashed_form IS NOT NULL THEN
+            INSERT INTO telemetry.erasures (tenant_id, user_hash, key_id, kind, erased_by, events, quarantined,
+                                            event_ids, opt_outs, rollup_days)
+            VALUES (p_tenant, telemetry.erasure_hash(p_tenant, hashed_form), p_key_id, p_kind, session_user, 0, 0, 0, 0, 0);
+        END IF;
     END IF;
     RETURN QUERY SELECT n_events, n_quarantined, n_ids, n_opt_outs, pg_catalog.cardinality(recomputed);
 END

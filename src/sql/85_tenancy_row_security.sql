@@ -94,6 +94,19 @@ CREATE POLICY tenant_admin ON telemetry.tenant_settings FOR ALL
                 OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])));
 COMMENT ON POLICY tenant_admin ON telemetry.tenant_settings IS 'A role reads and changes only the rows of the tenants it has admin access to (telemetry.tenant_access, or the token presented in the transaction).';
 
+ALTER TABLE telemetry.pii_policies ENABLE ROW LEVEL SECURITY;
+ALTER TABLE telemetry.pii_policies FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_admin ON telemetry.pii_policies FOR ALL
+    USING (tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
+           AND ((SELECT telemetry.tenant_scope_is_range('admin'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])))
+    WITH CHECK (tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('admin'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('admin'))
+           AND ((SELECT telemetry.tenant_scope_is_range('admin'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])));
+COMMENT ON POLICY tenant_admin ON telemetry.pii_policies IS 'A role reads and changes only the rows of the tenants it has admin access to (telemetry.tenant_access, or the token presented in the transaction).';
+
 ALTER TABLE telemetry.tenant_access ENABLE ROW LEVEL SECURITY;
 ALTER TABLE telemetry.tenant_access FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_admin ON telemetry.tenant_access FOR ALL

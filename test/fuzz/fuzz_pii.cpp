@@ -3,14 +3,21 @@
 // Property values and keys are whatever clients send: normalise() takes any bytes (invalid
 // UTF-8, cut-off percent escapes, lone format characters), scan_value() reports findings inside
 // the normalised text and in order of position, each scanner reports only its own detector, and
-// classify_key() answers for any key, never touching memory it should not (ASan, UBSan).
+// classify_key() answers for any key, never touching memory it should not (ASan, UBSan). The
+// same bytes read as a properties document go through the ingest policy (policy.hpp) under every
+// action: reject and allow change nothing, and a second pass of redact, hash or drop over what
+// the first stored changes nothing (restores and re-runs are idempotent).
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/base/arena.hpp"
+#include "core/catalog/schema.hpp"
+#include "core/json/json_text.hpp"
 #include "core/pii/detect.hpp"
+#include "core/pii/policy.hpp"
 #include "core/pii/scanners.hpp"
 
 using namespace telemetry::pii;
@@ -68,6 +75,36 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check_findings(one, normalised);
         for (const Finding& f : one)
             if (f.detector != s.detector) std::abort();
+    }
+
+    // The same bytes as a properties document, and as a user id, under every action.
+    {
+        telemetry::HeapChunks chunks;
+        telemetry::Arena arena(chunks.source());
+        telemetry::ParsedText parsed;
+        bool is_json = true;
+        try {
+            parsed = telemetry::parse_json_text(arena.copy(input), telemetry::max_property_depth, arena);
+        } catch (const telemetry::DomainError&) {
+            is_json = false;  // not JSON: the parser's own fuzz target covers that
+        }
+        if (is_json && parsed.first_problem() == nullptr) {
+            const telemetry::PiiHashKey key{"fuzz master key", "0123456789abcdef"};
+            for (int a = 0; a < telemetry::undeclared_pii_action_count; ++a) {
+                const auto action = static_cast<telemetry::UndeclaredPii>(a);
+                const auto once =
+                    telemetry::apply_undeclared_pii(nullptr, parsed.root, input, std::nullopt, action, key, arena);
+                const bool changes =
+                    action != telemetry::UndeclaredPii::reject && action != telemetry::UndeclaredPii::allow;
+                if (!changes && (once.properties_changed || once.user_id_changed)) std::abort();
+                if (once.rejected != (action == telemetry::UndeclaredPii::reject && !once.decisions.empty()))
+                    std::abort();
+                if (!changes) continue;
+                const auto twice = telemetry::apply_undeclared_pii(nullptr, *once.properties, once.user_id,
+                                                                   std::nullopt, action, key, arena);
+                if (twice.properties_changed || twice.user_id_changed || !twice.decisions.empty()) std::abort();
+            }
+        }
     }
 
     // The same bytes as a property key.

@@ -1,5 +1,6 @@
 #include "core/ingest/decide.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -51,6 +52,14 @@ struct Decider {
     const IncomingEvent& in;
     Arena& arena;
     IngestDecision out;
+
+    void record_pii_decisions(const UndeclaredPiiOutcome& found) {
+        if (found.decisions.empty()) return;
+        auto* decisions = arena.allocate_array<PiiDecision>(found.decisions.size());
+        std::copy(found.decisions.begin(), found.decisions.end(), decisions);
+        out.pii_decisions = decisions;
+        out.pii_decision_count = static_cast<std::uint32_t>(found.decisions.size());
+    }
 
     IngestDecision reject(const char* state, const std::string& reason) {
         out.status = IngestStatus::rejected;
@@ -215,7 +224,29 @@ struct Decider {
             out.pii_rewritten_paths = PathList{paths, n};
         }
 
-        // 9. Size, of what would be stored.
+        // 9. Personal data where nothing was declared, and in the ids.
+        const UndeclaredPii action =
+            settings.pii_policy != nullptr ? settings.pii_policy->for_type(*in.name) : UndeclaredPii::redact;
+        const UndeclaredPiiOutcome found =
+            apply_undeclared_pii(&schema.root(), *stored, in.user_id, in.session_id, action, key, arena);
+        record_pii_decisions(found);
+        if (found.rejected) {
+            const std::string where = found.rejected_at[0] == '$' ? caller_path(found.rejected_at) : found.rejected_at;
+            out.hint = undeclared_pii_hint;
+            return reject("23514", quoted_name() + ": " + undeclared_pii_refusal(where, found.rejected_detector));
+        }
+        if (found.properties_changed) {
+            stored = found.properties;
+            out.properties = stored;
+            out.properties_rewritten = true;
+            out.flags |= event_flag::pii_detected;
+        }
+        out.user_id = found.user_id;
+        out.session_id = found.session_id;
+        if (found.user_id_changed) out.flags |= event_flag::user_id_hashed;
+        if (found.session_id_changed) out.flags |= event_flag::session_id_hashed;
+
+        // 10. Size, of what would be stored.
         const std::size_t size = canonical_size(*stored);
         if (size > static_cast<std::size_t>(type->max_bytes)) {
             const std::string reason = quoted_name() + ": properties are " + std::to_string(size) +

@@ -10,7 +10,9 @@
 //   6. sampling (consistent per actor)                 -> sampled_out
 //   7. the property schema, under the type's policy    -> rejected | quarantined | omit members
 //   8. x-pii rewriting (hash, redact, drop)
-//   9. the size limit on the final properties          -> rejected | quarantined
+//   9. personal data where nothing was declared, and in user_id and session_id, under the
+//      tenant's policy (core/pii/policy.hpp)               -> rejected | rewritten
+//  10. the size limit on the final properties          -> rejected | quarantined
 // Deduplication by event_id and the insert happen afterwards, in the glue, because they need
 // the database.
 #pragma once
@@ -25,6 +27,7 @@
 #include "core/json/json_path.hpp"
 #include "core/json/json_text.hpp"
 #include "core/base/uuid.hpp"
+#include "core/pii/policy.hpp"
 
 namespace telemetry {
 
@@ -38,6 +41,9 @@ inline constexpr std::uint16_t clock_corrected = 2;     // occurred_at shifted b
 inline constexpr std::uint16_t properties_omitted = 4;  // members removed (on_violation or additionalProperties "omit")
 inline constexpr std::uint16_t pii_rewritten = 8;       // x-pii hash, redact or drop changed the properties
 inline constexpr std::uint16_t text_repaired = 16;      // a lone UTF-16 surrogate escape became U+FFFD
+inline constexpr std::uint16_t pii_detected = 32;  // undeclared personal data in properties redacted, hashed or dropped
+inline constexpr std::uint16_t user_id_hashed = 64;      // user_id showed personal data: stored as its keyed hash
+inline constexpr std::uint16_t session_id_hashed = 128;  // session_id likewise
 }  // namespace event_flag
 
 inline constexpr std::size_t max_id_bytes = 256;
@@ -72,6 +78,8 @@ struct IngestSettings {
     std::int64_t future_tolerance_us = 0;  // later than now + this: clamped to now
     std::string_view tenant_id;            // 16 bytes: sampling and hashing are per tenant
     std::string_view pii_master_key;
+    // The tenant's policy for undeclared personal data; nullptr: redact, for every type.
+    const TenantPiiPolicy* pii_policy = nullptr;
 };
 
 struct IngestDecision {
@@ -94,6 +102,12 @@ struct IngestDecision {
     // Quarantined: the JSON Pointers of the values x-pii hashed or redacted, kept with the row so
     // that its replay trusts those and only those (IncomingEvent::pii_rewritten_before).
     PathList pii_rewritten_paths;
+    // Accepted and quarantined: the ids to store (hashed when they showed personal data).
+    std::optional<std::string_view> user_id;
+    std::optional<std::string_view> session_id;
+    // What the undeclared-PII policy did, one entry per value (for the counters).
+    const PiiDecision* pii_decisions = nullptr;
+    std::uint32_t pii_decision_count = 0;
 };
 
 IngestDecision decide(const Catalog& catalog, const IngestSettings& settings, const IncomingEvent& event,

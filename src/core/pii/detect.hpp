@@ -51,6 +51,9 @@ struct Finding {
 
 // The copy detection runs on. Throws std::bad_alloc only.
 std::string normalise(std::string_view text);
+// Whether normalise() could change `text`: false for text without '%' and without a byte that
+// starts a character it folds (most values), which the detectors can then scan as it is.
+bool needs_normalising(std::string_view text) noexcept;
 
 // Appends every finding in `normalised` (normalise()'s output), in order of position; spans of
 // different detectors may overlap. Throws std::bad_alloc only.

@@ -74,6 +74,14 @@ int fold3(unsigned char b0, unsigned char b1, unsigned char b2) noexcept {
 
 }  // namespace
 
+bool needs_normalising(std::string_view text) noexcept {
+    for (const char c : text) {
+        const auto b = static_cast<unsigned char>(c);
+        if (b == '%' || b == 0xC2 || b == 0xE1 || b == 0xE2 || b == 0xE3 || b == 0xEF) return true;
+    }
+    return false;
+}
+
 // The folds are those a human reader does not see (format characters), or sees as the ASCII
 // character (fullwidth forms, Unicode spaces and the ideographic dots): a value can hide an
 // address from a byte scanner with them but not from a person. Everything else, invalid UTF-8

@@ -40,6 +40,7 @@ struct Rewriter {
     Arena& arena;
     std::vector<std::string_view> rewritten_before;  // sorted, for binary search: a row may list thousands
     bool record_paths;
+    bool trust_tagged;
     bool pii_applied = false;
     bool omitted_any = false;
     std::vector<std::string> pii_paths;
@@ -52,9 +53,10 @@ struct Rewriter {
             // The pointer is made only when asked for or needed: most events need neither.
             std::string pointer = record_paths || !rewritten_before.empty() ? at.pointer() : std::string();
             const bool done_before =
-                !rewritten_before.empty() && v.kind == JsonKind::string &&
+                (trust_tagged || !rewritten_before.empty()) && v.kind == JsonKind::string &&
                 (s->pii == PiiAction::hash ? is_pii_hash(v.string) : v.string == pii_redacted) &&
-                std::binary_search(rewritten_before.begin(), rewritten_before.end(), std::string_view(pointer));
+                (trust_tagged ||
+                 std::binary_search(rewritten_before.begin(), rewritten_before.end(), std::string_view(pointer)));
             if (record_paths) pii_paths.push_back(std::move(pointer));
             if (done_before) return v;  // rewritten here before this event was quarantined: never twice
             JsonValue out;
@@ -110,11 +112,17 @@ struct Rewriter {
 
 Rewritten rewrite_properties(const CompiledSchema& schema, const JsonValue& properties,
                              const std::vector<std::string>& omit, const PiiHashKey& key, Arena& arena,
-                             const PathList& rewritten_before, bool record_paths) {
+                             const PathList& rewritten_before, bool record_paths, bool trust_tagged) {
     if (!schema.needs_rewrite() && omit.empty()) return {&properties, false, false, {}};
-    Rewriter rewriter{
-        omit,         key,   arena, {rewritten_before.items, rewritten_before.items + rewritten_before.count},
-        record_paths, false, false, {}};
+    Rewriter rewriter{omit,
+                      key,
+                      arena,
+                      {rewritten_before.items, rewritten_before.items + rewritten_before.count},
+                      record_paths,
+                      trust_tagged,
+                      false,
+                      false,
+                      {}};
     std::sort(rewriter.rewritten_before.begin(), rewriter.rewritten_before.end());
     bool changed = false;
     JsonValue rewritten = rewriter.value(&schema.root(), properties, PathStep(), changed);

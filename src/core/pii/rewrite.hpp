@@ -30,7 +30,9 @@ struct PiiHashKey {
 // rewrote before (a quarantined event being replayed, which keeps them with the row): a value
 // there already hashed or redacted is left as it is. Everywhere else every tagged value is
 // rewritten, whatever it looks like, so a client cannot pass short plaintext, or another user's
-// hash, for a hash, nor can a value stored before its property was tagged.
+// hash, for a hash, nor can a value stored before its property was tagged. `trust_tagged`: a
+// value that already has the form (a hash, "[redacted]") is kept wherever it is: the write-path
+// trigger, checking rows a privileged role wrote or a restore brings back, never rewrites twice.
 struct Rewritten {
     const JsonValue* value;
     bool pii_applied = false;  // some value was hashed, redacted or dropped
@@ -41,7 +43,8 @@ struct Rewritten {
 };
 Rewritten rewrite_properties(const CompiledSchema& schema, const JsonValue& properties,
                              const std::vector<std::string>& omit, const PiiHashKey& key, Arena& arena,
-                             const PathList& rewritten_before = {}, bool record_paths = false);
+                             const PathList& rewritten_before = {}, bool record_paths = false,
+                             bool trust_tagged = false);
 
 // The stored form of a hashed value, and whether a string has its shape (so that a replayed
 // event is not hashed twice).

@@ -17,9 +17,8 @@ void append_token(std::string& path, std::string_view token) {
     }
 }
 
-// A key that names a version ("appVersion", "os_version", "VERSION"): a dotted quad under it is
-// a version, not an address (10.2.3.4 is both). The word must start the key or follow a
-// separator or a lower-case letter then its capital ("conversionRate" names no version).
+}  // namespace
+
 bool names_a_version(std::string_view key) noexcept {
     static constexpr std::string_view word = "version";
     for (std::size_t i = 0; i + word.size() <= key.size(); ++i) {
@@ -33,14 +32,14 @@ bool names_a_version(std::string_view key) noexcept {
     return false;
 }
 
-// The decimal text of an integral non-negative number (card and phone numbers sent as JSON
-// numbers): its digits then the zeros its exponent adds; other numbers are not scanned.
 bool integer_text(const JsonNumber& n, std::string& out) {
     if (n.negative || !n.is_integral() || n.point > 32) return false;
     out.assign(n.digits.begin(), n.digits.end());
     out.append(static_cast<std::size_t>(n.point) - n.digits.size(), '0');
     return true;
 }
+
+namespace {
 
 class Walker {
 public:
@@ -127,7 +126,8 @@ private:
     bool scan_string(std::string_view text, const std::string& path, bool version) {
         if (!charge(text.size(), path)) return false;
         findings_.clear();
-        scan_value(normalise(text), findings_);
+        if (needs_normalising(text)) scan_value(normalise(text), findings_);
+        else scan_value(text, findings_);
         for (const Finding& f : findings_)
             if (!(version && f.detector == Detector::ip_address)) add(path, f.detector);
         return true;

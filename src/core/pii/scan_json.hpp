@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/json/json.hpp"
@@ -33,6 +34,15 @@ struct JsonScan {
     bool complete = true;               // false: the budget ran out, or a container was too deep to read
     std::string stopped_at;             // the pointer of the first value not scanned
 };
+
+// A key that names a version ("appVersion", "os_version", "VERSION"): a dotted quad under it is
+// a version, not an address (10.2.3.4 is both). The word must start the key or follow a
+// separator or a lower-case letter then its capital ("conversionRate" names no version).
+bool names_a_version(std::string_view key) noexcept;
+
+// The decimal text of an integral non-negative number (card and phone numbers sent as JSON
+// numbers): its digits then the zeros its exponent adds; other numbers are not scanned.
+bool integer_text(const JsonNumber& n, std::string& out);
 
 // Throws std::bad_alloc only.
 JsonScan scan_json(const JsonValue& document, const ScanBudget& budget = ScanBudget{});

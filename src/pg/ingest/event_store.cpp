@@ -27,6 +27,8 @@ namespace telemetry::pg {
 
 namespace {
 
+int pipeline_insert_depth = 0;  // insert_through_executor() calls under way
+
 TableWatch events_watch("events");
 Oid events_oid = InvalidOid;
 Oid events_sequence_oid = InvalidOid;
@@ -142,11 +144,12 @@ const char* find_direct_path_attnums(Relation rel, AttrNumber* attnums) {
     if (rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE) return "it is a foreign table";
     if (rel->rd_rel->relkind != RELKIND_RELATION) return "it is not a table";
     if (rel->rd_tableam != GetHeapamTableAmRoutine()) return "its access method is not heap";
-    // The rollups' invalidation log is the one trigger the direct path stands in for: it notes
-    // what it wrote itself (log_written_events).
+    // The direct path stands in for two triggers: the rollups' invalidation log (it notes what
+    // it wrote itself, log_written_events) and the write-path check (decide() made it).
     if (rel->trigdesc != nullptr)
         for (int i = 0; i < rel->trigdesc->numtriggers; ++i)
-            if (!is_rollup_log_trigger(rel->trigdesc->triggers[i]))
+            if (!is_rollup_log_trigger(rel->trigdesc->triggers[i]) &&
+                !is_write_guard_trigger(rel->trigdesc->triggers[i]))
                 return "it has triggers (foreign keys and deferred constraints among them)";
     TupleDesc desc = RelationGetDescr(rel);
     if (desc->constr != nullptr && desc->constr->num_check > 0) return "it has CHECK constraints";
@@ -292,7 +295,15 @@ void insert_through_executor(const StoredEvent* events, const int* which, int n)
         SPI_keepplan(plan);
         insert_plan = plan;
     }
-    const int rc = SPI_execute_plan(insert_plan, arrays, nullptr, false, 0);
+    // The events were checked by decide(): the write-path trigger lets them pass (only them:
+    // the depth is back to zero however the INSERT ends).
+    int rc;
+    ++pipeline_insert_depth;
+    PG_TRY();
+    { rc = SPI_execute_plan(insert_plan, arrays, nullptr, false, 0); }
+    PG_FINALLY();
+    { --pipeline_insert_depth; }
+    PG_END_TRY();
     if (rc != SPI_OK_INSERT && rc != SPI_OK_INSERT_RETURNING)
         elog(ERROR, "telemetry: event insert failed: %s", SPI_result_code_string(rc));
     SPI_finish();
@@ -357,6 +368,8 @@ void insert_directly(Relation rel, const AttrNumber* attnums, const StoredEvent*
 }
 
 }  // namespace
+
+bool pipeline_inserting() noexcept { return pipeline_insert_depth > 0; }
 
 bool partition_accepts(TimestampTz t) {
     // The same lock the insert takes, so this adds no lock conflict and keeps the partition

@@ -15,6 +15,7 @@
 #include "pg/ingest/pipeline.hpp"
 #include "pg/ingest/quarantine_store.hpp"
 #include "pg/boundary/search_path.hpp"
+#include "pg/pii/pii_policies.hpp"
 #include "pg/settings.hpp"
 #include "pg/tenancy/database_secrets.hpp"
 
@@ -99,8 +100,8 @@ StoredEvent stored_event(const PipelineCall& call, const PipelineItem& item) {
     e.event_id = to_pg_uuid(*item.in.event_id);
     e.name = to_text(*item.in.name);
     e.properties = stored_properties(item);
-    e.user_id = to_text_or_null(item.in.user_id);
-    e.session_id = to_text_or_null(item.in.session_id);
+    e.user_id = to_text_or_null(item.decision.user_id);  // hashed when it showed personal data
+    e.session_id = to_text_or_null(item.decision.session_id);
     e.occurred_at = from_unix_us(item.decision.occurred_at_us);
     e.received_at = item.received_at;
     e.sample_weight = item.decision.sample_weight;
@@ -145,6 +146,7 @@ void run_pipeline(PipelineCall& call) {
     settings.future_tolerance_us = static_cast<std::int64_t>(future_tolerance_seconds) * USECS_PER_SEC;
     settings.tenant_id = uuid_bytes(call.tenant);
     settings.pii_master_key = pii_master_key();
+    settings.pii_policy = tenant_pii_policy(call.tenant);
     if (tenant_has_opt_outs(call.tenant)) {
         for (int i = 0; i < call.n; ++i) {
             IncomingEvent& in = call.items[i].in;
@@ -180,7 +182,12 @@ void run_pipeline(PipelineCall& call) {
     if (call.write_quarantine)
         for (int i = 0; i < call.n; ++i)
             if (call.items[i].decision.status == IngestStatus::quarantined) write_quarantined(call, call.items[i]);
-    for (int i = 0; i < call.n; ++i) count_decision(call.items[i].decision.status);
+    for (int i = 0; i < call.n; ++i) {
+        const IngestDecision& d = call.items[i].decision;
+        count_decision(d.status);
+        for (std::uint32_t k = 0; k < d.pii_decision_count; ++k)
+            count_pii_decision(d.pii_decisions[k].detector, d.pii_decisions[k].action);
+    }
 }
 
 }  // namespace telemetry::pg

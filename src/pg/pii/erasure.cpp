@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/base/sha256.hpp"
+#include "core/pii/policy.hpp"
 #include "core/pii/rewrite.hpp"
 #include "pg/boundary/convert.hpp"
 #include "pg/boundary/guard.hpp"
@@ -106,6 +107,30 @@ TELEMETRY_FUNCTION(telemetry_erasure_hash) {
     using namespace telemetry::pg;
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) PG_RETURN_NULL();
     PG_RETURN_TEXT_P(cstring_to_text(user_hash(*PG_GETARG_UUID_P(0), text_view(PG_GETARG_TEXT_PP(1)))));
+}
+
+// detected_id_hash(tenant_id uuid, user_id text) RETURNS text: the form ingest stores an id in
+// when the detectors flag it (core/pii/policy.hpp: hashed under redact, hash and drop), or NULL
+// when they find nothing in it. Owner-only: a hash oracle.
+TELEMETRY_FUNCTION(telemetry_detected_id_hash) {
+    using namespace telemetry;
+    using namespace telemetry::pg;
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) PG_RETURN_NULL();
+    const pg_uuid_t tenant = *PG_GETARG_UUID_P(0);
+    const std::string_view id = text_view(PG_GETARG_TEXT_PP(1));
+    const std::string_view master = pii_master_key();
+    char* hashed = core_phase_or_raise([&]() -> char* {
+        HeapChunks chunks;
+        Arena arena(chunks.source());
+        const PiiHashKey key{master, uuid_bytes(tenant)};
+        JsonValue empty;
+        empty.kind = JsonKind::object;
+        const UndeclaredPiiOutcome found =
+            apply_undeclared_pii(nullptr, empty, id, std::nullopt, UndeclaredPii::hash, key, arena);
+        return found.user_id_changed ? pstrdup_or_throw(std::string(*found.user_id)) : nullptr;
+    });
+    if (hashed == nullptr) PG_RETURN_NULL();
+    PG_RETURN_TEXT_P(cstring_to_text(hashed));
 }
 
 // erasure_key_id() RETURNS text: which key the ledger's hashes are made with now.

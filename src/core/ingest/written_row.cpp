@@ -1,0 +1,119 @@
+#include "core/ingest/written_row.hpp"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "core/catalog/schema.hpp"
+#include "core/pii/policy.hpp"
+#include "core/pii/rewrite.hpp"
+
+namespace telemetry {
+
+namespace {
+
+struct RowChecker {
+    const Catalog& catalog;
+    const IngestSettings& settings;
+    const WrittenRow& row;
+    Arena& arena;
+    RowCheck out;
+
+    RowCheck refuse(const char* state, const std::string& reason, const char* hint = "") {
+        out.refused = true;
+        out.sqlstate = state;
+        out.reason = arena.copy(reason);
+        out.hint = hint;
+        return out;
+    }
+
+    std::string quoted_name() const { return "event \"" + std::string(row.name) + "\""; }
+
+    RowCheck run() {
+        // A type the catalog does not know (a backfill of a retired type, an import) is held to
+        // the default limit, and every value in it is undeclared.
+        const EventTypeSpec* type = catalog.find(row.name);
+        const CompiledSchema* schema = nullptr;
+        if (type != nullptr) {
+            schema = catalog.schema(*type);
+            if (schema == nullptr)
+                return refuse("55000", "event type \"" + std::string(row.name) +
+                                           "\" has a schema that does not compile; fix it with load_catalog()");
+        }
+        const JsonValue& properties = *row.properties;
+        if (properties.kind != JsonKind::object)
+            return refuse("22023",
+                          quoted_name() + ": properties must be a JSON object, found " + describe_kind(properties));
+
+        const PiiHashKey key{settings.pii_master_key, settings.tenant_id};
+        const JsonValue* stored = &properties;
+        if (schema != nullptr) {
+            // x-pii "reject", and what cannot be stored at all (too deep, numbers beyond range).
+            for (const Violation& v : validate(*schema, properties))
+                if (v.keyword == "x-pii" || v.keyword == "depth" || v.keyword == "size" || v.keyword == "number")
+                    return refuse("23514", quoted_name() + ": " + v.path + ": " + v.keyword + ": " + v.message);
+            // x-pii hash, redact, drop: what is already tagged stays.
+            const Rewritten rewritten = rewrite_properties(*schema, properties, {}, key, arena, {}, false, true);
+            stored = rewritten.value;
+            if (rewritten.pii_applied) out.flags |= event_flag::pii_rewritten;
+        }
+
+        // Personal data where nothing was declared.
+        const UndeclaredPii action =
+            settings.pii_policy != nullptr ? settings.pii_policy->for_type(row.name) : UndeclaredPii::redact;
+        const UndeclaredPiiOutcome found = apply_undeclared_pii(schema != nullptr ? &schema->root() : nullptr, *stored,
+                                                                row.user_id, row.session_id, action, key, arena);
+        if (!found.decisions.empty()) {
+            auto* decisions = arena.allocate_array<PiiDecision>(found.decisions.size());
+            std::copy(found.decisions.begin(), found.decisions.end(), decisions);
+            out.pii_decisions = decisions;
+            out.pii_decision_count = static_cast<std::uint32_t>(found.decisions.size());
+        }
+        if (found.rejected)
+            return refuse("23514",
+                          quoted_name() + ": " + undeclared_pii_refusal(found.rejected_at, found.rejected_detector),
+                          undeclared_pii_hint);
+        if (found.properties_changed) {
+            stored = found.properties;
+            out.flags |= event_flag::pii_detected;
+        }
+        out.user_id = found.user_id;
+        out.session_id = found.session_id;
+        out.ids_rewritten = found.user_id_changed || found.session_id_changed;
+        if (found.user_id_changed) out.flags |= event_flag::user_id_hashed;
+        if (found.session_id_changed) out.flags |= event_flag::session_id_hashed;
+
+        const std::size_t size = canonical_size(*stored);
+        const std::int32_t limit = type != nullptr ? type->max_bytes : default_max_bytes;
+        if (size > static_cast<std::size_t>(limit))
+            return refuse("54000", quoted_name() + ": properties are " + std::to_string(size) +
+                                       " bytes of JSON, over the limit of " + std::to_string(limit));
+        out.properties = stored;
+        out.properties_rewritten = stored != row.properties;
+        return out;
+    }
+};
+
+}  // namespace
+
+RowCheck check_written_row(const Catalog& catalog, const IngestSettings& settings, const WrittenRow& row,
+                           Arena& arena) noexcept {
+    RowChecker checker{catalog, settings, row, arena, {}};
+    RowCheck check;
+    const Error error = capture_errors([&] { check = checker.run(); });
+    if (failed(error)) {
+        check = RowCheck{};
+        check.refused = true;
+        check.sqlstate = error.sqlstate == sqlstate::out_of_memory ? sqlstate::out_of_memory : sqlstate::internal_error;
+        try {
+            check.reason = arena.copy(error.message);
+        } catch (...) {
+            check.reason = "internal error";
+        }
+    }
+    return check;
+}
+
+}  // namespace telemetry
+
+#include "core/base/no_postgres.hpp"

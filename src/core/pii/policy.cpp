@@ -1,0 +1,312 @@
+#include "core/pii/policy.hpp"
+
+#include <algorithm>
+
+#include "core/base/sha256.hpp"
+#include "core/json/json_path.hpp"
+#include "core/pii/scan_json.hpp"
+
+namespace telemetry {
+
+std::optional<UndeclaredPii> parse_undeclared_pii(std::string_view text) noexcept {
+    if (text == "redact") return UndeclaredPii::redact;
+    if (text == "hash") return UndeclaredPii::hash;
+    if (text == "drop") return UndeclaredPii::drop;
+    if (text == "reject") return UndeclaredPii::reject;
+    if (text == "allow") return UndeclaredPii::allow;
+    return std::nullopt;
+}
+
+const char* to_string(UndeclaredPii action) noexcept {
+    switch (action) {
+        case UndeclaredPii::redact:
+            return "redact";
+        case UndeclaredPii::hash:
+            return "hash";
+        case UndeclaredPii::drop:
+            return "drop";
+        case UndeclaredPii::reject:
+            return "reject";
+        case UndeclaredPii::allow:
+            return "allow";
+    }
+    return "redact";
+}
+
+std::string redaction_tag(pii::Detector detector) {
+    std::string tag = "[redacted:";
+    tag += pii::detector_name(detector);
+    tag += ']';
+    return tag;
+}
+
+bool is_pii_tag(std::string_view text) noexcept { return is_pii_hash(text) || text.substr(0, 9) == "[redacted"; }
+
+std::string detected_value_hash(const PiiHashKey& key, std::string_view text, pii::Detector detector) {
+    std::string normal = pii::needs_normalising(text) ? pii::normalise(text) : std::string(text);
+    // Surrounding blanks are not part of the value.
+    const std::size_t first = normal.find_first_not_of(" \t\r\n");
+    normal = first == std::string::npos ? std::string()
+                                        : normal.substr(first, normal.find_last_not_of(" \t\r\n") - first + 1);
+    if (detector == pii::Detector::email)
+        for (char& c : normal)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    JsonValue v;
+    v.kind = JsonKind::string;
+    v.string = normal;
+    return pii_hash(key, v);
+}
+
+std::string undeclared_pii_refusal(std::string_view where, pii::Detector detector) {
+    std::string reason(where);
+    reason += ": personal data (";
+    reason += pii::detector_name(detector);
+    reason += ") where the catalog declares none, refused by the tenant's policy";
+    return reason;
+}
+
+namespace {
+
+// Key names whose value is personal data whatever it looks like: what a value cannot show.
+bool key_alone_decides(pii::Detector d) noexcept {
+    return d == pii::Detector::password || d == pii::Detector::secret || d == pii::Detector::person_name ||
+           d == pii::Detector::street_address || d == pii::Detector::birth_date;
+}
+
+struct PolicyWalker {
+    UndeclaredPii action;
+    const PiiHashKey& key;
+    Arena& arena;
+    UndeclaredPiiOutcome& out;
+    std::vector<pii::Finding> findings;
+    std::string digits;
+
+    // The first detector that flags `text`, if any. `version`: under a key naming a version,
+    // where a dotted quad is not an address.
+    bool detect(std::string_view text, bool version, pii::Detector& found) {
+        if (text.empty() || is_pii_tag(text)) return false;
+        findings.clear();
+        if (pii::needs_normalising(text)) pii::scan_value(pii::normalise(text), findings);
+        else pii::scan_value(text, findings);
+        for (const pii::Finding& f : findings) {
+            if (version && f.detector == pii::Detector::ip_address) continue;
+            found = f.detector;
+            return true;
+        }
+        return false;
+    }
+
+    void refuse(const PathStep& at, pii::Detector d) {
+        if (out.rejected) return;
+        out.rejected = true;
+        out.rejected_at = at.str();
+        out.rejected_detector = d;
+    }
+
+    // What a flagged value becomes; false: the member or element goes.
+    // `text`: the value's own text (a string, a number's digits), hashed normalised; empty for a
+    // container, hashed as canonical JSON.
+    bool replace(const JsonValue& v, std::string_view text, pii::Detector d, const PathStep& at,
+                 JsonValue& replacement) {
+        out.decisions.push_back(PiiDecision{d, action});
+        switch (action) {
+            case UndeclaredPii::allow:
+                replacement = v;
+                return true;
+            case UndeclaredPii::reject:
+                refuse(at, d);
+                replacement = v;
+                return true;
+            case UndeclaredPii::drop:
+                return false;
+            case UndeclaredPii::hash: {
+                replacement = JsonValue{};
+                replacement.kind = JsonKind::string;
+                replacement.string = arena.copy(text.empty() ? pii_hash(key, v) : detected_value_hash(key, text, d));
+                return true;
+            }
+            case UndeclaredPii::redact:
+                replacement = JsonValue{};
+                replacement.kind = JsonKind::string;
+                replacement.string = arena.copy(redaction_tag(d));
+                return true;
+        }
+        return true;
+    }
+
+    // The value's own text when it may show something: a string, or an integral number's digits.
+    bool value_text(const JsonValue& v, std::string_view& text) {
+        if (v.kind == JsonKind::string) {
+            text = v.string;
+            return true;
+        }
+        if (v.kind == JsonKind::number && v.number != nullptr && pii::integer_text(*v.number, digits)) {
+            text = digits;
+            return true;
+        }
+        return false;
+    }
+
+    // Returns false when the value goes (drop); `changed` tells whether `result` differs.
+    bool value(const SchemaNode* s, const JsonValue& v, const PathStep& at, bool version, JsonValue& result,
+               bool& changed) {
+        if (s != nullptr && s->pii != PiiAction::none) {  // the catalog decided for this member
+            result = v;
+            return true;
+        }
+        std::string_view text;
+        pii::Detector d;
+        if (value_text(v, text) && detect(text, version, d)) {
+            if (!replace(v, text, d, at, result)) {
+                changed = true;
+                return false;
+            }
+            if (action != UndeclaredPii::allow && action != UndeclaredPii::reject) changed = true;
+            return true;
+        }
+        if (v.kind == JsonKind::object) {
+            result = object(s, v, at, changed);
+            return true;
+        }
+        if (v.kind == JsonKind::array) {
+            result = array(s != nullptr ? s->items.get() : nullptr, v, at, version, changed);
+            return true;
+        }
+        result = v;
+        return true;
+    }
+
+    JsonValue array(const SchemaNode* items, const JsonValue& v, const PathStep& at, bool version, bool& changed) {
+        JsonValue* elements = nullptr;  // made at the first change
+        std::uint32_t kept = 0;
+        for (std::uint32_t i = 0; i < v.count; ++i) {
+            JsonValue element;
+            bool element_changed = false;
+            const bool keep = value(items, v.elements[i], at.index(i), version, element, element_changed);
+            if ((element_changed || !keep) && elements == nullptr) {
+                elements = arena.allocate_array<JsonValue>(v.count);
+                for (std::uint32_t k = 0; k < i; ++k) new (&elements[k]) JsonValue(v.elements[k]);
+                kept = i;
+            }
+            if (elements != nullptr && keep) new (&elements[kept++]) JsonValue(element);
+        }
+        if (elements == nullptr) return v;
+        changed = true;
+        JsonValue out_value = v;
+        out_value.elements = elements;
+        out_value.count = kept;
+        return out_value;
+    }
+
+    JsonValue object(const SchemaNode* s, const JsonValue& v, const PathStep& at, bool& changed) {
+        JsonMember* members = nullptr;  // made at the first change
+        std::uint32_t kept = 0;
+        for (std::uint32_t i = 0; i < v.count; ++i) {
+            const JsonMember& m = v.members[i];
+            const SchemaNode* child = s != nullptr ? s->property(m.key) : nullptr;
+            JsonMember member{m.key, m.value};
+            bool keep = true;
+            bool member_changed = false;
+            if (child != nullptr && child->pii != PiiAction::none) {
+                // Declared by the catalog: neither the key nor the value is ours to judge.
+            } else {
+                pii::Detector d;
+                if (detect(m.key, false, d)) {
+                    // The key itself shows personal data: it cannot be kept as it is.
+                    const PathStep here = at.key("~redacted");
+                    out.decisions.push_back(PiiDecision{d, action});
+                    if (action == UndeclaredPii::reject) refuse(here, d);
+                    else if (action == UndeclaredPii::hash) {
+                        member.key = arena.copy(detected_value_hash(key, m.key, d));
+                        member_changed = true;
+                    } else if (action != UndeclaredPii::allow) {
+                        keep = false;
+                    }
+                }
+                const PathStep here = at.key(member_changed ? member.key : m.key);
+                if (keep && child == nullptr && classify_key_alone(m, d)) {
+                    JsonValue replaced;
+                    std::string_view text;
+                    if (!value_text(m.value, text)) text = {};
+                    keep = replace(m.value, text, d, here, replaced);
+                    if (keep && action != UndeclaredPii::reject) member.value = replaced;
+                    member_changed = member_changed || action != UndeclaredPii::reject;
+                } else if (keep) {
+                    keep = value(child, m.value, here, pii::names_a_version(m.key), member.value, member_changed);
+                    if (!keep) member_changed = true;
+                }
+            }
+            if ((member_changed || !keep) && members == nullptr) {
+                members = arena.allocate_array<JsonMember>(v.count);
+                for (std::uint32_t k = 0; k < i; ++k) new (&members[k]) JsonMember(v.members[k]);
+                kept = i;
+            }
+            if (members != nullptr && keep) new (&members[kept++]) JsonMember(member);
+        }
+        if (members == nullptr) return v;
+        changed = true;
+        JsonValue out_value = v;
+        out_value.members = members;
+        out_value.count = kept;
+        return out_value;
+    }
+
+    // A key the schema does not declare whose name says its value is personal data (password,
+    // a person's name, ...), with a string or number value (a container is looked into: an
+    // "address" holding only a country is not one).
+    static bool classify_key_alone(const JsonMember& m, pii::Detector& d) noexcept {
+        if (m.value.kind != JsonKind::string && m.value.kind != JsonKind::number) return false;
+        if (m.value.kind == JsonKind::string && (m.value.string.empty() || is_pii_tag(m.value.string))) return false;
+        return pii::classify_key(m.key, d) && key_alone_decides(d);
+    }
+
+    // An identifier column: hashed (redact, hash, drop), refused (reject) or kept (allow).
+    std::optional<std::string_view> identifier(std::optional<std::string_view> id, const char* column, bool& changed) {
+        pii::Detector d;
+        if (!id || !detect(*id, false, d)) return id;
+        // Counted as what was done: an id is hashed under redact and drop too.
+        const bool kept_or_refused = action == UndeclaredPii::allow || action == UndeclaredPii::reject;
+        out.decisions.push_back(PiiDecision{d, kept_or_refused ? action : UndeclaredPii::hash});
+        if (action == UndeclaredPii::allow) return id;
+        if (action == UndeclaredPii::reject) {
+            if (!out.rejected) {
+                out.rejected = true;
+                out.rejected_at = column;
+                out.rejected_detector = d;
+            }
+            return id;
+        }
+        changed = true;
+        return arena.copy(detected_value_hash(key, *id, d));
+    }
+};
+
+}  // namespace
+
+UndeclaredPiiOutcome apply_undeclared_pii(const SchemaNode* schema, const JsonValue& properties,
+                                          std::optional<std::string_view> user_id,
+                                          std::optional<std::string_view> session_id, UndeclaredPii action,
+                                          const PiiHashKey& key, Arena& arena) {
+    UndeclaredPiiOutcome out;
+    out.properties = &properties;
+    out.user_id = user_id;
+    out.session_id = session_id;
+    if (action == UndeclaredPii::allow) return out;  // nothing to do: not even looked at
+    PolicyWalker walker{action, key, arena, out, {}, {}};
+    out.user_id = walker.identifier(user_id, "user_id", out.user_id_changed);
+    out.session_id = walker.identifier(session_id, "session_id", out.session_id_changed);
+    JsonValue result;
+    bool changed = false;
+    walker.value(schema, properties, PathStep(), false, result, changed);
+    if (changed && action != UndeclaredPii::reject) {
+        auto* stored = arena.allocate_array<JsonValue>(1);
+        new (stored) JsonValue(result);
+        out.properties = stored;
+        out.properties_changed = true;
+    }
+    return out;
+}
+
+}  // namespace telemetry
+
+#include "core/base/no_postgres.hpp"
