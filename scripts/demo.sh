@@ -97,8 +97,8 @@ as_instance_user psql -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres 
 log "Tenancy: two tenants' analysts each see only their own events; a pooled application role acts for the tenant of its token and is refused another's"
 as_instance_user psql -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d demo -f "$dir/tenancy.sql" 2>&1 | sed 's/^psql:[^:]*:[0-9]*: //'
 
-log "Privacy: telemetry.pii_scan() audits what is stored (found by path, never the values), and a learner is forgotten with the rollups corrected"
-as_instance_user "${psql[@]}" -d demo -f "$dir/privacy.sql"
+log "Privacy: undeclared personal data redacted at ingest (refused for a tenant that chose reject, and in a privileged role's own INSERT), pii_scan() over older events (found by path, never the values), and a learner forgotten with the rollups corrected"
+as_instance_user psql -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d demo -f "$dir/privacy.sql" 2>&1 | sed 's/^psql:[^:]*:[0-9]*: //'
 
 log "What the catalog refuses from track() (each is an ERROR to the application, and nothing is stored)"
 as_instance_user psql -X -h "$dir" -p "$port" -U postgres -d demo -f "$dir/refusals.sql" 2>&1 | sed 's/^psql:[^:]*:[0-9]*: //'

@@ -5,18 +5,19 @@
 # with bind parameters) against throwaway PostgreSQL 15 instances, a bounded
 # libFuzzer run over the JSON paths (test/fuzz/run.sh, 20 s per target), then a smoke run
 # of the benchmarks (bench/run.sh --quick: every measurement once, every event counted back; it
-# fails on a broken measurement or a lost event, never on a ratio). Exits non-zero if any layer
+# fails on a broken measurement or a lost event, never on a ratio), and last the log layer: no
+# PII test value in any server log the suite wrote (test/logs/run.sh). Exits non-zero if any layer
 # fails, after running all of them. Works as root (the instances run as the
 # `postgres` user) and as an ordinary user (installing through sudo).
 #
 #   scripts/test.sh            everything
-#   scripts/test.sh regress    only some layers: unit, build, regress, isolation, tap, client, fuzz, bench
+#   scripts/test.sh regress    only some layers: unit, build, regress, isolation, tap, client, fuzz, bench, logs
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$TELEMETRY_ROOT"
 
 layers=("$@")
-[ ${#layers[@]} -gt 0 ] || layers=(unit build regress isolation tap client fuzz bench)
+[ ${#layers[@]} -gt 0 ] || layers=(unit build regress isolation tap client fuzz bench logs)
 
 log "Setting up dependencies"
 scripts/setup.sh
@@ -59,10 +60,11 @@ for layer in "${layers[@]}"; do
     unit) run_unit || failures+=(unit) ;;
     build) test/build/run.sh || failures+=(build) ;;
     regress | isolation | tap) run_pg_layer "$layer" || failures+=("$layer") ;;
-    client) test/client/run.sh || failures+=(client) ;;
+    client) TELEMETRY_KEEP_LOGS="$work/client_logs" test/client/run.sh || failures+=(client) ;;
+    logs) test/logs/run.sh "$work" || failures+=(logs) ;;
     fuzz) test/fuzz/run.sh || failures+=(fuzz) ;;
     bench) run_bench || failures+=(bench) ;;
-    *) echo "unknown layer $layer (unit, build, regress, isolation, tap, client, fuzz, bench)" >&2; exit 2 ;;
+    *) echo "unknown layer $layer (unit, build, regress, isolation, tap, client, fuzz, bench, logs)" >&2; exit 2 ;;
   esac
 done
 

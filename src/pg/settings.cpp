@@ -80,9 +80,10 @@ void define_settings() {
     DefineCustomIntVariable("telemetry.maintenance_history_days", "Days of maintenance run history kept.",
                             "At most 1,000 rows per step and status are kept in any case.", &maintenance_history_days,
                             30, 1, 3650, PGC_SUSET, 0, nullptr, nullptr, nullptr);
-    DefineCustomBoolVariable("telemetry.restoring", "Set while restoring a dump of a database that uses telemetry.",
-                             "CREATE EXTENSION then makes no partitions: the dump brings its own.", &restoring, false,
-                             PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable(
+        "telemetry.restoring", "Set while restoring a dump of a database that uses telemetry.",
+        "CREATE EXTENSION then makes no partitions (the dump brings its own), and the write-path trigger lets rows in as they were stored.",
+        &restoring, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("telemetry");
 }
 

@@ -39,6 +39,10 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/telemetry-client.XXXXXX")
 port=54329
 cleanup() {
   stop_instance "$dir"
+  # The server log, for the log layer (test/logs/run.sh), when scripts/test.sh asks for it.
+  if [ -n "${TELEMETRY_KEEP_LOGS:-}" ] && [ -f "$dir/server.log" ]; then
+    mkdir -p "$TELEMETRY_KEEP_LOGS" && cp "$dir/server.log" "$TELEMETRY_KEEP_LOGS/server.log"
+  fi
   rm -rf "$dir"
 }
 trap cleanup EXIT

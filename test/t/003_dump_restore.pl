@@ -35,6 +35,13 @@ $node->safe_psql('postgres', q{
 	SELECT telemetry.grant_tenant_access('dump_pool', NULL, 'token');
 	SELECT telemetry.grant_tenant_access('dump_pool', NULL, 'issuer');
 	SELECT telemetry.track('44444444-4444-4444-4444-444444444444'::uuid, 'quiz_done', '{}');
+	-- Personal data as ingest stores it: a declared e-mail hashed (x-pii), an undeclared one
+	-- redacted, a user id that is an e-mail address hashed; and a tenant's policy.
+	SELECT telemetry.load_catalog('{"events": [{"name": "profile_saved",
+	    "schema": {"properties": {"email": {"type": "string", "x-pii": "hash"}}}}]}');
+	SELECT telemetry.track('33333333-3333-3333-3333-333333333333'::uuid, 'profile_saved',
+	                       '{"email": "ann@example.com", "note": "reach me at ann@example.com"}', 'ann@example.com');
+	SELECT telemetry.set_pii_policy('44444444-4444-4444-4444-444444444444', 'reject');
 });
 # Rollups of the days before today, and their threshold.
 $node->safe_psql('postgres', 'CALL telemetry.run_maintenance()');
@@ -67,6 +74,23 @@ $node->safe_psql('postgres', 'CREATE DATABASE restored');
 		'pg_restore without a single error');
 }
 is($node->safe_psql('restored', $summary), $before, 'events and catalog are identical after restore');
+# What ingest hashed and redacted comes back as stored, and is never hashed twice: not by the
+# restore, nor when the rows are written again without telemetry.restoring (the trigger keeps
+# tagged values), although the restored database hashes with a key of its own.
+my $pii_rows = q{SELECT string_agg(user_id || ' ' || flags || ' ' || properties::text, ',' ORDER BY id)
+	FROM telemetry.events WHERE name = 'profile_saved'};
+my $pii_before = $node->safe_psql('postgres', $pii_rows);
+like($pii_before, qr/^h1:\S+ 104 .*"note": "\[redacted:email\]"/, 'ingest hashed the id and redacted the note');
+is($node->safe_psql('restored', $pii_rows), $pii_before, 'hashed and redacted values come back as stored');
+$node->safe_psql('restored', q{INSERT INTO telemetry.events (occurred_at, received_at, tenant_id, event_id, name, user_id,
+	session_id, source, schema_version, flags, properties)
+	SELECT occurred_at, received_at, tenant_id, gen_random_uuid(), name, user_id, session_id, 'written again',
+	       schema_version, flags, properties FROM telemetry.events WHERE name = 'profile_saved'});
+is($node->safe_psql('restored', q{SELECT count(*) || ' ' || count(DISTINCT (user_id, flags, properties))
+	FROM telemetry.events WHERE name = 'profile_saved'}), '2 1', 'written again through the trigger: not hashed twice');
+$node->safe_psql('restored', q{DELETE FROM telemetry.events WHERE source = 'written again'});
+is($node->safe_psql('restored', 'SELECT tenant_id || \' \' || event_type || \' \' || undeclared_pii FROM telemetry.pii_policies'),
+	'44444444-4444-4444-4444-444444444444 * reject', "a tenant's PII policy is restored");
 is($node->safe_psql('restored', 'SELECT count(*) FROM telemetry.partitions()'),
 	$node->safe_psql('postgres', 'SELECT count(*) FROM telemetry.partitions()'), 'same partitions');
 ok($node->safe_psql('restored', "SELECT telemetry.track('quiz_done') IS NOT NULL"), 'tracking after restore');

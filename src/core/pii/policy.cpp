@@ -1,6 +1,7 @@
 #include "core/pii/policy.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "core/base/sha256.hpp"
 #include "core/json/json_path.hpp"
@@ -67,6 +68,39 @@ std::string undeclared_pii_refusal(std::string_view where, pii::Detector detecto
 
 namespace {
 
+// What the policy needs to know of a key: whether its text shows personal data (value
+// detectors), and which key-name detector it names. Key names repeat from event to event, and
+// classify_key() is the costliest step of a typical event, so the answers for keys that show
+// nothing are remembered in a small direct-mapped table per thread (a backend is one thread).
+// Keys that do show something are never kept.
+struct KeyVerdict {
+    bool shows_value = false;  // its own text holds personal data (an e-mail address as a key)
+    pii::Detector value_detector = pii::Detector::email;
+    bool names = false;  // classify_key() said so
+    pii::Detector named = pii::Detector::email;
+};
+
+// Two ways per set, so that two keys of one event that share a set do not evict each other on
+// every event.
+constexpr std::size_t key_memo_sets = 512;
+constexpr std::size_t key_memo_max_length = 64;
+struct KeyMemoEntry {
+    std::string key;
+    KeyVerdict verdict;
+    bool used = false;
+};
+struct KeyMemoSet {
+    KeyMemoEntry way[2];
+    unsigned char next = 0;  // the way the next new key takes
+};
+thread_local KeyMemoSet key_memo[key_memo_sets];
+
+KeyMemoSet& key_set(std::string_view key) noexcept {
+    std::uint32_t h = 2166136261u;  // FNV-1a
+    for (const char c : key) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+    return key_memo[h % key_memo_sets];
+}
+
 // Key names whose value is personal data whatever it looks like: what a value cannot show.
 bool key_alone_decides(pii::Detector d) noexcept {
     return d == pii::Detector::password || d == pii::Detector::secret || d == pii::Detector::person_name ||
@@ -80,6 +114,26 @@ struct PolicyWalker {
     UndeclaredPiiOutcome& out;
     std::vector<pii::Finding> findings;
     std::string digits;
+
+    KeyVerdict judge_key(std::string_view key_text) {
+        KeyMemoSet* set = nullptr;
+        if (key_text.size() <= key_memo_max_length) {
+            set = &key_set(key_text);
+            for (const KeyMemoEntry& e : set->way)
+                if (e.used && e.key == key_text) return e.verdict;
+        }
+        KeyVerdict verdict;
+        verdict.shows_value = detect(key_text, false, verdict.value_detector);
+        verdict.names = pii::classify_key(key_text, verdict.named);
+        if (set != nullptr && !verdict.shows_value) {
+            KeyMemoEntry& entry = set->way[set->next];
+            set->next ^= 1;
+            entry.key.assign(key_text.data(), key_text.size());
+            entry.verdict = verdict;
+            entry.used = true;
+        }
+        return verdict;
+    }
 
     // The first detector that flags `text`, if any. `version`: under a key naming a version,
     // where a dotted quad is not an address.
@@ -210,8 +264,9 @@ struct PolicyWalker {
             if (child != nullptr && child->pii != PiiAction::none) {
                 // Declared by the catalog: neither the key nor the value is ours to judge.
             } else {
-                pii::Detector d;
-                if (detect(m.key, false, d)) {
+                const KeyVerdict verdict = judge_key(m.key);
+                pii::Detector d = verdict.value_detector;
+                if (verdict.shows_value) {
                     // The key itself shows personal data: it cannot be kept as it is.
                     const PathStep here = at.key("~redacted");
                     out.decisions.push_back(PiiDecision{d, action});
@@ -224,7 +279,9 @@ struct PolicyWalker {
                     }
                 }
                 const PathStep here = at.key(member_changed ? member.key : m.key);
-                if (keep && child == nullptr && classify_key_alone(m, d)) {
+                if (keep && child == nullptr && verdict.names && key_alone_decides(verdict.named) &&
+                    value_may_be_named(m.value)) {
+                    d = verdict.named;
                     JsonValue replaced;
                     std::string_view text;
                     if (!value_text(m.value, text)) text = {};
@@ -251,13 +308,11 @@ struct PolicyWalker {
         return out_value;
     }
 
-    // A key the schema does not declare whose name says its value is personal data (password,
-    // a person's name, ...), with a string or number value (a container is looked into: an
-    // "address" holding only a country is not one).
-    static bool classify_key_alone(const JsonMember& m, pii::Detector& d) noexcept {
-        if (m.value.kind != JsonKind::string && m.value.kind != JsonKind::number) return false;
-        if (m.value.kind == JsonKind::string && (m.value.string.empty() || is_pii_tag(m.value.string))) return false;
-        return pii::classify_key(m.key, d) && key_alone_decides(d);
+    // A value a key's name can make personal data: a string or a number (a container is looked
+    // into: an "address" holding only a country is not one), not one a pass already tagged.
+    static bool value_may_be_named(const JsonValue& v) noexcept {
+        if (v.kind == JsonKind::number) return true;
+        return v.kind == JsonKind::string && !v.string.empty() && !is_pii_tag(v.string);
     }
 
     // An identifier column: hashed (redact, hash, drop), refused (reject) or kept (allow).
