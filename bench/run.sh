@@ -60,7 +60,7 @@ scalar() { psql_bench -At -c "$1"; }
 as_instance_user createdb -h "$work" -p "$port" -U postgres bench
 cp "$BENCH_DIR"/setup.sql "$BENCH_DIR"/diy_events.sql "$BENCH_DIR"/catalog.json "$work"/
 mkdir -p "$work/scripts" "$work/logs"
-for side in plain logevent track track_6 track_8 track_untyped; do write_side "$work/scripts" "$side"; done
+for side in plain logevent track track_6 track_8 track_untyped track_allow; do write_side "$work/scripts" "$side"; done
 [ "$(id -u)" -eq 0 ] && chown -R "$INSTANCE_USER" "$work"
 (cd "$work" && psql_bench -v batches="$batches" -f setup.sql)
 
@@ -174,6 +174,11 @@ done
 log "Paired runs: track() as drivers call it (untyped arguments) against the typed call, synchronous_commit off; ${reps} x $((duration * 2)) s each"
 for c in 1 4; do
   for rep in $(seq 1 "$reps"); do run_paired paired_untyped track track_untyped "$c" off "$rep" $((duration * 2)); done
+done
+
+log "Paired runs: track() looking for undeclared personal data (the default) against a tenant that allows it (no detection), synchronous_commit off; ${reps} x $((duration * 2)) s each"
+for c in 1 4; do
+  for rep in $(seq 1 "$reps"); do run_paired paired_detection track_allow track "$c" off "$rep" $((duration * 2)); done
 done
 
 log "Batch ingest: $batches client batches of 1,000 events, sent as bind parameters by bench/batch_client"
