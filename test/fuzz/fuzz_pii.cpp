@@ -68,6 +68,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (static_cast<int>(f.detector) >= static_cast<int>(Detector::password)) std::abort();
     }
 
+    // prescan() rules out only what the scanners would find nothing in.
+    if (prescan(input) == Prescan::nothing && !findings.empty()) std::abort();
+    if (prescan(input) != Prescan::normalise_then_scan && normalised != input) std::abort();
+
     // Each scanner alone: its own detector only, in bounds, in order.
     for (const ScannerOf& s : scanners) {
         std::vector<Finding> one;

@@ -7,8 +7,21 @@
 
 #include "core/json/json_path.hpp"
 #include "core/json/json_text.hpp"
+#include "core/pii/detect.hpp"
 
 namespace telemetry {
+
+namespace {
+
+// Whether a property's own name shows personal data (an e-mail address used as a name): judged
+// once here, so that ingest does not judge the names the schema declares on every event.
+bool name_shows_pii(std::string_view name) {
+    std::vector<pii::Finding> findings;
+    pii::scan_value(pii::needs_normalising(name) ? pii::normalise(name) : std::string(name), findings);
+    return !findings.empty();
+}
+
+}  // namespace
 
 const char* to_string(PiiAction action) noexcept {
     switch (action) {
@@ -128,6 +141,7 @@ struct SchemaCompiler {
                         refuse(here.key(name), "property names must be 1 to 256 bytes");
                     SchemaNode child;
                     node(value.members[p].value, here.key(name), depth + 1, child);
+                    child.name_shows_pii = name_shows_pii(name);
                     n.properties.emplace_back(std::string(name), std::move(child));
                 }
                 std::sort(n.properties.begin(), n.properties.end(),

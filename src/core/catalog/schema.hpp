@@ -62,6 +62,9 @@ struct SchemaNode {
     std::unique_ptr<SchemaNode> items;
     std::optional<std::uint32_t> max_items;
     PiiAction pii = PiiAction::none;
+    // A declared property whose own name shows personal data (an e-mail address as a name),
+    // found when the schema is compiled (the policy for undeclared personal data, core/pii).
+    bool name_shows_pii = false;
 
     const SchemaNode* property(std::string_view name) const noexcept;
 };

@@ -86,8 +86,8 @@ void drop_phones_inside_account_numbers(std::vector<Finding>& out, std::size_t f
 struct Shape {
     std::size_t digits = 0;
     bool at = false;
-    bool dot = false;
-    bool colon = false;
+    std::size_t dots = 0;
+    std::size_t colons = 0;
 };
 
 Shape shape_of(std::string_view text) noexcept {
@@ -95,25 +95,46 @@ Shape shape_of(std::string_view text) noexcept {
     for (char c : text) {
         if (c >= '0' && c <= '9') ++s.digits;
         else if (c == '@') s.at = true;
-        else if (c == '.') s.dot = true;
-        else if (c == ':') s.colon = true;
+        else if (c == '.') ++s.dots;
+        else if (c == ':') ++s.colons;
     }
     return s;
+}
+
+// The smallest size at which the long-text scanners (IBAN, private keys, API keys) run.
+constexpr std::size_t kLongText = 15;
+
+Prescan prescan(std::string_view text) noexcept {
+    Shape shape;
+    for (const char c : text) {
+        const auto b = static_cast<unsigned char>(c);
+        if (b >= '0' && b <= '9') ++shape.digits;
+        else if (b == '@') shape.at = true;
+        else if (b == '.') ++shape.dots;
+        else if (b == ':') ++shape.colons;
+        else if (b == '%' || b == 0xC2 || b == 0xE1 || b == 0xE2 || b == 0xE3 || b == 0xEF)
+            return Prescan::normalise_then_scan;  // needs_normalising(): decoded or folded, it may show more
+    }
+    const bool any = text.size() >= kLongText || shape.at || shape.digits >= 7 ||
+                     (shape.dots >= 3 && shape.digits >= 4) || shape.colons >= 2 ||
+                     (text.size() >= 10 && shape.dots > 0);
+    return any ? Prescan::scan : Prescan::nothing;
 }
 
 void scan_value(std::string_view normalised, std::vector<Finding>& out) {
     const std::size_t first = out.size();
     const Shape shape = shape_of(normalised);
     const std::size_t size = normalised.size();
-    if (shape.at) find_emails(normalised, out);                        // local@domain
-    if (shape.digits >= 7) find_phones(normalised, out);               // national numbers have 9 or more
-    if (shape.digits >= 12) find_payment_cards(normalised, out);       // 12 to 19 digits
-    if (size >= 15 && shape.digits >= 2) find_ibans(normalised, out);  // the shortest IBAN has 15
-    if ((shape.dot && shape.digits >= 4) || shape.colon) find_ip_addresses(normalised, out);
+    if (shape.at) find_emails(normalised, out);                               // local@domain
+    if (shape.digits >= 7) find_phones(normalised, out);                      // national numbers have 9 or more
+    if (shape.digits >= 12) find_payment_cards(normalised, out);              // 12 to 19 digits
+    if (size >= kLongText && shape.digits >= 2) find_ibans(normalised, out);  // the shortest IBAN has 15
+    // A dotted quad has three dots; IPv6 two colons at least ("::1"): "https://host" has one.
+    if ((shape.dots >= 3 && shape.digits >= 4) || shape.colons >= 2) find_ip_addresses(normalised, out);
     if (shape.digits >= 9) find_us_ssns(normalised, out);
-    if (size >= 10 && shape.dot) find_jwts(normalised, out);  // eyJ...eyJ...sig
-    if (size >= 20) find_private_keys(normalised, out);       // -----BEGIN ... or PuTTY-User-Key-File-
-    if (size >= 15) find_api_keys(normalised, out);           // the shortest, Slack's, has 15
+    if (size >= 10 && shape.dots > 0) find_jwts(normalised, out);  // eyJ...eyJ...sig
+    if (size >= 20) find_private_keys(normalised, out);            // -----BEGIN ... or PuTTY-User-Key-File-
+    if (size >= kLongText) find_api_keys(normalised, out);         // the shortest, Slack's, has 15
     std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), [](const Finding& a, const Finding& b) {
         return std::make_tuple(a.begin, a.end, a.detector) < std::make_tuple(b.begin, b.end, b.detector);
     });

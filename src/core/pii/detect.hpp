@@ -55,6 +55,12 @@ std::string normalise(std::string_view text);
 // starts a character it folds (most values), which the detectors can then scan as it is.
 bool needs_normalising(std::string_view text) noexcept;
 
+// What a value needs before scan_value(), found in one pass: nothing (no scanner could find
+// anything in it: most short values of an analytics payload, "partner", "eu-west-1", "pro"),
+// a scan as it is, or normalise() first (needs_normalising()). The bounds are scan_value()'s.
+enum class Prescan : unsigned char { nothing, scan, normalise_then_scan };
+Prescan prescan(std::string_view text) noexcept;
+
 // Appends every finding in `normalised` (normalise()'s output), in order of position; spans of
 // different detectors may overlap. Throws std::bad_alloc only.
 void scan_value(std::string_view normalised, std::vector<Finding>& out);

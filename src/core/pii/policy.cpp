@@ -71,8 +71,8 @@ namespace {
 // What the policy needs to know of a key: whether its text shows personal data (value
 // detectors), and which key-name detector it names. Key names repeat from event to event, and
 // classify_key() is the costliest step of a typical event, so the answers for keys that show
-// nothing are remembered in a small direct-mapped table per thread (a backend is one thread).
-// Keys that do show something are never kept.
+// nothing are remembered in a small table per thread (a backend is one thread): 512 sets of
+// two, keys of up to 64 bytes. Keys that do show something are never kept.
 struct KeyVerdict {
     bool shows_value = false;  // its own text holds personal data (an e-mail address as a key)
     pii::Detector value_detector = pii::Detector::email;
@@ -84,21 +84,30 @@ struct KeyVerdict {
 // every event.
 constexpr std::size_t key_memo_sets = 512;
 constexpr std::size_t key_memo_max_length = 64;
-struct KeyMemoEntry {
-    std::string key;
-    KeyVerdict verdict;
+struct MemoEntry {
+    std::uint32_t hash = 0;  // compared first: most misses never touch the text
     bool used = false;
+    KeyVerdict verdict;
+    std::string key;
 };
-struct KeyMemoSet {
-    KeyMemoEntry way[2];
+struct MemoSet {
+    MemoEntry way[2];
     unsigned char next = 0;  // the way the next new key takes
 };
-thread_local KeyMemoSet key_memo[key_memo_sets];
+thread_local MemoSet key_memo[key_memo_sets];
 
-KeyMemoSet& key_set(std::string_view key) noexcept {
-    std::uint32_t h = 2166136261u;  // FNV-1a
-    for (const char c : key) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
-    return key_memo[h % key_memo_sets];
+// Values repeat too (an enumeration, a model name, a page path, a user agent): a value up to 128
+// bytes in which the detectors found nothing is remembered the same way, in 512 sets of two,
+// so that the next event with it pays a hash and a comparison instead of the scanners. Values
+// with a finding are never kept.
+constexpr std::size_t value_memo_sets = 512;
+constexpr std::size_t value_memo_max_length = 128;
+thread_local MemoSet value_memo[value_memo_sets];
+
+std::uint32_t fnv1a(std::string_view text) noexcept {
+    std::uint32_t h = 2166136261u;
+    for (const char c : text) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+    return h;
 }
 
 // Key names whose value is personal data whatever it looks like: what a value cannot show.
@@ -116,34 +125,56 @@ struct PolicyWalker {
     std::string digits;
 
     KeyVerdict judge_key(std::string_view key_text) {
-        KeyMemoSet* set = nullptr;
+        MemoSet* set = nullptr;
+        std::uint32_t hash = 0;
         if (key_text.size() <= key_memo_max_length) {
-            set = &key_set(key_text);
-            for (const KeyMemoEntry& e : set->way)
-                if (e.used && e.key == key_text) return e.verdict;
+            hash = fnv1a(key_text);
+            set = &key_memo[hash % key_memo_sets];
+            for (const MemoEntry& e : set->way)
+                if (e.used && e.hash == hash && e.key == key_text) return e.verdict;
         }
         KeyVerdict verdict;
-        verdict.shows_value = detect(key_text, false, verdict.value_detector);
+        verdict.shows_value = detect(key_text, {}, verdict.value_detector);
         verdict.names = pii::classify_key(key_text, verdict.named);
         if (set != nullptr && !verdict.shows_value) {
-            KeyMemoEntry& entry = set->way[set->next];
+            MemoEntry& entry = set->way[set->next];
             set->next ^= 1;
             entry.key.assign(key_text.data(), key_text.size());
+            entry.hash = hash;
             entry.verdict = verdict;
             entry.used = true;
         }
         return verdict;
     }
 
-    // The first detector that flags `text`, if any. `version`: under a key naming a version,
-    // where a dotted quad is not an address.
-    bool detect(std::string_view text, bool version, pii::Detector& found) {
+    // The first detector that flags `text`, if any. `under_key`: the key the value is under (a
+    // dotted quad under one naming a version is not an address); empty for keys and ids.
+    bool detect(std::string_view text, std::string_view under_key, pii::Detector& found) {
         if (text.empty() || is_pii_tag(text)) return false;
+        // Most short values can hold nothing any scanner looks for: ruled out in one pass.
+        const pii::Prescan need = pii::prescan(text);
+        if (need == pii::Prescan::nothing) return false;
+        const bool plain = need == pii::Prescan::scan;
+        MemoSet* set = nullptr;
+        std::uint32_t hash = 0;
+        if (text.size() <= value_memo_max_length) {
+            hash = fnv1a(text);
+            set = &value_memo[hash % value_memo_sets];
+            for (const MemoEntry& e : set->way)
+                if (e.used && e.hash == hash && e.key == text) return false;  // seen before, nothing in it
+        }
         findings.clear();
-        if (pii::needs_normalising(text)) pii::scan_value(pii::normalise(text), findings);
-        else pii::scan_value(text, findings);
+        if (plain) pii::scan_value(text, findings);
+        else pii::scan_value(pii::normalise(text), findings);
+        if (findings.empty() && set != nullptr) {
+            MemoEntry& entry = set->way[set->next];
+            set->next ^= 1;
+            entry.key.assign(text.data(), text.size());
+            entry.hash = hash;
+            entry.used = true;
+        }
         for (const pii::Finding& f : findings) {
-            if (version && f.detector == pii::Detector::ip_address) continue;
+            if (f.detector == pii::Detector::ip_address && pii::names_a_version(under_key)) continue;
             found = f.detector;
             return true;
         }
@@ -202,15 +233,17 @@ struct PolicyWalker {
     }
 
     // Returns false when the value goes (drop); `changed` tells whether `result` differs.
-    bool value(const SchemaNode* s, const JsonValue& v, const PathStep& at, bool version, JsonValue& result,
-               bool& changed) {
+    bool value(const SchemaNode* s, const JsonValue& v, const PathStep& at, std::string_view under_key,
+               JsonValue& result, bool& changed) {
         if (s != nullptr && s->pii != PiiAction::none) {  // the catalog decided for this member
             result = v;
             return true;
         }
         std::string_view text;
         pii::Detector d;
-        if (value_text(v, text) && detect(text, version, d)) {
+        // An integral number of fewer than 7 digits is a count, not a phone or card number.
+        const bool small_number = v.kind == JsonKind::number && v.number != nullptr && v.number->point < 7;
+        if (!small_number && value_text(v, text) && detect(text, under_key, d)) {
             if (!replace(v, text, d, at, result)) {
                 changed = true;
                 return false;
@@ -223,20 +256,21 @@ struct PolicyWalker {
             return true;
         }
         if (v.kind == JsonKind::array) {
-            result = array(s != nullptr ? s->items.get() : nullptr, v, at, version, changed);
+            result = array(s != nullptr ? s->items.get() : nullptr, v, at, under_key, changed);
             return true;
         }
         result = v;
         return true;
     }
 
-    JsonValue array(const SchemaNode* items, const JsonValue& v, const PathStep& at, bool version, bool& changed) {
+    JsonValue array(const SchemaNode* items, const JsonValue& v, const PathStep& at, std::string_view under_key,
+                    bool& changed) {
         JsonValue* elements = nullptr;  // made at the first change
         std::uint32_t kept = 0;
         for (std::uint32_t i = 0; i < v.count; ++i) {
             JsonValue element;
             bool element_changed = false;
-            const bool keep = value(items, v.elements[i], at.index(i), version, element, element_changed);
+            const bool keep = value(items, v.elements[i], at.index(i), under_key, element, element_changed);
             if ((element_changed || !keep) && elements == nullptr) {
                 elements = arena.allocate_array<JsonValue>(v.count);
                 for (std::uint32_t k = 0; k < i; ++k) new (&elements[k]) JsonValue(v.elements[k]);
@@ -264,7 +298,15 @@ struct PolicyWalker {
             if (child != nullptr && child->pii != PiiAction::none) {
                 // Declared by the catalog: neither the key nor the value is ours to judge.
             } else {
-                const KeyVerdict verdict = judge_key(m.key);
+                // A declared member's name was judged when the schema was compiled, and its
+                // name alone decides nothing (the catalog's to tag): no work per event.
+                KeyVerdict verdict;
+                if (child != nullptr) {
+                    verdict.shows_value = child->name_shows_pii;
+                    if (verdict.shows_value) detect(m.key, {}, verdict.value_detector);
+                } else {
+                    verdict = judge_key(m.key);
+                }
                 pii::Detector d = verdict.value_detector;
                 if (verdict.shows_value) {
                     // The key itself shows personal data: it cannot be kept as it is.
@@ -289,7 +331,7 @@ struct PolicyWalker {
                     if (keep && action != UndeclaredPii::reject) member.value = replaced;
                     member_changed = member_changed || action != UndeclaredPii::reject;
                 } else if (keep) {
-                    keep = value(child, m.value, here, pii::names_a_version(m.key), member.value, member_changed);
+                    keep = value(child, m.value, here, m.key, member.value, member_changed);
                     if (!keep) member_changed = true;
                 }
             }
@@ -318,7 +360,7 @@ struct PolicyWalker {
     // An identifier column: hashed (redact, hash, drop), refused (reject) or kept (allow).
     std::optional<std::string_view> identifier(std::optional<std::string_view> id, const char* column, bool& changed) {
         pii::Detector d;
-        if (!id || !detect(*id, false, d)) return id;
+        if (!id || !detect(*id, {}, d)) return id;
         // Counted as what was done: an id is hashed under redact and drop too.
         const bool kept_or_refused = action == UndeclaredPii::allow || action == UndeclaredPii::reject;
         out.decisions.push_back(PiiDecision{d, kept_or_refused ? action : UndeclaredPii::hash});
@@ -352,7 +394,7 @@ UndeclaredPiiOutcome apply_undeclared_pii(const SchemaNode* schema, const JsonVa
     out.session_id = walker.identifier(session_id, "session_id", out.session_id_changed);
     JsonValue result;
     bool changed = false;
-    walker.value(schema, properties, PathStep(), false, result, changed);
+    walker.value(schema, properties, PathStep(), {}, result, changed);
     if (changed && action != UndeclaredPii::reject) {
         auto* stored = arena.allocate_array<JsonValue>(1);
         new (stored) JsonValue(result);

@@ -77,7 +77,24 @@ dlist_head answers_lru;
 long answer_count = 0;
 SPIPlanPtr opt_out_probe = nullptr;
 
+// "Does the tenant have any opt-outs?" is asked on every call: the answers for recent tenants
+// are also kept by the tenant's 16 bytes, without hashing a key (a few slots, direct-mapped).
+struct TenantAnswer {
+    pg_uuid_t tenant;
+    bool has_opt_outs;
+    bool valid;
+};
+constexpr int tenant_answer_slots = 64;
+TenantAnswer tenant_answers[tenant_answer_slots];
+
+int tenant_slot(const pg_uuid_t& tenant) noexcept {
+    unsigned h = 0;
+    for (int i = 0; i < UUID_LEN; ++i) h = h * 31 + tenant.data[i];
+    return static_cast<int>(h % tenant_answer_slots);
+}
+
 void forget_answers() {
+    std::memset(tenant_answers, 0, sizeof tenant_answers);
     if (answers_memory == nullptr) {
         answers_memory = AllocSetContextCreate(TopMemoryContext, "telemetry opt-out answers", ALLOCSET_DEFAULT_SIZES);
     } else {
@@ -143,19 +160,22 @@ bool probe_opt_out(const pg_uuid_t& tenant, const std::string_view* user_id) {
 }
 
 // The cached answer for a key, or asks and remembers it (unless a change arrived while asking:
-// the answer might predate it).
-bool answer(const pg_uuid_t& tenant, const std::string_view* user_id) {
+// the answer might predate it). `remembered`, when given, tells whether the answer is cached.
+bool answer(const pg_uuid_t& tenant, const std::string_view* user_id, bool* remembered = nullptr) {
+    if (remembered != nullptr) *remembered = false;
     unsigned char key[32];
     answer_key(tenant, user_id, key);
     bool found;
     auto* entry = static_cast<OptOutAnswer*>(hash_search(answers, key, HASH_FIND, &found));
     if (found) {
         dlist_move_head(&answers_lru, &entry->lru);
+        if (remembered != nullptr) *remembered = true;
         return entry->opted_out;
     }
     const TableWatch::Reading reading = opt_outs_watch.begin_reading();
     const bool yes = probe_opt_out(tenant, user_id);
     if (!opt_outs_watch.unchanged_since(reading)) return yes;
+    if (remembered != nullptr) *remembered = true;
     if (answer_count >= opt_out_cache_entries) {
         // dlist_container() is C only (it type-checks with a GCC builtin C++ lacks).
         auto* oldest = reinterpret_cast<OptOutAnswer*>(reinterpret_cast<char*>(dlist_tail_node(&answers_lru)) -
@@ -205,7 +225,12 @@ void keep_answers_fresh() {
 
 bool tenant_has_opt_outs(const pg_uuid_t& tenant) {
     keep_answers_fresh();
-    return answer(tenant, nullptr);
+    TenantAnswer& slot = tenant_answers[tenant_slot(tenant)];
+    if (slot.valid && std::memcmp(slot.tenant.data, tenant.data, UUID_LEN) == 0) return slot.has_opt_outs;
+    bool remembered;
+    const bool yes = answer(tenant, nullptr, &remembered);
+    if (remembered) slot = TenantAnswer{tenant, yes, true};
+    return yes;
 }
 
 bool is_opted_out(const pg_uuid_t& tenant, std::string_view user_id) {

@@ -106,8 +106,8 @@ TELEMETRY_FUNCTION(telemetry_check_written_event) {
 
     TupleDesc desc = RelationGetDescr(trigger->tg_relation);
     const Columns col = find_columns(desc);
-    // An UPDATE that leaves what is checked as it was (flags, times, a pseudonym's user_id set by
-    // anonymize_user() are checked below like any id) is not checked again.
+    // An UPDATE that changes none of the checked columns (name, tenant, properties, ids), such as
+    // one of flags or times, is not checked again. anonymize_user()'s new user_id is.
     if (updating && !column_changed(trigger->tg_trigtuple, row, desc, col.name) &&
         !column_changed(trigger->tg_trigtuple, row, desc, col.properties) &&
         !column_changed(trigger->tg_trigtuple, row, desc, col.user_id) &&

@@ -159,6 +159,25 @@ TEST_F(PolicyTest, TenantPolicyPicksTheTypeThenTheTenant) {
     EXPECT_FALSE(parse_undeclared_pii("mask"));
 }
 
+TEST_F(PolicyTest, PrescanRulesOutOnlyWhatHoldsNothing) {
+    for (const char* v : {"partner", "eu-west-1", "pro", "sc-123", "ord_123456", "1.2", "a:b", "x.y.z"})
+        EXPECT_EQ(pii::prescan(v), pii::Prescan::nothing) << v;
+    for (const char* v : {"a@b.co", "+1 415 555 2671", "10.0.0.1", "::1", "fe80::1", "a.b.c.d.e.f", "INV-2026-123456"})
+        EXPECT_EQ(pii::prescan(v), pii::Prescan::scan) << v;
+    EXPECT_EQ(pii::prescan("jane%40example.com"), pii::Prescan::normalise_then_scan);
+    EXPECT_EQ(pii::prescan("jane\xEF\xBC\xA0"
+                           "example.com"),
+              pii::Prescan::normalise_then_scan);
+    // Whatever it rules out, the scanners find nothing in.
+    for (const char* v : {"555-1234", "1.2.3", "x@", "12:30", "a.b"}) {
+        std::vector<pii::Finding> found;
+        pii::scan_value(v, found);
+        if (pii::prescan(v) == pii::Prescan::nothing) {
+            EXPECT_TRUE(found.empty()) << v;
+        }
+    }
+}
+
 TEST_F(PolicyTest, LinearInTheDocument) {
     std::string big = "{\"a\": [";
     for (int i = 0; i < 20000; ++i) big += (i ? ",\"" : "\"") + std::string("x") + std::to_string(i) + "@example.com\"";
