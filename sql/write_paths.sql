@@ -159,6 +159,22 @@ FROM (VALUES
               WHEN NOT MATCHED THEN INSERT (occurred_at, received_at, tenant_id, event_id, name, source, schema_version, properties)
               VALUES (now(), now(), '00000000-0000-4000-8000-0000000000a1', gen_random_uuid(), 'small', 'raw', '1-0-0', '{"s": "%s"}')$$)
 ) AS t(path, statement);
+-- INSERT ... ON CONFLICT DO UPDATE, on today's partition (the parent has no unique index).
+SELECT n, pg_temp.outcome(format($$INSERT INTO %s AS e (occurred_at, received_at, tenant_id, event_id, name, id, source,
+                                                      schema_version, properties)
+    SELECT occurred_at, received_at, tenant_id, event_id, name, id, source, schema_version, '{}'
+    FROM telemetry.events WHERE name = 'small' ORDER BY id LIMIT 1
+    ON CONFLICT (tenant_id, occurred_at, id) DO UPDATE SET properties = jsonb_build_object('s', %L)$$,
+    :'today', repeat('x', n))) AS on_conflict_do_update
+FROM (VALUES (92), (93)) AS v(n);
+-- COPY: 92 x fits, 93 x is refused (and the COPY with it).
+COPY telemetry.events (occurred_at, received_at, tenant_id, event_id, name, source, schema_version, properties) FROM stdin;
+2026-01-01 00:00:00+00	2026-01-01 00:00:00+00	00000000-0000-4000-8000-0000000000a1	6f1c1f7e-0000-4000-8000-000000000003	small	copied	1-0-0	{"s": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}
+\.
+COPY telemetry.events (occurred_at, received_at, tenant_id, event_id, name, source, schema_version, properties) FROM stdin;
+2026-01-01 00:00:00+00	2026-01-01 00:00:00+00	00000000-0000-4000-8000-0000000000a1	6f1c1f7e-0000-4000-8000-000000000004	small	copied	1-0-0	{"s": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}
+\.
+SELECT count(*) AS copied_at_the_limit FROM telemetry.events WHERE name = 'small' AND source = 'copied';
 SELECT n, b.status, b.reason
 FROM (VALUES (92), (93)) AS v(n),
      telemetry.track_batch(:tenant::uuid, format('[{"name": "small", "properties": {"s": "%s"}}]', repeat('x', n))::jsonb) b;
