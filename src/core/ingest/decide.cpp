@@ -53,12 +53,24 @@ struct Decider {
     Arena& arena;
     IngestDecision out;
 
+    // Appends to what the decision already holds (the ids are judged before the properties).
     void record_pii_decisions(const UndeclaredPiiOutcome& found) {
         if (found.decisions.empty()) return;
-        auto* decisions = arena.allocate_array<PiiDecision>(found.decisions.size());
-        std::copy(found.decisions.begin(), found.decisions.end(), decisions);
+        const std::size_t n = out.pii_decision_count + found.decisions.size();
+        auto* decisions = arena.allocate_array<PiiDecision>(n);
+        std::copy(out.pii_decisions, out.pii_decisions + out.pii_decision_count, decisions);
+        std::copy(found.decisions.begin(), found.decisions.end(), decisions + out.pii_decision_count);
         out.pii_decisions = decisions;
-        out.pii_decision_count = static_cast<std::uint32_t>(found.decisions.size());
+        out.pii_decision_count = static_cast<std::uint32_t>(n);
+    }
+
+    static const JsonValue& empty_object() noexcept {
+        static const JsonValue value = [] {
+            JsonValue v;
+            v.kind = JsonKind::object;
+            return v;
+        }();
+        return value;
     }
 
     IngestDecision reject(const char* state, const std::string& reason) {
@@ -148,11 +160,29 @@ struct Decider {
         }
         out.occurred_at_us = occurred;
 
+        // 9, for the ids: judged before sampling, so that an id stored as its hash samples as it
+        // is stored (one person, however the id's case was written).
+        const UndeclaredPii action =
+            settings.pii_policy != nullptr ? settings.pii_policy->for_type(*in.name) : UndeclaredPii::redact;
+        const PiiHashKey key{settings.pii_master_key, settings.tenant_id};
+        const UndeclaredPiiOutcome ids =
+            apply_undeclared_pii(nullptr, empty_object(), in.user_id, in.session_id, action, key, arena);
+        record_pii_decisions(ids);
+        if (ids.rejected) {
+            out.hint = undeclared_pii_hint;
+            return reject("23514",
+                          quoted_name() + ": " + undeclared_pii_refusal(ids.rejected_at, ids.rejected_detector));
+        }
+        out.user_id = ids.user_id;
+        out.session_id = ids.session_id;
+        if (ids.user_id_changed) out.flags |= event_flag::user_id_hashed;
+        if (ids.session_id_changed) out.flags |= event_flag::session_id_hashed;
+
         // 6. Sampling, by actor: the user, else the session, else the event itself.
         if (type->sample_rate < 1.0) {
             std::string actor;
-            if (in.user_id) actor = "u:" + std::string(*in.user_id);
-            else if (in.session_id) actor = "s:" + std::string(*in.session_id);
+            if (out.user_id) actor = "u:" + std::string(*out.user_id);
+            else if (out.session_id) actor = "s:" + std::string(*out.session_id);
             else if (in.event_id) actor = "e:" + std::string(reinterpret_cast<const char*>(in.event_id->data()), 16);
             else return reject("XX000", "telemetry: an event without an id reached sampling");
             if (!sample_keeps(settings.tenant_id, actor, type->sample_rate)) {
@@ -163,12 +193,7 @@ struct Decider {
         }
 
         // 7. The schema.
-        static const JsonValue empty_object = [] {
-            JsonValue v;
-            v.kind = JsonKind::object;
-            return v;
-        }();
-        const JsonValue& properties = in.properties ? *in.properties : empty_object;
+        const JsonValue& properties = in.properties ? *in.properties : empty_object();
         if (properties.kind != JsonKind::object)
             return reject("22023", std::string("properties must be a JSON object, found ") + describe_kind(properties));
         const CompiledSchema& schema = *compiled;
@@ -206,7 +231,6 @@ struct Decider {
         }
 
         // 8. x-pii rewriting, and the members omitted above.
-        const PiiHashKey key{settings.pii_master_key, settings.tenant_id};
         // Where x-pii rewrote is kept only with a quarantine row: asked for where one may be made.
         const Rewritten rewritten = rewrite_properties(schema, properties, omit, key, arena, in.pii_rewritten_before,
                                                        type->on_violation == ViolationPolicy::quarantine);
@@ -224,11 +248,9 @@ struct Decider {
             out.pii_rewritten_paths = PathList{paths, n};
         }
 
-        // 9. Personal data where nothing was declared, and in the ids.
-        const UndeclaredPii action =
-            settings.pii_policy != nullptr ? settings.pii_policy->for_type(*in.name) : UndeclaredPii::redact;
+        // 9. Personal data where nothing was declared (the ids were judged before sampling).
         const UndeclaredPiiOutcome found =
-            apply_undeclared_pii(&schema.root(), *stored, in.user_id, in.session_id, action, key, arena);
+            apply_undeclared_pii(&schema.root(), *stored, std::nullopt, std::nullopt, action, key, arena);
         record_pii_decisions(found);
         if (found.rejected) {
             const std::string where = found.rejected_at[0] == '$' ? caller_path(found.rejected_at) : found.rejected_at;
@@ -241,10 +263,6 @@ struct Decider {
             out.properties_rewritten = true;
             out.flags |= event_flag::pii_detected;
         }
-        out.user_id = found.user_id;
-        out.session_id = found.session_id;
-        if (found.user_id_changed) out.flags |= event_flag::user_id_hashed;
-        if (found.session_id_changed) out.flags |= event_flag::session_id_hashed;
 
         // 10. Size, of what would be stored.
         const std::size_t size = canonical_size(*stored);

@@ -12,6 +12,7 @@
 //   8. x-pii rewriting (hash, redact, drop)
 //   9. personal data where nothing was declared, and in user_id and session_id, under the
 //      tenant's policy (core/pii/policy.hpp)               -> rejected | rewritten
+//      (the ids are judged before 6, so that a hashed id samples as it is stored)
 //  10. the size limit on the final properties          -> rejected | quarantined
 // Deduplication by event_id and the insert happen afterwards, in the glue, because they need
 // the database.

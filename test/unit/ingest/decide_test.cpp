@@ -272,5 +272,31 @@ TEST_F(IngestTest, BatchElements) {
     EXPECT_EQ(problem(7), "22030 $.properties.a: duplicate key");
 }
 
+// An id that shows personal data is stored as its hash, and sampled as it is stored: one person
+// however the case of the address was written, so a kept user's funnels stay whole.
+TEST_F(IngestTest, IdsThatShowPersonalDataAreHashedBeforeSampling) {
+    int kept_both = 0, dropped_both = 0;
+    for (int i = 0; i < 40; ++i) {
+        const std::string local = "learner" + std::to_string(i);
+        IncomingEvent lower = event("chatty");
+        lower.user_id = arena.copy(local + "@example.com");
+        IncomingEvent upper = event("chatty");
+        upper.user_id = arena.copy("  " + local + "@EXAMPLE.COM");
+        const IngestDecision a = decide_(lower);
+        const IngestDecision b = decide_(upper);
+        ASSERT_EQ(a.status, b.status) << local;
+        if (a.status == IngestStatus::accepted) {
+            ++kept_both;
+            EXPECT_EQ(*a.user_id, *b.user_id);
+            EXPECT_EQ(a.user_id->substr(0, 3), "h1:");
+            EXPECT_TRUE(a.flags & event_flag::user_id_hashed);
+        } else {
+            ++dropped_both;
+        }
+    }
+    EXPECT_GT(kept_both, 0);
+    EXPECT_GT(dropped_both, 0);
+}
+
 }  // namespace
 }  // namespace telemetry
