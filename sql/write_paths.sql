@@ -206,7 +206,31 @@ COPY telemetry.events (occurred_at, received_at, tenant_id, event_id, name, sour
 2026-01-01 00:00:00+00	2026-01-01 00:00:00+00	00000000-0000-4000-8000-0000000000a2	6f1c1f7e-0000-4000-8000-000000000002	signup	copied	1-0-0	{"note": "refused.person@example.org"}
 \.
 
--- 10. Every decision is counted: what this file added to the server's counts.
+-- 10. Corners. Only exact tags are trusted: text that starts like one is scanned. Keys that
+--     hash alike are kept once. A path never shows a key that could be personal data. What
+--     cannot be checked (nested deeper than 16 levels) is refused whatever the type. And an
+--     erasure is never blocked by a row stored under the rules of its day: anonymize_user()
+--     changes only the id, so only the id is checked.
+SELECT telemetry.set_pii_policy(:other::uuid, 'redact');
+SELECT telemetry.track(:other::uuid, 'signup', '{"note": "[redacted] jane@example.com"}') IS NOT NULL AS tracked;
+SELECT telemetry.set_pii_policy(:other::uuid, 'hash');
+SELECT telemetry.track(:other::uuid, 'support_ticket', '{"Jane@Example.com": 1, "jane@example.com": 2}') IS NOT NULL AS tracked;
+SELECT name, pg_temp.masked(properties::text) AS properties FROM telemetry.events
+WHERE tenant_id = :other::uuid ORDER BY id DESC LIMIT 2;
+SELECT rule, pg_temp.outcome(statement) FROM (VALUES
+  ('too deep, unknown type', $$INSERT INTO telemetry.events (occurred_at, received_at, tenant_id, event_id, name, source, schema_version, properties)
+        VALUES (now(), now(), '00000000-0000-4000-8000-0000000000a1', gen_random_uuid(), 'retired_event', 'raw', '1-0-0',
+                '{"jane@example.com": {"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":1}}}}}}}}}}}}}}}}}}}}}')$$)
+) AS t(rule, statement);
+SELECT telemetry.set_pii_policy(:tenant::uuid, 'allow');
+INSERT INTO telemetry.events (occurred_at, received_at, tenant_id, event_id, name, user_id, source, schema_version, properties)
+VALUES (now(), now(), :tenant, gen_random_uuid(), 'signup', 'u-old', 'old', '1-0-0', '{"note": "old.row@example.com"}');
+SELECT telemetry.set_pii_policy(:tenant::uuid, 'reject');
+SELECT events FROM telemetry.anonymize_user(:tenant::uuid, 'u-old');
+SELECT user_id LIKE 'anon:%' AS pseudonym, flags, properties FROM telemetry.events WHERE source = 'old';
+SELECT telemetry.set_pii_policy(:tenant::uuid, NULL);
+
+-- 11. Every decision is counted: what this file added to the server's counts.
 SELECT c.detector, c.action, c.decisions - coalesce(b.decisions, 0) AS decisions
 FROM telemetry.pii_counters() c LEFT JOIN counters_before b USING (detector, action)
 WHERE c.decisions > coalesce(b.decisions, 0)

@@ -29,6 +29,41 @@ struct RowChecker {
 
     std::string quoted_name() const { return "event \"" + std::string(row.name) + "\""; }
 
+    // An UPDATE that changed only the ids (anonymize_user()'s pseudonym): the ids are checked,
+    // not the rest of a row stored under the rules of its day.
+    RowCheck ids_alone() {
+        const PiiHashKey key{settings.pii_master_key, settings.tenant_id};
+        const UndeclaredPii action =
+            settings.pii_policy != nullptr ? settings.pii_policy->for_type(row.name) : UndeclaredPii::redact;
+        static const JsonValue no_properties = [] {
+            JsonValue v;
+            v.kind = JsonKind::object;
+            return v;
+        }();
+        const UndeclaredPiiOutcome found =
+            apply_undeclared_pii(nullptr, no_properties, row.user_id, row.session_id, action, key, arena);
+        keep_decisions(found);
+        if (found.rejected)
+            return refuse("23514",
+                          quoted_name() + ": " + undeclared_pii_refusal(found.rejected_at, found.rejected_detector),
+                          undeclared_pii_hint);
+        out.user_id = found.user_id;
+        out.session_id = found.session_id;
+        out.ids_rewritten = found.user_id_changed || found.session_id_changed;
+        if (found.user_id_changed) out.flags |= event_flag::user_id_hashed;
+        if (found.session_id_changed) out.flags |= event_flag::session_id_hashed;
+        out.properties = row.properties;
+        return out;
+    }
+
+    void keep_decisions(const UndeclaredPiiOutcome& found) {
+        if (found.decisions.empty()) return;
+        auto* decisions = arena.allocate_array<PiiDecision>(found.decisions.size());
+        std::copy(found.decisions.begin(), found.decisions.end(), decisions);
+        out.pii_decisions = decisions;
+        out.pii_decision_count = static_cast<std::uint32_t>(found.decisions.size());
+    }
+
     RowCheck run() {
         // A type the catalog does not know (a backfill of a retired type, an import) is held to
         // the default limit, and every value in it is undeclared.
@@ -40,6 +75,7 @@ struct RowChecker {
                 return refuse("55000", "event type \"" + std::string(row.name) +
                                            "\" has a schema that does not compile; fix it with load_catalog()");
         }
+        if (row.ids_only) return ids_alone();
         const JsonValue& properties = *row.properties;
         if (properties.kind != JsonKind::object)
             return refuse("22023",
@@ -47,10 +83,18 @@ struct RowChecker {
 
         const PiiHashKey key{settings.pii_master_key, settings.tenant_id};
         const JsonValue* stored = &properties;
-        if (schema != nullptr) {
-            // x-pii "reject", and what cannot be stored at all (too deep, numbers beyond range).
+        if (schema == nullptr) {
+            // What cannot be checked whatever the type: too deep to read (a value the policy
+            // could not look into, and that the size would not count), or too many values.
+            static const std::shared_ptr<const CompiledSchema> any_object = compile_schema("{}", "$");
+            for (const Violation& v : validate(*any_object, properties))
+                if (v.keyword == "depth" || v.keyword == "size")
+                    return refuse("23514", quoted_name() + ": " + v.path + ": " + v.keyword + ": " + v.message);
+        } else {
+            // x-pii "reject", and what cannot be checked (too deep, too many values). The rest of
+            // the schema is the writer's business, as for a backfill.
             for (const Violation& v : validate(*schema, properties))
-                if (v.keyword == "x-pii" || v.keyword == "depth" || v.keyword == "size" || v.keyword == "number")
+                if (v.keyword == "x-pii" || v.keyword == "depth" || v.keyword == "size")
                     return refuse("23514", quoted_name() + ": " + v.path + ": " + v.keyword + ": " + v.message);
             // x-pii hash, redact, drop: what is already tagged stays.
             const Rewritten rewritten = rewrite_properties(*schema, properties, {}, key, arena, {}, false, true);
@@ -63,12 +107,7 @@ struct RowChecker {
             settings.pii_policy != nullptr ? settings.pii_policy->for_type(row.name) : UndeclaredPii::redact;
         const UndeclaredPiiOutcome found = apply_undeclared_pii(schema != nullptr ? &schema->root() : nullptr, *stored,
                                                                 row.user_id, row.session_id, action, key, arena);
-        if (!found.decisions.empty()) {
-            auto* decisions = arena.allocate_array<PiiDecision>(found.decisions.size());
-            std::copy(found.decisions.begin(), found.decisions.end(), decisions);
-            out.pii_decisions = decisions;
-            out.pii_decision_count = static_cast<std::uint32_t>(found.decisions.size());
-        }
+        keep_decisions(found);
         if (found.rejected)
             return refuse("23514",
                           quoted_name() + ": " + undeclared_pii_refusal(found.rejected_at, found.rejected_detector),

@@ -34,6 +34,10 @@ struct WrittenRow {
     const JsonValue* properties = nullptr;
     std::optional<std::string_view> user_id;
     std::optional<std::string_view> session_id;
+    // An UPDATE that changed the ids and nothing else checked (anonymize_user() replacing an id
+    // with a pseudonym): only the ids are judged, so that a row stored under the rules of its
+    // day (an older release, a policy since changed) never blocks an erasure.
+    bool ids_only = false;
 };
 
 struct RowCheck {

@@ -23,8 +23,31 @@ bool is_identifier(std::string_view key) {
 }
 }  // namespace
 
+namespace {
+
+// A key that could itself be personal data (an e-mail address, a phone or card number, an IP
+// address, something percent-encoded used as a property name) is never printed: paths go into
+// error messages and the server log. Deliberately broad, and without the detectors (core/pii
+// depends on this file): property names rarely hold '@', '%', two colons or seven digits.
+bool key_may_show_personal_data(std::string_view key) noexcept {
+    std::size_t digits = 0;
+    std::size_t colons = 0;
+    for (const char c : key) {
+        if (c == '@' || c == '%') return true;
+        if (c >= '0' && c <= '9') ++digits;
+        if (c == ':') ++colons;
+    }
+    return digits >= 7 || colons >= 2;
+}
+
+}  // namespace
+
 JsonPath JsonPath::key(std::string_view key) const {
     JsonPath out(text_);
+    if (key_may_show_personal_data(key)) {
+        out.text_ += "[\"~redacted\"]";
+        return out;
+    }
     if (is_identifier(key)) {
         out.text_ += '.';
         out.text_.append(key);

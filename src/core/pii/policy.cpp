@@ -1,6 +1,7 @@
 #include "core/pii/policy.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 #include <cstdint>
 
 #include "core/base/sha256.hpp"
@@ -41,7 +42,14 @@ std::string redaction_tag(pii::Detector detector) {
     return tag;
 }
 
-bool is_pii_tag(std::string_view text) noexcept { return is_pii_hash(text) || text.substr(0, 9) == "[redacted"; }
+bool is_pii_tag(std::string_view text) noexcept {
+    if (text == pii_redacted) return true;
+    if (text.size() < 12 || text.substr(0, 10) != "[redacted:" || text.back() != ']') return false;
+    const std::string_view name = text.substr(10, text.size() - 11);
+    for (int d = 0; d < pii::detector_count; ++d)
+        if (pii::detector_name(static_cast<pii::Detector>(d)) == name) return true;
+    return false;
+}
 
 std::string detected_value_hash(const PiiHashKey& key, std::string_view text, pii::Detector detector) {
     std::string normal = pii::needs_normalising(text) ? pii::normalise(text) : std::string(text);
@@ -150,6 +158,9 @@ struct PolicyWalker {
     // The first detector that flags `text`, if any. `under_key`: the key the value is under (a
     // dotted quad under one naming a version is not an address); empty for keys and ids.
     bool detect(std::string_view text, std::string_view under_key, pii::Detector& found) {
+        // A redaction tag is skipped; a hash ("h1:" and 22 characters) is scanned like any value:
+        // one shows nothing the detectors look for, and a look-alike holding a card number
+        // ("h1:4111111111111111...") is caught.
         if (text.empty() || is_pii_tag(text)) return false;
         // Most short values can hold nothing any scanner looks for: ruled out in one pass.
         const pii::Prescan need = pii::prescan(text);
@@ -289,6 +300,7 @@ struct PolicyWalker {
     JsonValue object(const SchemaNode* s, const JsonValue& v, const PathStep& at, bool& changed) {
         JsonMember* members = nullptr;  // made at the first change
         std::uint32_t kept = 0;
+        bool key_hashed = false;
         for (std::uint32_t i = 0; i < v.count; ++i) {
             const JsonMember& m = v.members[i];
             const SchemaNode* child = s != nullptr ? s->property(m.key) : nullptr;
@@ -316,6 +328,7 @@ struct PolicyWalker {
                     else if (action == UndeclaredPii::hash) {
                         member.key = arena.copy(detected_value_hash(key, m.key, d));
                         member_changed = true;
+                        key_hashed = true;
                     } else if (action != UndeclaredPii::allow) {
                         keep = false;
                     }
@@ -344,10 +357,22 @@ struct PolicyWalker {
         }
         if (members == nullptr) return v;
         changed = true;
+        if (key_hashed) kept = drop_repeated_keys(members, kept);
         JsonValue out_value = v;
         out_value.members = members;
         out_value.count = kept;
         return out_value;
+    }
+
+    // Two keys may hash alike ("Ann@x.com" and "ann@x.com" are one person), or a hash may equal a
+    // key sent as it is: the first member keeps the name, later ones go (jsonb keeps one).
+    static std::uint32_t drop_repeated_keys(JsonMember* members, std::uint32_t count) {
+        std::unordered_set<std::string_view> seen;
+        seen.reserve(count);
+        std::uint32_t kept = 0;
+        for (std::uint32_t i = 0; i < count; ++i)
+            if (seen.insert(members[i].key).second) members[kept++] = members[i];
+        return kept;
     }
 
     // A value a key's name can make personal data: a string or a number (a container is looked

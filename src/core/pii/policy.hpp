@@ -11,8 +11,9 @@
 // What is looked at:
 //   - every value (strings, and integral numbers as their digits) and every key, at any depth,
 //     outside the members an x-pii tag covers (the catalog decided those: allow, hash, redact,
-//     drop, reject), and not values already tagged (a hash "h1:…", "[redacted…]"), so that a
-//     replay, a restore or a second pass never rewrites twice;
+//     drop, reject), and not values already redacted (exactly "[redacted:<detector>]"); a hash
+//     "h1:…" shows nothing the detectors look for, so a replay, a restore or a second pass
+//     never rewrites twice;
 //   - the names of members the schema does not declare, when they say what a value cannot
 //     show: password, secret, person_name, street_address, birth_date (classify_key), over a
 //     string or number (a container is looked into: an "address" holding only a country is
@@ -58,7 +59,8 @@ struct TenantPiiPolicy {
     }
 };
 
-// One value acted on: what was found, and what the policy did (allow counts too).
+// One value acted on: what was found, and what the policy did (under allow nothing is looked
+// at, so nothing is counted).
 struct PiiDecision {
     pii::Detector detector;
     UndeclaredPii action;
@@ -80,8 +82,10 @@ struct UndeclaredPiiOutcome {
 
 // The redaction tag of a detector: "[redacted:email]".
 std::string redaction_tag(pii::Detector detector);
-// Whether a string is a tag that an earlier pass wrote: a hash ("h1:…") or a redaction
-// ("[redacted]", "[redacted:…]"). Such values are never looked at again.
+// Whether a string is exactly a redaction tag an earlier pass wrote: "[redacted]" (x-pii) or
+// "[redacted:<detector>]" with a known detector. Such values are never looked at again; a hash
+// ("h1:…") is scanned like any value and shows nothing (a look-alike with a card number in it
+// is caught).
 bool is_pii_tag(std::string_view text) noexcept;
 // The keyed hash of a value found by a detector: over its normalised text, lower-cased for an
 // e-mail address, so that "Alice@Example.com" and "alice@example.com" are one person.

@@ -27,8 +27,6 @@ namespace telemetry::pg {
 
 namespace {
 
-int pipeline_insert_depth = 0;  // insert_through_executor() calls under way
-
 TableWatch events_watch("events");
 Oid events_oid = InvalidOid;
 Oid events_sequence_oid = InvalidOid;
@@ -145,7 +143,7 @@ const char* find_direct_path_attnums(Relation rel, AttrNumber* attnums) {
     if (rel->rd_rel->relkind != RELKIND_RELATION) return "it is not a table";
     if (rel->rd_tableam != GetHeapamTableAmRoutine()) return "its access method is not heap";
     // The direct path stands in for two triggers: the rollups' invalidation log (it notes what
-    // it wrote itself, log_written_events) and the write-path check (decide() made it).
+    // it wrote itself, log_written_events) and the write-path check (decide() made the same).
     if (rel->trigdesc != nullptr)
         for (int i = 0; i < rel->trigdesc->numtriggers; ++i)
             if (!is_rollup_log_trigger(rel->trigdesc->triggers[i]) &&
@@ -295,15 +293,10 @@ void insert_through_executor(const StoredEvent* events, const int* which, int n)
         SPI_keepplan(plan);
         insert_plan = plan;
     }
-    // The events were checked by decide(): the write-path trigger lets them pass (only them:
-    // the depth is back to zero however the INSERT ends).
-    int rc;
-    ++pipeline_insert_depth;
-    PG_TRY();
-    { rc = SPI_execute_plan(insert_plan, arrays, nullptr, false, 0); }
-    PG_FINALLY();
-    { --pipeline_insert_depth; }
-    PG_END_TRY();
+    // Through the executor the write-path trigger checks these events again: decide() made
+    // them what the trigger keeps (tagged values are never rewritten twice), at the price of a
+    // second look on this rarer path, rather than an exemption other writers could ride on.
+    const int rc = SPI_execute_plan(insert_plan, arrays, nullptr, false, 0);
     if (rc != SPI_OK_INSERT && rc != SPI_OK_INSERT_RETURNING)
         elog(ERROR, "telemetry: event insert failed: %s", SPI_result_code_string(rc));
     SPI_finish();
@@ -368,8 +361,6 @@ void insert_directly(Relation rel, const AttrNumber* attnums, const StoredEvent*
 }
 
 }  // namespace
-
-bool pipeline_inserting() noexcept { return pipeline_insert_depth > 0; }
 
 bool partition_accepts(TimestampTz t) {
     // The same lock the insert takes, so this adds no lock conflict and keeps the partition

@@ -33,10 +33,6 @@ bool partition_accepts(TimestampTz t);
 // (partition_accepts). Call with no C++ object alive.
 void write_events(const StoredEvent* events, int n);
 
-// Whether write_events() is inserting through the executor now (a partition it cannot write
-// directly): the write-path trigger lets those rows pass, decide() having checked them.
-bool pipeline_inserting() noexcept;
-
 // Whether a trigger calls telemetry.check_written_event(), the write-path check
 // (src/pg/ingest/write_guard.cpp), which the direct path stands in for.
 bool is_write_guard_trigger(const Trigger& trigger);

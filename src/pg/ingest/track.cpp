@@ -119,9 +119,10 @@ Datum record(FunctionCallInfo fcinfo, const TrackInput& input) {
                     (errcode(MAKE_SQLSTATE(d.sqlstate[0], d.sqlstate[1], d.sqlstate[2], d.sqlstate[3], d.sqlstate[4])),
                      errmsg_internal("%.*s", static_cast<int>(d.reason.size()), d.reason.data()),
                      *d.hint ? errhint("%s", d.hint) : 0,
-                     // Never the statement: its literals may hold the personal data refused
+                     // Never the statement, nor the context (a caller's SQL statement quoted in
+                     // it): their literals may hold the personal data refused
                      // (log_min_error_statement logs a failing statement).
-                     errhidestmt(true)));
+                     errhidestmt(true), errhidecontext(true)));
             break;
         case IngestStatus::accepted:
             if (d.type->status == EventStatus::deprecated && first_deprecation_notice(*d.type))

@@ -1,7 +1,9 @@
 // telemetry.check_written_event(): the BEFORE INSERT OR UPDATE row trigger of telemetry.events
 // (cloned onto every partition), which holds every row written outside track() and
 // track_batch() to the size limit and the PII policy (core/ingest/written_row.hpp). Those two
-// store below the executor, where no trigger fires: their events were checked by decide().
+// store below the executor, where no trigger fires: their events were checked by decide(). (On
+// a partition they must write through the executor, the trigger looks again: it changes
+// nothing decide() made.)
 //
 // While telemetry.restoring is on, rows pass as they are: a dump holds what was accepted under
 // the rules of its day, and a restore may load the events before the catalog that judges them.
@@ -102,18 +104,23 @@ TELEMETRY_FUNCTION(telemetry_check_written_event) {
                         errmsg("telemetry.check_written_event() must fire BEFORE INSERT OR UPDATE FOR EACH ROW")));
     const bool updating = TRIGGER_FIRED_BY_UPDATE(trigger->tg_event);
     HeapTuple row = updating ? trigger->tg_newtuple : trigger->tg_trigtuple;
-    if (restoring || pipeline_inserting()) return PointerGetDatum(row);
+    if (restoring) return PointerGetDatum(row);
 
     TupleDesc desc = RelationGetDescr(trigger->tg_relation);
     const Columns col = find_columns(desc);
     // An UPDATE that changes none of the checked columns (name, tenant, properties, ids), such as
-    // one of flags or times, is not checked again. anonymize_user()'s new user_id is.
-    if (updating && !column_changed(trigger->tg_trigtuple, row, desc, col.name) &&
-        !column_changed(trigger->tg_trigtuple, row, desc, col.properties) &&
-        !column_changed(trigger->tg_trigtuple, row, desc, col.user_id) &&
-        !column_changed(trigger->tg_trigtuple, row, desc, col.session_id) &&
-        !column_changed(trigger->tg_trigtuple, row, desc, col.tenant_id))
-        return PointerGetDatum(row);
+    // one of flags or times, is not checked again; one that changes only the ids (anonymize_user()'s
+    // pseudonym) has only its ids checked.
+    bool ids_only = false;
+    if (updating) {
+        const bool rest_changed = column_changed(trigger->tg_trigtuple, row, desc, col.name) ||
+                                  column_changed(trigger->tg_trigtuple, row, desc, col.properties) ||
+                                  column_changed(trigger->tg_trigtuple, row, desc, col.tenant_id);
+        const bool ids_changed = column_changed(trigger->tg_trigtuple, row, desc, col.user_id) ||
+                                 column_changed(trigger->tg_trigtuple, row, desc, col.session_id);
+        if (!rest_changed && !ids_changed) return PointerGetDatum(row);
+        ids_only = !rest_changed;
+    }
 
     bool isnull[4];
     const Datum tenant_datum = heap_getattr(row, col.tenant_id, desc, &isnull[0]);
@@ -133,19 +140,37 @@ TELEMETRY_FUNCTION(telemetry_check_written_event) {
     written.name = text_view(DatumGetTextPP(name_datum));
     written.user_id = optional_text_column(row, desc, col.user_id);
     written.session_id = optional_text_column(row, desc, col.session_id);
-    written.properties = decode_properties(DatumGetJsonbP(properties_datum), arena);
-
+    written.ids_only = ids_only;
     IngestSettings settings;
     settings.tenant_id = uuid_bytes(tenant);
-    settings.pii_master_key = pii_master_key();
-    settings.pii_policy = tenant_pii_policy(tenant);
-    const Catalog& catalog = current_catalog();
     RowCheck check;
     std::string_view encoded;
-    core_phase_or_raise([&] {
-        check = check_written_row(catalog, settings, written, arena);
-        if (!check.refused && check.properties_rewritten) encoded = encode_jsonb(*check.properties, arena);
-    });
+    // What the core raises here (a document over its limits, a duplicate key) is raised again
+    // without the statement and the context, like the refusals below: COPY's CONTEXT line
+    // quotes the row. Only trivially destructible objects are alive across this block.
+    PG_TRY();
+    {
+        // (Only ids checked: the properties are not read, and stay as they are.)
+        if (!ids_only) written.properties = decode_properties(DatumGetJsonbP(properties_datum), arena);
+        settings.pii_master_key = pii_master_key();
+        settings.pii_policy = tenant_pii_policy(tenant);
+        const Catalog& catalog = current_catalog();
+        core_phase_or_raise([&] {
+            check = check_written_row(catalog, settings, written, arena);
+            if (!check.refused && check.properties_rewritten) encoded = encode_jsonb(*check.properties, arena);
+        });
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(caller);
+        ErrorData* error = CopyErrorData();
+        FlushErrorState();
+        ereport(ERROR,
+                (errcode(error->sqlerrcode), errmsg_internal("%s", error->message),
+                 error->detail != nullptr ? errdetail_internal("%s", error->detail) : 0,
+                 error->hint != nullptr ? errhint("%s", error->hint) : 0, errhidestmt(true), errhidecontext(true)));
+    }
+    PG_END_TRY();
     for (std::uint32_t k = 0; k < check.pii_decision_count; ++k)
         count_pii_decision(check.pii_decisions[k].detector, check.pii_decisions[k].action);
     if (check.refused) {

@@ -12,6 +12,7 @@ namespace telemetry::pg {
 namespace {
 
 TableWatch policies_watch("pii_policies");
+const TenantPiiPolicy before_0_7_0{UndeclaredPii::allow, {}};
 std::unordered_map<std::string, TenantPiiPolicy>* policies = nullptr;
 
 // One row, copied out of SPI into the caller's memory.
@@ -30,7 +31,9 @@ int load_policies(Oid relid, PolicyRow** out) {
     use_safe_search_path();
     SPI_connect();
     PushActiveSnapshot(GetLatestSnapshot());
-    SPI_execute("SELECT tenant_id, event_type, undeclared_pii FROM telemetry.pii_policies", true, 0);
+    const int rc = SPI_execute("SELECT tenant_id, event_type, undeclared_pii FROM telemetry.pii_policies", true, 0);
+    if (rc != SPI_OK_SELECT)
+        elog(ERROR, "telemetry: reading telemetry.pii_policies failed: %s", SPI_result_code_string(rc));
     PopActiveSnapshot();
     const int n = static_cast<int>(SPI_processed);
     MemoryContext spi = MemoryContextSwitchTo(caller);
@@ -54,8 +57,9 @@ int load_policies(Oid relid, PolicyRow** out) {
 const TenantPiiPolicy* tenant_pii_policy(const pg_uuid_t& tenant) {
     if (policies_watch.stale()) {
         // A database still at a release before 0.7.0 (the library is newer than its SQL until
-        // ALTER EXTENSION ... UPDATE) has no table: the default holds.
-        if (!OidIsValid(telemetry_relid("pii_policies", true))) return nullptr;
+        // ALTER EXTENSION ... UPDATE) has no table: it keeps that release's behaviour, allow,
+        // since its erasure functions would not find ids stored hashed.
+        if (!OidIsValid(telemetry_relid("pii_policies", true))) return &before_0_7_0;
         const TableWatch::Reading reading = policies_watch.begin_reading();
         PolicyRow* rows;
         const int n = load_policies(reading.relid, &rows);

@@ -9,7 +9,7 @@
 namespace telemetry::pg {
 
 // The tenant's policy; nullptr when it has set none (redact for every type). Valid until the
-// next call.
+// next call. In a database whose SQL is older than 0.7.0: allow, as those releases stored.
 const TenantPiiPolicy* tenant_pii_policy(const pg_uuid_t& tenant);
 
 }  // namespace telemetry::pg

@@ -84,6 +84,36 @@ TEST_F(PolicyTest, XPiiMembersAndTaggedValuesAreNeverLookedAt) {
     EXPECT_EQ(apply(hashed.substr(8), UndeclaredPii::hash).substr(0, 5), "same ");
 }
 
+TEST_F(PolicyTest, OnlyExactTagsAreTrusted) {
+    // A prefix is not a tag: what follows it is scanned.
+    EXPECT_EQ(redact(R"({"a": "[redacted] jane@example.com", "b": "[redacted:nothing] +1 415 555 2671"})"),
+              R"(changed {"a":"[redacted:email]","b":"[redacted:phone]"})");
+    // Nor is a hash's shape: "h1:..." values are scanned like any other.
+    EXPECT_FALSE(is_pii_tag("h1:AAAAAAAAAAAAAAAAAAAAAA"));
+    EXPECT_FALSE(is_pii_tag("[redacted:nothing]"));
+    EXPECT_TRUE(is_pii_tag("[redacted:email]"));
+    EXPECT_TRUE(is_pii_tag("[redacted]"));
+    // Real hashes show nothing the detectors look for (10,000 of them).
+    HeapChunks c;
+    Arena a{c.source()};
+    JsonValue v;
+    v.kind = JsonKind::string;
+    for (int i = 0; i < 10000; ++i) {
+        const std::string text = "value-" + std::to_string(i) + "@example.com";
+        v.string = text;
+        const std::string hash = pii_hash(key, v);
+        std::vector<pii::Finding> found;
+        pii::scan_value(hash, found);
+        ASSERT_TRUE(found.empty()) << hash;
+    }
+}
+
+TEST_F(PolicyTest, KeysThatHashAlikeAreKeptOnce) {
+    const std::string out = apply(R"({"Ann@Example.com": 1, "ann@example.com": 2, "n": 3})", UndeclaredPii::hash);
+    EXPECT_EQ(out.substr(0, 13), "changed {\"h1:") << out;
+    EXPECT_NE(out.find("\":1,\"n\":3}"), std::string::npos) << out;  // the first keeps the name
+}
+
 TEST_F(PolicyTest, KeysThatShowPersonalData) {
     EXPECT_EQ(redact(R"({"jane@example.com": 3, "ok": 1})"), R"(changed {"ok":1})");
     const std::string hashed = apply(R"({"jane@example.com": 3})", UndeclaredPii::hash);
