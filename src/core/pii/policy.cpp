@@ -377,9 +377,11 @@ struct PolicyWalker {
 
     // A value a key's name can make personal data: a string or a number (a container is looked
     // into: an "address" holding only a country is not one), not one a pass already tagged.
+    // (A hash is what hash made of such a value before: kept, so that a second pass changes
+    // nothing. A value's own scan does not trust the shape; a name alone has nothing to scan.)
     static bool value_may_be_named(const JsonValue& v) noexcept {
         if (v.kind == JsonKind::number) return true;
-        return v.kind == JsonKind::string && !v.string.empty() && !is_pii_tag(v.string);
+        return v.kind == JsonKind::string && !v.string.empty() && !is_pii_tag(v.string) && !is_pii_hash(v.string);
     }
 
     // An identifier column: hashed (redact, hash, drop), refused (reject) or kept (allow).
