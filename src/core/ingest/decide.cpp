@@ -1,6 +1,5 @@
 #include "core/ingest/decide.hpp"
 
-#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -53,24 +52,8 @@ struct Decider {
     Arena& arena;
     IngestDecision out;
 
-    // Appends to what the decision already holds (the ids are judged before the properties).
     void record_pii_decisions(const UndeclaredPiiOutcome& found) {
-        if (found.decisions.empty()) return;
-        const std::size_t n = out.pii_decision_count + found.decisions.size();
-        auto* decisions = arena.allocate_array<PiiDecision>(n);
-        std::copy(out.pii_decisions, out.pii_decisions + out.pii_decision_count, decisions);
-        std::copy(found.decisions.begin(), found.decisions.end(), decisions + out.pii_decision_count);
-        out.pii_decisions = decisions;
-        out.pii_decision_count = static_cast<std::uint32_t>(n);
-    }
-
-    static const JsonValue& empty_object() noexcept {
-        static const JsonValue value = [] {
-            JsonValue v;
-            v.kind = JsonKind::object;
-            return v;
-        }();
-        return value;
+        append_decisions(found.decisions, out.pii_decisions, out.pii_decision_count, arena);
     }
 
     IngestDecision reject(const char* state, const std::string& reason) {
@@ -162,11 +145,9 @@ struct Decider {
 
         // 9, for the ids: judged before sampling, so that an id stored as its hash samples as it
         // is stored (one person, however the id's case was written).
-        const UndeclaredPii action =
-            settings.pii_policy != nullptr ? settings.pii_policy->for_type(*in.name) : UndeclaredPii::redact;
+        const UndeclaredPii action = undeclared_pii_action(settings.pii_policy, *in.name);
         const PiiHashKey key{settings.pii_master_key, settings.tenant_id};
-        const UndeclaredPiiOutcome ids =
-            apply_undeclared_pii(nullptr, empty_object(), in.user_id, in.session_id, action, key, arena);
+        const UndeclaredPiiOutcome ids = judge_identifiers(in.user_id, in.session_id, action, key, arena);
         record_pii_decisions(ids);
         if (ids.rejected) {
             out.hint = undeclared_pii_hint;
@@ -193,7 +174,12 @@ struct Decider {
         }
 
         // 7. The schema.
-        const JsonValue& properties = in.properties ? *in.properties : empty_object();
+        static const JsonValue empty_object = [] {
+            JsonValue v;
+            v.kind = JsonKind::object;
+            return v;
+        }();
+        const JsonValue& properties = in.properties ? *in.properties : empty_object;
         if (properties.kind != JsonKind::object)
             return reject("22023", std::string("properties must be a JSON object, found ") + describe_kind(properties));
         const CompiledSchema& schema = *compiled;

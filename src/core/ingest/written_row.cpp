@@ -1,9 +1,9 @@
 #include "core/ingest/written_row.hpp"
 
-#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "core/catalog/event_name.hpp"
 #include "core/catalog/schema.hpp"
 #include "core/pii/policy.hpp"
 #include "core/pii/rewrite.hpp"
@@ -27,41 +27,21 @@ struct RowChecker {
         return out;
     }
 
-    std::string quoted_name() const { return "event \"" + std::string(row.name) + "\""; }
-
-    // An UPDATE that changed only the ids (anonymize_user()'s pseudonym): the ids are checked,
-    // not the rest of a row stored under the rules of its day.
-    RowCheck ids_alone() {
-        const PiiHashKey key{settings.pii_master_key, settings.tenant_id};
-        const UndeclaredPii action =
-            settings.pii_policy != nullptr ? settings.pii_policy->for_type(row.name) : UndeclaredPii::redact;
-        static const JsonValue no_properties = [] {
-            JsonValue v;
-            v.kind = JsonKind::object;
-            return v;
-        }();
-        const UndeclaredPiiOutcome found =
-            apply_undeclared_pii(nullptr, no_properties, row.user_id, row.session_id, action, key, arena);
-        keep_decisions(found);
-        if (found.rejected)
-            return refuse("23514",
-                          quoted_name() + ": " + undeclared_pii_refusal(found.rejected_at, found.rejected_detector),
-                          undeclared_pii_hint);
-        out.user_id = found.user_id;
-        out.session_id = found.session_id;
-        out.ids_rewritten = found.user_id_changed || found.session_id_changed;
-        if (found.user_id_changed) out.flags |= event_flag::user_id_hashed;
-        if (found.session_id_changed) out.flags |= event_flag::session_id_hashed;
-        out.properties = row.properties;
-        return out;
+    // The row's name is whatever the writer put there: shown only when it follows the naming
+    // rule (which leaves no room for an address or a number that could be personal data).
+    std::string quoted_name() const {
+        if (check_event_name(row.name) != EventNameVerdict::ok) return "an event whose name breaks the naming rule";
+        return "event \"" + std::string(row.name) + "\"";
     }
 
     void keep_decisions(const UndeclaredPiiOutcome& found) {
-        if (found.decisions.empty()) return;
-        auto* decisions = arena.allocate_array<PiiDecision>(found.decisions.size());
-        std::copy(found.decisions.begin(), found.decisions.end(), decisions);
-        out.pii_decisions = decisions;
-        out.pii_decision_count = static_cast<std::uint32_t>(found.decisions.size());
+        append_decisions(found.decisions, out.pii_decisions, out.pii_decision_count, arena);
+    }
+
+    RowCheck refuse_undeclared(const UndeclaredPiiOutcome& found) {
+        return refuse("23514",
+                      quoted_name() + ": " + undeclared_pii_refusal(found.rejected_at, found.rejected_detector),
+                      undeclared_pii_hint);
     }
 
     RowCheck run() {
@@ -75,13 +55,29 @@ struct RowChecker {
                 return refuse("55000", "event type \"" + std::string(row.name) +
                                            "\" has a schema that does not compile; fix it with load_catalog()");
         }
-        if (row.ids_only) return ids_alone();
+        // The ids first, as decide() judges them. An UPDATE that changed only the ids
+        // (anonymize_user()'s pseudonym) has nothing else checked: not the rest of a row stored
+        // under the rules of its day.
+        const PiiHashKey key{settings.pii_master_key, settings.tenant_id};
+        const UndeclaredPii action = undeclared_pii_action(settings.pii_policy, row.name);
+        const UndeclaredPiiOutcome ids = judge_identifiers(row.user_id, row.session_id, action, key, arena);
+        keep_decisions(ids);
+        if (ids.rejected) return refuse_undeclared(ids);
+        out.user_id = ids.user_id;
+        out.session_id = ids.session_id;
+        out.ids_rewritten = ids.user_id_changed || ids.session_id_changed;
+        if (ids.user_id_changed) out.flags |= event_flag::user_id_hashed;
+        if (ids.session_id_changed) out.flags |= event_flag::session_id_hashed;
+        if (row.ids_only) {
+            out.properties = row.properties;
+            return out;
+        }
+
         const JsonValue& properties = *row.properties;
         if (properties.kind != JsonKind::object)
             return refuse("22023",
                           quoted_name() + ": properties must be a JSON object, found " + describe_kind(properties));
 
-        const PiiHashKey key{settings.pii_master_key, settings.tenant_id};
         const JsonValue* stored = &properties;
         if (schema == nullptr) {
             // What cannot be checked whatever the type: too deep to read (a value the policy
@@ -103,24 +99,14 @@ struct RowChecker {
         }
 
         // Personal data where nothing was declared.
-        const UndeclaredPii action =
-            settings.pii_policy != nullptr ? settings.pii_policy->for_type(row.name) : UndeclaredPii::redact;
         const UndeclaredPiiOutcome found = apply_undeclared_pii(schema != nullptr ? &schema->root() : nullptr, *stored,
-                                                                row.user_id, row.session_id, action, key, arena);
+                                                                std::nullopt, std::nullopt, action, key, arena);
         keep_decisions(found);
-        if (found.rejected)
-            return refuse("23514",
-                          quoted_name() + ": " + undeclared_pii_refusal(found.rejected_at, found.rejected_detector),
-                          undeclared_pii_hint);
+        if (found.rejected) return refuse_undeclared(found);
         if (found.properties_changed) {
             stored = found.properties;
             out.flags |= event_flag::pii_detected;
         }
-        out.user_id = found.user_id;
-        out.session_id = found.session_id;
-        out.ids_rewritten = found.user_id_changed || found.session_id_changed;
-        if (found.user_id_changed) out.flags |= event_flag::user_id_hashed;
-        if (found.session_id_changed) out.flags |= event_flag::session_id_hashed;
 
         const std::size_t size = canonical_size(*stored);
         const std::int32_t limit = type != nullptr ? type->max_bytes : default_max_bytes;

@@ -100,7 +100,21 @@ struct MemoEntry {
 };
 struct MemoSet {
     MemoEntry way[2];
-    unsigned char next = 0;  // the way the next new key takes
+    unsigned char next = 0;  // the way the next new text takes
+
+    const MemoEntry* find(std::uint32_t hash, std::string_view text) const noexcept {
+        for (const MemoEntry& e : way)
+            if (e.used && e.hash == hash && e.key == text) return &e;
+        return nullptr;
+    }
+    void remember(std::uint32_t hash, std::string_view text, const KeyVerdict& verdict) {
+        MemoEntry& entry = way[next];
+        next ^= 1;
+        entry.key.assign(text.data(), text.size());
+        entry.hash = hash;
+        entry.verdict = verdict;
+        entry.used = true;
+    }
 };
 thread_local MemoSet key_memo[key_memo_sets];
 
@@ -138,20 +152,12 @@ struct PolicyWalker {
         if (key_text.size() <= key_memo_max_length) {
             hash = fnv1a(key_text);
             set = &key_memo[hash % key_memo_sets];
-            for (const MemoEntry& e : set->way)
-                if (e.used && e.hash == hash && e.key == key_text) return e.verdict;
+            if (const MemoEntry* seen = set->find(hash, key_text)) return seen->verdict;
         }
         KeyVerdict verdict;
         verdict.shows_value = detect(key_text, {}, verdict.value_detector);
         verdict.names = pii::classify_key(key_text, verdict.named);
-        if (set != nullptr && !verdict.shows_value) {
-            MemoEntry& entry = set->way[set->next];
-            set->next ^= 1;
-            entry.key.assign(key_text.data(), key_text.size());
-            entry.hash = hash;
-            entry.verdict = verdict;
-            entry.used = true;
-        }
+        if (set != nullptr && !verdict.shows_value) set->remember(hash, key_text, verdict);
         return verdict;
     }
 
@@ -171,19 +177,12 @@ struct PolicyWalker {
         if (text.size() <= value_memo_max_length) {
             hash = fnv1a(text);
             set = &value_memo[hash % value_memo_sets];
-            for (const MemoEntry& e : set->way)
-                if (e.used && e.hash == hash && e.key == text) return false;  // seen before, nothing in it
+            if (set->find(hash, text) != nullptr) return false;  // seen before, nothing in it
         }
         findings.clear();
         if (plain) pii::scan_value(text, findings);
         else pii::scan_value(pii::normalise(text), findings);
-        if (findings.empty() && set != nullptr) {
-            MemoEntry& entry = set->way[set->next];
-            set->next ^= 1;
-            entry.key.assign(text.data(), text.size());
-            entry.hash = hash;
-            entry.used = true;
-        }
+        if (findings.empty() && set != nullptr) set->remember(hash, text, KeyVerdict{});
         for (const pii::Finding& f : findings) {
             if (f.detector == pii::Detector::ip_address && pii::names_a_version(under_key)) continue;
             found = f.detector;
@@ -407,18 +406,38 @@ struct PolicyWalker {
 
 }  // namespace
 
-UndeclaredPiiOutcome apply_undeclared_pii(const SchemaNode* schema, const JsonValue& properties,
-                                          std::optional<std::string_view> user_id,
-                                          std::optional<std::string_view> session_id, UndeclaredPii action,
-                                          const PiiHashKey& key, Arena& arena) {
+UndeclaredPiiOutcome judge_identifiers(std::optional<std::string_view> user_id,
+                                       std::optional<std::string_view> session_id, UndeclaredPii action,
+                                       const PiiHashKey& key, Arena& arena) {
     UndeclaredPiiOutcome out;
-    out.properties = &properties;
     out.user_id = user_id;
     out.session_id = session_id;
     if (action == UndeclaredPii::allow) return out;  // nothing to do: not even looked at
     PolicyWalker walker{action, key, arena, out, {}, {}};
     out.user_id = walker.identifier(user_id, "user_id", out.user_id_changed);
     out.session_id = walker.identifier(session_id, "session_id", out.session_id_changed);
+    return out;
+}
+
+void append_decisions(const std::vector<PiiDecision>& more, const PiiDecision*& list, std::uint32_t& count,
+                      Arena& arena) {
+    if (more.empty()) return;
+    const std::size_t n = count + more.size();
+    auto* all = arena.allocate_array<PiiDecision>(n);
+    std::copy(list, list + count, all);
+    std::copy(more.begin(), more.end(), all + count);
+    list = all;
+    count = static_cast<std::uint32_t>(n);
+}
+
+UndeclaredPiiOutcome apply_undeclared_pii(const SchemaNode* schema, const JsonValue& properties,
+                                          std::optional<std::string_view> user_id,
+                                          std::optional<std::string_view> session_id, UndeclaredPii action,
+                                          const PiiHashKey& key, Arena& arena) {
+    UndeclaredPiiOutcome out = judge_identifiers(user_id, session_id, action, key, arena);
+    out.properties = &properties;
+    if (action == UndeclaredPii::allow) return out;
+    PolicyWalker walker{action, key, arena, out, {}, {}};
     JsonValue result;
     bool changed = false;
     walker.value(schema, properties, PathStep(), {}, result, changed);

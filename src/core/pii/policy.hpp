@@ -59,6 +59,11 @@ struct TenantPiiPolicy {
     }
 };
 
+// The action for an event type of a tenant whose policy is `policy` (nullptr: none set, redact).
+inline UndeclaredPii undeclared_pii_action(const TenantPiiPolicy* policy, std::string_view type) noexcept {
+    return policy != nullptr ? policy->for_type(type) : UndeclaredPii::redact;
+}
+
 // One value acted on: what was found, and what the policy did (under allow nothing is looked
 // at, so nothing is counted).
 struct PiiDecision {
@@ -104,5 +109,16 @@ UndeclaredPiiOutcome apply_undeclared_pii(const SchemaNode* schema, const JsonVa
                                           std::optional<std::string_view> user_id,
                                           std::optional<std::string_view> session_id, UndeclaredPii action,
                                           const PiiHashKey& key, Arena& arena);
+
+// The same for user_id and session_id alone (properties nullptr in the outcome). Throws
+// std::bad_alloc only.
+UndeclaredPiiOutcome judge_identifiers(std::optional<std::string_view> user_id,
+                                       std::optional<std::string_view> session_id, UndeclaredPii action,
+                                       const PiiHashKey& key, Arena& arena);
+
+// Appends `more` to a list of decisions kept in `arena` (a decision's pii_decisions and
+// pii_decision_count), for counting once the event is decided.
+void append_decisions(const std::vector<PiiDecision>& more, const PiiDecision*& list, std::uint32_t& count,
+                      Arena& arena);
 
 }  // namespace telemetry

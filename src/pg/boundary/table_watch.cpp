@@ -1,6 +1,7 @@
 #include "pg/boundary/table_watch.hpp"
 
 #include "pg/boundary/guard.hpp"
+#include "pg/boundary/search_path.hpp"
 extern "C" {
 #include "catalog/pg_class.h"
 #include "utils/syscache.h"
@@ -68,6 +69,16 @@ Oid relation_owner(Oid relid) {
     ReleaseSysCache(class_tuple);
     return owner;
 }
+
+SavedUser become_owner_of(Oid relid) {
+    SavedUser saved;
+    GetUserIdAndSecContext(&saved.user, &saved.context);
+    SetUserIdAndSecContext(relation_owner(relid), saved.context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
+    use_safe_search_path();
+    return saved;
+}
+
+void restore_user(const SavedUser& saved) { SetUserIdAndSecContext(saved.user, saved.context); }
 
 }  // namespace telemetry::pg
 

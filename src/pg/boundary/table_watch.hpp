@@ -60,6 +60,16 @@ Oid telemetry_relid(const char* relname, bool missing_ok);
 // written as their owner where the caller may not (caches, logs), never as a superuser.
 Oid relation_owner(Oid relid);
 
+// Acting as a table's owner, whoever called, with the safe search path and row-level security
+// not forced on the owner: how the extension reads and writes its own tables (caches, logs).
+// restore_user() puts the caller back; a transaction or subtransaction abort does too.
+struct SavedUser {
+    Oid user;
+    int context;
+};
+SavedUser become_owner_of(Oid relid);
+void restore_user(const SavedUser& saved);
+
 // Sends an invalidation for telemetry.<relname> to every backend, this one included (from its
 // next command on), as the table's change trigger does. For changes that fired no trigger.
 void broadcast_table_change(const char* relname);

@@ -123,10 +123,7 @@ TELEMETRY_FUNCTION(telemetry_detected_id_hash) {
         HeapChunks chunks;
         Arena arena(chunks.source());
         const PiiHashKey key{master, uuid_bytes(tenant)};
-        JsonValue empty;
-        empty.kind = JsonKind::object;
-        const UndeclaredPiiOutcome found =
-            apply_undeclared_pii(nullptr, empty, id, std::nullopt, UndeclaredPii::hash, key, arena);
+        const UndeclaredPiiOutcome found = judge_identifiers(id, std::nullopt, UndeclaredPii::hash, key, arena);
         return found.user_id_changed ? pstrdup_or_throw(std::string(*found.user_id)) : nullptr;
     });
     if (hashed == nullptr) PG_RETURN_NULL();

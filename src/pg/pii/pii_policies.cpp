@@ -4,7 +4,6 @@
 #include <unordered_map>
 
 #include "pg/boundary/guard.hpp"
-#include "pg/boundary/search_path.hpp"
 #include "pg/boundary/table_watch.hpp"
 
 namespace telemetry::pg {
@@ -24,11 +23,7 @@ struct PolicyRow {
 
 int load_policies(Oid relid, PolicyRow** out) {
     MemoryContext caller = CurrentMemoryContext;
-    Oid saved_user;
-    int saved_context;
-    GetUserIdAndSecContext(&saved_user, &saved_context);
-    SetUserIdAndSecContext(relation_owner(relid), saved_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-    use_safe_search_path();
+    const SavedUser saved = become_owner_of(relid);
     SPI_connect();
     PushActiveSnapshot(GetLatestSnapshot());
     const int rc = SPI_execute("SELECT tenant_id, event_type, undeclared_pii FROM telemetry.pii_policies", true, 0);
@@ -47,7 +42,7 @@ int load_policies(Oid relid, PolicyRow** out) {
     }
     MemoryContextSwitchTo(spi);
     SPI_finish();
-    SetUserIdAndSecContext(saved_user, saved_context);
+    restore_user(saved);
     *out = rows;
     return n;
 }

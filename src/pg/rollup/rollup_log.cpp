@@ -4,7 +4,6 @@
 
 #include "core/rollup/changed_days.hpp"
 #include "pg/boundary/guard.hpp"
-#include "pg/boundary/search_path.hpp"
 #include "pg/boundary/table_watch.hpp"
 
 extern "C" {
@@ -33,20 +32,8 @@ DateADT closed_before = 0;
 ChangedDays changed_days;
 Oid log_trigger_function = InvalidOid;  // telemetry.log_event_changes(), once recognised
 
-struct SavedUser {
-    Oid user;
-    int context;
-};
-// Our tables are written as their owner, whoever changed the events (the log is no one's to
-// write but the extension's), with the safe search path.
-SavedUser become_owner_of(Oid relid) {
-    SavedUser saved;
-    GetUserIdAndSecContext(&saved.user, &saved.context);
-    SetUserIdAndSecContext(relation_owner(relid), saved.context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-    use_safe_search_path();
-    return saved;
-}
-void restore_user(const SavedUser& saved) { SetUserIdAndSecContext(saved.user, saved.context); }
+// Our tables are written as their owner (become_owner_of), whoever changed the events: the log
+// is no one's to write but the extension's.
 
 // The committed threshold, read again when rollup_state changed (or was never read). With the
 // latest snapshot, not the transaction's: under REPEATABLE READ a snapshot older than the lock

@@ -93,6 +93,9 @@ TEST_F(WrittenRowTest, RefusalsNameTheRuleNeverTheValue) {
     EXPECT_EQ(c.reason.find("4111"), std::string_view::npos);
     c = check("signup", R"([1])");
     EXPECT_STREQ(c.sqlstate, "22023");
+    // A name the writer made up is not echoed unless it follows the naming rule.
+    c = check("jane@example.com", R"([1])");
+    EXPECT_EQ(c.reason, "an event whose name breaks the naming rule: properties must be a JSON object, found an array");
     policy.all_types = UndeclaredPii::reject;
     c = check("signup", R"({"note": "jane@example.com"})");
     EXPECT_STREQ(c.sqlstate, "23514");
