@@ -19,6 +19,8 @@ packages=(
   libclang-rt-14-dev         # their runtimes (libclang_rt.fuzzer, asan, ubsan): clang does not pull them in
   python3-psycopg            # the client layer: psycopg 3 calls every public function (test/client)
   sudo                       # root runs the throwaway instance as an unprivileged user
+  prometheus                 # promtool checks metrics() and the alert rules; a real server scrapes the endpoint (TAP)
+  curl                       # the main-job command and the monitoring layer scrape the endpoint
 )
 
 missing=()

@@ -17,6 +17,10 @@ int token_ledger_size = 65536;
 char* worker_database = nullptr;
 bool maintenance_worker = true;
 int naptime_seconds = 60;
+char* metrics_listen = nullptr;
+bool metrics_tenant_labels = false;
+char* metrics_bearer_token_file = nullptr;
+char* metrics_basic_auth_file = nullptr;
 int maintenance_lock_timeout_ms = 5000;
 int maintenance_max_backoff_seconds = 3600;
 int rollup_retention_days = 730;
@@ -80,6 +84,25 @@ void define_settings() {
     DefineCustomIntVariable("telemetry.maintenance_history_days", "Days of maintenance run history kept.",
                             "At most 1,000 rows per step and status are kept in any case.", &maintenance_history_days,
                             30, 1, 3650, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    if (process_shared_preload_libraries_in_progress)
+        DefineCustomStringVariable("telemetry.metrics_listen",
+                                   "The address and port of the HTTP endpoint that serves GET /metrics.",
+                                   "host:port, e.g. 127.0.0.1:9187 (loopback unless another address is given). "
+                                   "Empty (the default): no endpoint, and no process for it.",
+                                   &metrics_listen, "", PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable("telemetry.metrics_tenant_labels",
+                             "Whether metrics() reports events per tenant (a tenant label).",
+                             "At most the first 64 tenants seen since the server started get their own label; "
+                             "the others are counted under tenant=\"_other\".",
+                             &metrics_tenant_labels, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("telemetry.metrics_bearer_token_file",
+                               "A file holding the bearer token the metrics endpoint requires.",
+                               "Empty: no token. Reread on reload.", &metrics_bearer_token_file, "", PGC_SIGHUP,
+                               GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("telemetry.metrics_basic_auth_file",
+                               "A file holding user:password, the basic authentication the metrics endpoint requires.",
+                               "Empty: none. Reread on reload.", &metrics_basic_auth_file, "", PGC_SIGHUP,
+                               GUC_SUPERUSER_ONLY, nullptr, nullptr, nullptr);
     DefineCustomBoolVariable(
         "telemetry.restoring", "Set while restoring a dump of a database that uses telemetry.",
         "CREATE EXTENSION then makes no partitions (the dump brings its own), and the write-path trigger lets rows in as they were stored.",

@@ -36,6 +36,14 @@ extern int maintenance_max_backoff_seconds;
 extern int rollup_retention_days;
 extern int maintenance_history_days;
 
+// The metrics endpoint (src/pg/worker/metrics_http): host:port to listen on (set at server
+// start, only when preloaded; empty: no endpoint), and the files holding its credentials (empty:
+// none; reread on SIGHUP). Whether metrics() labels events by tenant.
+extern char* metrics_listen;
+extern char* metrics_bearer_token_file;
+extern char* metrics_basic_auth_file;
+extern bool metrics_tenant_labels;
+
 // Set while restoring a dump: CREATE EXTENSION then makes no partitions (the dump has them).
 extern bool restoring;
 

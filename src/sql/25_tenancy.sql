@@ -196,6 +196,13 @@ AS $$
         ('maintenance', 'FUNCTION', 'reapply_erasures', 'EXECUTE'), ('maintenance', 'TABLE', 'daily_rollups', 'SELECT'), ('maintenance', 'TABLE', 'daily_totals', 'SELECT'), ('maintenance', 'TABLE', 'rollup_invalidations', 'SELECT, INSERT'),
         ('maintenance', 'TABLE', 'rollup_state', 'SELECT'), ('maintenance', 'TABLE', 'maintenance_runs', 'SELECT'),
         ('maintenance', 'TABLE', 'maintenance_steps', 'SELECT'), ('maintenance', 'TABLE', 'maintenance_status', 'SELECT'),
+        ('read', 'TABLE', 'activity', 'SELECT'), ('read', 'FUNCTION', 'recent', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'sample_activity', 'EXECUTE'), ('maintenance', 'TABLE', 'activity', 'SELECT'),
+        ('maintenance', 'FUNCTION', 'metrics', 'EXECUTE'), ('maintenance', 'FUNCTION', 'metric_gauges', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'health', 'EXECUTE'), ('maintenance', 'FUNCTION', 'alerts', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'recent', 'EXECUTE'), ('maintenance', 'FUNCTION', 'recent_counters', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'last_event_received_at', 'EXECUTE'),
+        ('maintenance', 'FUNCTION', 'ingest_counters', 'EXECUTE'), ('maintenance', 'FUNCTION', 'pii_counters', 'EXECUTE'),
         ('issuer', 'FUNCTION', 'tenant_token', 'EXECUTE'),
         ('token', 'FUNCTION', 'set_tenant', 'EXECUTE')
     ) AS p(part, kind, object, privilege) ON p.part OPERATOR(pg_catalog.=) l.part

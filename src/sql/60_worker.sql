@@ -24,7 +24,7 @@ CREATE TABLE telemetry.maintenance_runs (
 CREATE INDEX maintenance_runs_started ON telemetry.maintenance_runs (started_at);
 COMMENT ON TABLE telemetry.maintenance_runs IS 'The history of maintenance runs, one row per step run: kept telemetry.maintenance_history_days and at most 1,000 rows per step and status (trim_maintenance_runs). Error messages only, never the detail of an error (it may quote event values).';
 COMMENT ON COLUMN telemetry.maintenance_runs.run_id IS 'The run (telemetry.maintenance_runs_id_seq).';
-COMMENT ON COLUMN telemetry.maintenance_runs.step IS 'The step: create_partitions, advance_rollups, refresh_rollups, drop_expired_partitions, delete_expired_tenant_events, drop_expired_rollups, purge_event_ids, trim_maintenance_runs.';
+COMMENT ON COLUMN telemetry.maintenance_runs.step IS 'The step: create_partitions, advance_rollups, refresh_rollups, drop_expired_partitions, delete_expired_tenant_events, drop_expired_rollups, purge_event_ids, trim_maintenance_runs, sample_activity.';
 COMMENT ON COLUMN telemetry.maintenance_runs.started_at IS 'When the step started (wall clock, whatever p_now the run was given).';
 COMMENT ON COLUMN telemetry.maintenance_runs.finished_at IS 'When it finished; NULL while running.';
 COMMENT ON COLUMN telemetry.maintenance_runs.status IS 'running, succeeded or failed (an error, or the process ended during the step).';
@@ -226,7 +226,7 @@ LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT ARRAY['create_partitions', 'advance_rollups', 'refresh_rollups', 'drop_expired_partitions',
-                 'delete_expired_tenant_events', 'drop_expired_rollups', 'purge_event_ids', 'trim_maintenance_runs']
+                 'delete_expired_tenant_events', 'drop_expired_rollups', 'purge_event_ids', 'trim_maintenance_runs', 'sample_activity']
 $$;
 COMMENT ON FUNCTION telemetry.maintenance_step_names() IS
     'The maintenance steps in the order run_maintenance() and the worker run them. advance_rollups must commit before refresh_rollups starts.';
@@ -353,6 +353,7 @@ BEGIN
             WHEN 'drop_expired_rollups' THEN telemetry.drop_expired_rollups(p_now)
             WHEN 'purge_event_ids' THEN telemetry.purge_event_ids(p_now)
             WHEN 'trim_maintenance_runs' THEN telemetry.trim_maintenance_runs(p_now)
+            WHEN 'sample_activity' THEN telemetry.sample_activity(p_now)
         END;
         IF affected IS NULL THEN
             RAISE EXCEPTION 'unknown maintenance step' USING ERRCODE = '22023';

@@ -160,6 +160,15 @@ CREATE POLICY tenant_admin ON telemetry.daily_totals FOR ALL
                 OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('admin'))::pg_catalog.uuid[])));
 COMMENT ON POLICY tenant_admin ON telemetry.daily_totals IS 'Daily totals are written by the maintenance steps, as the extension''s owner; a role with the privilege to change them could change only the rows of the tenants it has admin access to (no access level grants it).';
 
+ALTER TABLE telemetry.activity ENABLE ROW LEVEL SECURITY;
+ALTER TABLE telemetry.activity FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_read ON telemetry.activity FOR SELECT
+    USING (tenant_id OPERATOR(pg_catalog.>=) (SELECT telemetry.tenant_scope_lower('read'))
+           AND tenant_id OPERATOR(pg_catalog.<=) (SELECT telemetry.tenant_scope_upper('read'))
+           AND ((SELECT telemetry.tenant_scope_is_range('read'))
+                OR tenant_id OPERATOR(pg_catalog.=) ANY ((SELECT telemetry.tenant_scope_members('read'))::pg_catalog.uuid[])));
+COMMENT ON POLICY tenant_read ON telemetry.activity IS 'A role reads only the activity of the tenants it has read access to (telemetry.tenant_access, or the token presented in the transaction); the maintenance step sample_activity writes it as the extension''s owner.';
+
 ALTER TABLE telemetry.erasures ENABLE ROW LEVEL SECURITY;
 ALTER TABLE telemetry.erasures FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_admin ON telemetry.erasures FOR SELECT

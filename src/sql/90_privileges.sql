@@ -17,3 +17,11 @@ GRANT EXECUTE ON FUNCTION telemetry.tenant_scope_lower(text), telemetry.tenant_s
                           telemetry.tenant_scope_is_range(text), telemetry.tenant_scope_members(text),
                           telemetry.current_tenant(), telemetry.current_access(),
                           telemetry.require_tenant_access(uuid, text) TO PUBLIC;
+-- PostgreSQL's monitoring role reads the server-wide figures (as for pg_stat_statements): the
+-- metrics, health and alerts name no tenant; recent() shows it the events of no tenant (it has
+-- no tenant access), only the server-wide refusal counts.
+GRANT USAGE ON SCHEMA telemetry TO pg_monitor;
+GRANT EXECUTE ON FUNCTION telemetry.metrics(), telemetry.metric_gauges(timestamptz), telemetry.health(timestamptz),
+                          telemetry.alerts(timestamptz), telemetry.recent(interval, timestamptz),
+                          telemetry.recent_counters(integer, timestamptz), telemetry.last_event_received_at(),
+                          telemetry.ingest_counters(), telemetry.pii_counters() TO pg_monitor;

@@ -29,6 +29,32 @@ const char* to_string(IngestStatus status) noexcept {
     return "rejected";
 }
 
+const char* to_string(RefusalReason reason) noexcept {
+    switch (reason) {
+        case RefusalReason::none: return "none";
+        case RefusalReason::invalid_event: return "invalid_event";
+        case RefusalReason::unknown_type: return "unknown_type";
+        case RefusalReason::inactive_type: return "inactive_type";
+        case RefusalReason::invalid_time: return "invalid_time";
+        case RefusalReason::schema: return "schema";
+        case RefusalReason::personal_data: return "personal_data";
+        case RefusalReason::too_large: return "too_large";
+        case RefusalReason::internal: break;
+    }
+    return "internal";
+}
+
+RefusalReason refusal_reason_of(const char* sqlstate) noexcept {
+    const std::string_view state = sqlstate != nullptr ? sqlstate : "";
+    if (state == "42704") return RefusalReason::unknown_type;
+    if (state == "55000") return RefusalReason::inactive_type;
+    if (state == "22008") return RefusalReason::invalid_time;
+    if (state == "23514") return RefusalReason::schema;
+    if (state == "54000") return RefusalReason::too_large;
+    if (state == "53200" || state == "XX000" || state.empty()) return RefusalReason::internal;
+    return RefusalReason::invalid_event;  // 22004, 42602, 22023, 22001, 22P02, ...: the event itself
+}
+
 bool sample_keeps(std::string_view tenant_id, std::string_view actor, double rate) noexcept {
     if (rate >= 1.0) return true;
     Sha256 h;
@@ -99,6 +125,7 @@ struct Decider {
             out.hint = "Declare it with telemetry.load_catalog() or telemetry.define_event() first.";
             return reject("42704", quoted_type() + " is not in the catalog");
         }
+        out.event_type = type->name;
         if (type->status == EventStatus::planned || type->status == EventStatus::blocked) {
             if (type->status == EventStatus::planned)
                 out.hint = "Set its status to active in the catalog to start recording it.";
@@ -151,6 +178,7 @@ struct Decider {
         record_pii_decisions(ids);
         if (ids.rejected) {
             out.hint = undeclared_pii_hint;
+            out.refusal = RefusalReason::personal_data;
             return reject("23514",
                           quoted_name() + ": " + undeclared_pii_refusal(ids.rejected_at, ids.rejected_detector));
         }
@@ -200,6 +228,7 @@ struct Decider {
                        (violations.size() >= max_violations ? " or more" : "") + " more)";
             const std::string rule = ": " + violations[0].keyword + ": " + violations[0].message + more;
             const std::string reason = quoted_name() + ": " + caller_path(violations[0].path) + rule;
+            if (violations[0].keyword == "x-pii") out.refusal = RefusalReason::personal_data;
             if (never_kept || type->on_violation == ViolationPolicy::reject ||
                 (type->on_violation == ViolationPolicy::omit && !omittable))
                 return reject("23514", reason);
@@ -239,6 +268,7 @@ struct Decider {
             apply_undeclared_pii(&schema.root(), *stored, std::nullopt, std::nullopt, action, key, arena);
         record_pii_decisions(found);
         if (found.rejected) {
+            out.refusal = RefusalReason::personal_data;
             const std::string where = found.rejected_at[0] == '$' ? caller_path(found.rejected_at) : found.rejected_at;
             out.hint = undeclared_pii_hint;
             return reject("23514", quoted_name() + ": " + undeclared_pii_refusal(where, found.rejected_detector));
@@ -252,6 +282,7 @@ struct Decider {
 
         // 10. Size, of what would be stored.
         const std::size_t size = canonical_size(*stored);
+        out.stored_bytes = static_cast<std::uint32_t>(size);
         if (size > static_cast<std::size_t>(type->max_bytes)) {
             const std::string reason = quoted_name() + ": properties are " + std::to_string(size) +
                                        " bytes of JSON, over the limit of " + std::to_string(type->max_bytes);

@@ -35,6 +35,25 @@ namespace telemetry {
 enum class IngestStatus : std::uint8_t { accepted, duplicate, quarantined, rejected, sampled_out, opted_out };
 const char* to_string(IngestStatus status) noexcept;
 
+// Why an event was refused (rejected or quarantined), as one of a few classes: the reason label
+// of telemetry_events_refused_total (a bounded label, where the reason text is not).
+enum class RefusalReason : std::uint8_t {
+    none,
+    invalid_event,  // NULL or malformed name, empty or oversized ids, properties not an object, unreadable
+    unknown_type,   // not in the catalog
+    inactive_type,  // planned or blocked, or a schema that does not compile
+    invalid_time,   // implausible, older than retention, or no partition for its day
+    schema,         // the type's schema refused the properties
+    personal_data,  // x-pii reject, or the tenant's policy for undeclared personal data
+    too_large,      // over max_bytes
+    internal,       // out of memory, or a bug
+};
+inline constexpr int refusal_reason_count = 9;
+const char* to_string(RefusalReason reason) noexcept;
+// The class of a refusal by its SQLSTATE (personal data shares 23514 with the schema: decide()
+// says so itself).
+RefusalReason refusal_reason_of(const char* sqlstate) noexcept;
+
 // Bits of telemetry.events.flags.
 namespace event_flag {
 inline constexpr std::uint16_t time_clamped = 1;        // occurred_at was too far ahead: stored as received_at
@@ -88,6 +107,13 @@ struct IngestDecision {
     const char* sqlstate = "";  // rejected and quarantined: the rule's SQLSTATE
     std::string_view reason;    // why; empty for a plain accept
     const char* hint = "";      // what to do about it, when there is something to say
+    // Rejected and quarantined: personal_data, or none (then refusal_reason_of(sqlstate)).
+    RefusalReason refusal = RefusalReason::none;
+    // The catalog's name of the event's type once it was found there (a bounded label for the
+    // counters), else empty: a name the catalog does not know is never a label.
+    std::string_view event_type;
+    // Accepted: the size of the stored properties, canonical JSON bytes.
+    std::uint32_t stored_bytes = 0;
     // For accepted and quarantined events:
     const EventTypeSpec* type = nullptr;    // valid as long as the catalog decided from
     const JsonValue* properties = nullptr;  // what to store, maybe rewritten

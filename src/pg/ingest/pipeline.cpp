@@ -184,7 +184,7 @@ void run_pipeline(PipelineCall& call) {
             if (call.items[i].decision.status == IngestStatus::quarantined) write_quarantined(call, call.items[i]);
     for (int i = 0; i < call.n; ++i) {
         const IngestDecision& d = call.items[i].decision;
-        count_decision(d.status);
+        count_ingest_decision(d, call.tenant.data, settings.now_us);
         for (std::uint32_t k = 0; k < d.pii_decision_count; ++k)
             count_pii_decision(d.pii_decisions[k].detector, d.pii_decisions[k].action);
     }

@@ -1,4 +1,12 @@
+// The counters of counters.hpp. Lock-free: every count is an atomic addition, a type or tenant
+// claims its slot once with a compare-and-swap, and a per-minute cell carries its minute in its
+// top bits, so that the first count of a new minute restarts it without a lock and without
+// losing a concurrent count.
 #include "pg/observe/counters.hpp"
+
+#include <cstdlib>
+#include <cstring>
+
 #include "pg/boundary/guard.hpp"
 
 extern "C" {
@@ -12,40 +20,195 @@ namespace telemetry::pg {
 
 namespace {
 
-struct SharedCounters {
+enum SlotState : std::uint32_t { slot_empty = 0, slot_claiming = 1, slot_ready = 2 };
+
+// A per-minute count: the minute (mod 2^24) in the top 24 bits, the count in the low 40.
+constexpr int minute_tag_shift = 40;
+constexpr std::uint64_t minute_tag_mask = (1ULL << 24) - 1;
+constexpr int ring_size = 64;  // > recent_minutes: a cell is never reused within the window
+static_assert(ring_size > recent_minutes);
+
+struct TypeSlot {
+    pg_atomic_uint32 state;
+    std::uint32_t hash;
+    char name[event_type_name_bytes];
     pg_atomic_uint64 by_status[status_count];
-    pg_atomic_uint64 by_pii_decision[pii::detector_count][undeclared_pii_action_count];
+    pg_atomic_uint64 by_minute[ring_size][status_count];
 };
 
-SharedCounters* shared = nullptr;
-std::uint64_t local[status_count];
-std::uint64_t local_pii[pii::detector_count][undeclared_pii_action_count];
+struct TenantSlot {
+    pg_atomic_uint32 state;
+    unsigned char tenant_id[16];
+    pg_atomic_uint64 by_status[status_count];
+};
+
+constexpr int unknown_type_slot = event_type_slots;
+constexpr int other_type_slot = event_type_slots + 1;
+
+struct Counters {
+    pg_atomic_uint64 by_status[status_count];
+    pg_atomic_uint64 refused[2][refusal_reason_count];
+    TypeSlot types[event_type_slots + 2];
+    TenantSlot tenants[tenant_slots];
+    pg_atomic_uint64 other_tenants[status_count];
+    pg_atomic_uint64 pii[pii::detector_count][undeclared_pii_action_count];
+    pg_atomic_uint64 payload_buckets[payload_bucket_count];
+    pg_atomic_uint64 payload_bytes_sum;
+    pg_atomic_uint64 last_accepted_us;
+    pg_atomic_uint32 worker_pid;
+    pg_atomic_uint64 worker_last_run_us;
+};
+
+Counters* counters = nullptr;
+bool counters_shared = false;
 shmem_request_hook_type previous_request_hook = nullptr;
 shmem_startup_hook_type previous_startup_hook = nullptr;
 
+void init_counters(Counters* c) {
+    std::memset(static_cast<void*>(c), 0, sizeof(Counters));
+    for (auto& v : c->by_status) pg_atomic_init_u64(&v, 0);
+    for (auto& row : c->refused)
+        for (auto& v : row) pg_atomic_init_u64(&v, 0);
+    for (auto& slot : c->types) {
+        pg_atomic_init_u32(&slot.state, slot_empty);
+        for (auto& v : slot.by_status) pg_atomic_init_u64(&v, 0);
+        for (auto& row : slot.by_minute)
+            for (auto& v : row) pg_atomic_init_u64(&v, 0);
+    }
+    std::memcpy(c->types[unknown_type_slot].name, "_unknown", sizeof "_unknown");
+    pg_atomic_write_u32(&c->types[unknown_type_slot].state, slot_ready);
+    std::memcpy(c->types[other_type_slot].name, "_other", sizeof "_other");
+    pg_atomic_write_u32(&c->types[other_type_slot].state, slot_ready);
+    for (auto& slot : c->tenants) {
+        pg_atomic_init_u32(&slot.state, slot_empty);
+        for (auto& v : slot.by_status) pg_atomic_init_u64(&v, 0);
+    }
+    for (auto& v : c->other_tenants) pg_atomic_init_u64(&v, 0);
+    for (auto& row : c->pii)
+        for (auto& v : row) pg_atomic_init_u64(&v, 0);
+    for (auto& v : c->payload_buckets) pg_atomic_init_u64(&v, 0);
+    pg_atomic_init_u64(&c->payload_bytes_sum, 0);
+    pg_atomic_init_u64(&c->last_accepted_us, 0);
+    pg_atomic_init_u32(&c->worker_pid, 0);
+    pg_atomic_init_u64(&c->worker_last_run_us, 0);
+}
+
 void request_space() {
     if (previous_request_hook) previous_request_hook();
-    RequestAddinShmemSpace(sizeof(SharedCounters));
+    RequestAddinShmemSpace(sizeof(Counters));
 }
 
 void attach() {
     if (previous_startup_hook) previous_startup_hook();
     LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
     bool found;
-    auto* counters =
-        static_cast<SharedCounters*>(ShmemInitStruct("telemetry ingest counters", sizeof(SharedCounters), &found));
-    if (!found) {
-        for (auto& c : counters->by_status) pg_atomic_init_u64(&c, 0);
-        for (auto& row : counters->by_pii_decision)
-            for (auto& c : row) pg_atomic_init_u64(&c, 0);
-    }
+    auto* shared = static_cast<Counters*>(ShmemInitStruct("telemetry counters", sizeof(Counters), &found));
+    if (!found) init_counters(shared);
     LWLockRelease(AddinShmemInitLock);
-    shared = counters;
+    counters = shared;
+    counters_shared = true;
 }
 
 // Hooks are entry points too: through the guard.
 void request_space_hook() { guarded_call(request_space); }
 void attach_hook() { guarded_call(attach); }
+
+// The counters to add to: shared, or (library not preloaded) this backend's own, made on first
+// use; nullptr if that allocation failed (nothing is counted then, nothing fails).
+Counters* active() noexcept {
+    if (counters == nullptr) {
+        auto* local = static_cast<Counters*>(std::malloc(sizeof(Counters)));
+        if (local == nullptr) return nullptr;
+        init_counters(local);
+        counters = local;
+    }
+    return counters;
+}
+
+std::uint32_t fnv1a(const void* data, std::size_t size) noexcept {
+    std::uint32_t h = 2166136261u;
+    for (std::size_t i = 0; i < size; ++i) h = (h ^ static_cast<const unsigned char*>(data)[i]) * 16777619u;
+    return h;
+}
+
+// Waits out another backend that is writing the key of a slot it just claimed (a few stores).
+std::uint32_t settled_state(pg_atomic_uint32* state) noexcept {
+    std::uint32_t s = pg_atomic_read_u32(state);
+    while (s == slot_claiming) {
+        pg_spin_delay();
+        s = pg_atomic_read_u32(state);
+    }
+    pg_read_barrier();
+    return s;
+}
+
+// The slot of a catalog type: found by open addressing, or claimed; "_other" when all are taken.
+int type_slot(Counters* c, std::string_view name) noexcept {
+    if (name.empty()) return unknown_type_slot;
+    if (name.size() >= static_cast<std::size_t>(event_type_name_bytes)) return other_type_slot;
+    const std::uint32_t h = fnv1a(name.data(), name.size());
+    for (int probe = 0; probe < event_type_slots; ++probe) {
+        const int i = static_cast<int>((h + static_cast<std::uint32_t>(probe)) % event_type_slots);
+        TypeSlot& slot = c->types[i];
+        std::uint32_t state = settled_state(&slot.state);
+        if (state == slot_empty) {
+            std::uint32_t expected = slot_empty;
+            if (pg_atomic_compare_exchange_u32(&slot.state, &expected, slot_claiming)) {
+                slot.hash = h;
+                std::memcpy(slot.name, name.data(), name.size());
+                slot.name[name.size()] = '\0';
+                pg_write_barrier();
+                pg_atomic_write_u32(&slot.state, slot_ready);
+                return i;
+            }
+            state = settled_state(&slot.state);  // another backend claimed it: whose is it?
+        }
+        if (slot.hash == h && std::strncmp(slot.name, name.data(), name.size()) == 0 &&
+            slot.name[name.size()] == '\0')
+            return i;
+    }
+    return other_type_slot;
+}
+
+// The slot of a tenant among the first tenant_slots seen; -1 for the others.
+int tenant_slot(Counters* c, const unsigned char* tenant_id) noexcept {
+    const std::uint32_t h = fnv1a(tenant_id, 16);
+    for (int probe = 0; probe < tenant_slots; ++probe) {
+        const int i = static_cast<int>((h + static_cast<std::uint32_t>(probe)) % tenant_slots);
+        TenantSlot& slot = c->tenants[i];
+        std::uint32_t state = settled_state(&slot.state);
+        if (state == slot_empty) {
+            std::uint32_t expected = slot_empty;
+            if (pg_atomic_compare_exchange_u32(&slot.state, &expected, slot_claiming)) {
+                std::memcpy(slot.tenant_id, tenant_id, 16);
+                pg_write_barrier();
+                pg_atomic_write_u32(&slot.state, slot_ready);
+                return i;
+            }
+            settled_state(&slot.state);
+        }
+        if (std::memcmp(slot.tenant_id, tenant_id, 16) == 0) return i;
+    }
+    return -1;
+}
+
+void add_to_minute(pg_atomic_uint64* cell, std::uint64_t minute) noexcept {
+    const std::uint64_t tag = (minute & minute_tag_mask) << minute_tag_shift;
+    std::uint64_t seen = pg_atomic_read_u64(cell);
+    for (;;) {
+        const std::uint64_t next = (seen & ~((1ULL << minute_tag_shift) - 1)) == tag ? seen + 1 : tag | 1;
+        if (pg_atomic_compare_exchange_u64(cell, &seen, next)) return;
+    }
+}
+
+std::uint64_t minute_count(std::uint64_t cell, std::uint64_t minute) noexcept {
+    const std::uint64_t tag = (minute & minute_tag_mask) << minute_tag_shift;
+    return (cell & ~((1ULL << minute_tag_shift) - 1)) == tag ? cell & ((1ULL << minute_tag_shift) - 1) : 0;
+}
+
+std::uint64_t minute_of(std::int64_t unix_us) noexcept {
+    return unix_us > 0 ? static_cast<std::uint64_t>(unix_us / 60000000) : 0;
+}
 
 }  // namespace
 
@@ -56,65 +219,99 @@ void request_shared_counters() {
     shmem_startup_hook = attach_hook;
 }
 
-void count_decision(IngestStatus status, std::uint64_t n) noexcept {
-    const int i = static_cast<int>(status);
-    if (shared != nullptr) pg_atomic_fetch_add_u64(&shared->by_status[i], n);
-    else local[i] += n;
-}
-
-std::uint64_t decision_count(IngestStatus status) noexcept {
-    const int i = static_cast<int>(status);
-    return shared != nullptr ? pg_atomic_read_u64(&shared->by_status[i]) : local[i];
+void count_ingest_decision(const IngestDecision& d, const unsigned char* tenant_id16, std::int64_t now_us) noexcept {
+    Counters* c = active();
+    if (c == nullptr) return;
+    const int status = static_cast<int>(d.status);
+    pg_atomic_fetch_add_u64(&c->by_status[status], 1);
+    TypeSlot& type = c->types[type_slot(c, d.event_type)];
+    pg_atomic_fetch_add_u64(&type.by_status[status], 1);
+    const std::uint64_t minute = minute_of(now_us);
+    add_to_minute(&type.by_minute[minute % ring_size][status], minute);
+    const int tenant = tenant_slot(c, tenant_id16);
+    pg_atomic_fetch_add_u64(tenant >= 0 ? &c->tenants[tenant].by_status[status] : &c->other_tenants[status], 1);
+    if (d.status == IngestStatus::rejected || d.status == IngestStatus::quarantined) {
+        const RefusalReason reason = d.refusal != RefusalReason::none ? d.refusal : refusal_reason_of(d.sqlstate);
+        pg_atomic_fetch_add_u64(&c->refused[d.status == IngestStatus::rejected ? 0 : 1][static_cast<int>(reason)], 1);
+    } else if (d.status == IngestStatus::accepted) {
+        int bucket = 0;
+        while (bucket < payload_bucket_count - 1 && d.stored_bytes > payload_bucket_bounds[bucket]) ++bucket;
+        pg_atomic_fetch_add_u64(&c->payload_buckets[bucket], 1);
+        pg_atomic_fetch_add_u64(&c->payload_bytes_sum, d.stored_bytes);
+        // The latest time wins; most calls see a later time already there and write nothing.
+        std::uint64_t seen = pg_atomic_read_u64(&c->last_accepted_us);
+        const auto now = static_cast<std::uint64_t>(now_us);
+        while (seen < now && !pg_atomic_compare_exchange_u64(&c->last_accepted_us, &seen, now)) {
+        }
+    }
 }
 
 void count_pii_decision(pii::Detector detector, UndeclaredPii action) noexcept {
     const int d = static_cast<int>(detector);
     const int a = static_cast<int>(action);
     if (d < 0 || d >= pii::detector_count || a < 0 || a >= undeclared_pii_action_count) return;
-    if (shared != nullptr) pg_atomic_fetch_add_u64(&shared->by_pii_decision[d][a], 1);
-    else ++local_pii[d][a];
+    if (Counters* c = active()) pg_atomic_fetch_add_u64(&c->pii[d][a], 1);
 }
 
-std::uint64_t pii_decision_count(pii::Detector detector, UndeclaredPii action) noexcept {
-    const int d = static_cast<int>(detector);
-    const int a = static_cast<int>(action);
-    return shared != nullptr ? pg_atomic_read_u64(&shared->by_pii_decision[d][a]) : local_pii[d][a];
+void note_maintenance_worker(int pid) noexcept {
+    if (Counters* c = active()) pg_atomic_write_u32(&c->worker_pid, static_cast<std::uint32_t>(pid));
+}
+
+void note_maintenance_run(std::int64_t now_us) noexcept {
+    if (Counters* c = active()) pg_atomic_write_u64(&c->worker_last_run_us, static_cast<std::uint64_t>(now_us));
+}
+
+void snapshot_counters(CounterSnapshot& out) noexcept {
+    std::memset(static_cast<void*>(&out), 0, sizeof out);
+    Counters* c = active();
+    if (c == nullptr) return;
+    out.shared = counters_shared;
+    for (int s = 0; s < status_count; ++s) out.by_status[s] = pg_atomic_read_u64(&c->by_status[s]);
+    for (int k = 0; k < 2; ++k)
+        for (int r = 0; r < refusal_reason_count; ++r) out.refused[k][r] = pg_atomic_read_u64(&c->refused[k][r]);
+    for (auto& slot : c->types) {
+        if (settled_state(&slot.state) != slot_ready) continue;
+        CounterSnapshot::TypeRow& row = out.types[out.type_count];
+        std::uint64_t any = 0;
+        for (int s = 0; s < status_count; ++s) any |= row.by_status[s] = pg_atomic_read_u64(&slot.by_status[s]);
+        if (any == 0) continue;  // the fixed _unknown and _other, until counted
+        std::memcpy(row.name, slot.name, sizeof row.name);
+        ++out.type_count;
+    }
+    for (auto& slot : c->tenants) {
+        if (settled_state(&slot.state) != slot_ready) continue;
+        CounterSnapshot::TenantRow& row = out.tenants[out.tenant_count++];
+        std::memcpy(row.tenant_id, slot.tenant_id, 16);
+        for (int s = 0; s < status_count; ++s) row.by_status[s] = pg_atomic_read_u64(&slot.by_status[s]);
+    }
+    for (int s = 0; s < status_count; ++s) out.other_tenants[s] = pg_atomic_read_u64(&c->other_tenants[s]);
+    for (int d = 0; d < pii::detector_count; ++d)
+        for (int a = 0; a < undeclared_pii_action_count; ++a) out.pii[d][a] = pg_atomic_read_u64(&c->pii[d][a]);
+    for (int b = 0; b < payload_bucket_count; ++b) out.payload_buckets[b] = pg_atomic_read_u64(&c->payload_buckets[b]);
+    out.payload_bytes_sum = pg_atomic_read_u64(&c->payload_bytes_sum);
+    out.last_accepted_us = static_cast<std::int64_t>(pg_atomic_read_u64(&c->last_accepted_us));
+    out.worker_pid = static_cast<int>(pg_atomic_read_u32(&c->worker_pid));
+    out.worker_last_run_us = static_cast<std::int64_t>(pg_atomic_read_u64(&c->worker_last_run_us));
+}
+
+void recent_counts(std::int64_t at_us, int minutes,
+                   void (*row)(const char* event_type, IngestStatus status, std::uint64_t events, void* arg),
+                   void* arg) noexcept {
+    Counters* c = active();
+    if (c == nullptr || minutes <= 0) return;
+    if (minutes > recent_minutes) minutes = recent_minutes;
+    const std::uint64_t last = minute_of(at_us);
+    for (auto& slot : c->types) {
+        if (settled_state(&slot.state) != slot_ready) continue;
+        for (int s = 0; s < status_count; ++s) {
+            std::uint64_t events = 0;
+            for (int m = 0; m < minutes && static_cast<std::uint64_t>(m) <= last; ++m) {
+                const std::uint64_t minute = last - static_cast<std::uint64_t>(m);
+                events += minute_count(pg_atomic_read_u64(&slot.by_minute[minute % ring_size][s]), minute);
+            }
+            if (events > 0) row(slot.name, static_cast<IngestStatus>(s), events, arg);
+        }
+    }
 }
 
 }  // namespace telemetry::pg
-
-// pii_counters() RETURNS TABLE (detector text, action text, decisions bigint): the pairs seen.
-TELEMETRY_FUNCTION(telemetry_pii_counters) {
-    using namespace telemetry;
-    InitMaterializedSRF(fcinfo, 0);
-    ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    for (int d = 0; d < pii::detector_count; ++d) {
-        for (int a = 0; a < undeclared_pii_action_count; ++a) {
-            const auto detector = static_cast<pii::Detector>(d);
-            const auto action = static_cast<UndeclaredPii>(a);
-            const std::uint64_t n = pg::pii_decision_count(detector, action);
-            if (n == 0) continue;
-            const std::string_view name = pii::detector_name(detector);
-            Datum values[3] = {PointerGetDatum(cstring_to_text_with_len(name.data(), static_cast<int>(name.size()))),
-                               CStringGetTextDatum(to_string(action)), Int64GetDatum(static_cast<int64>(n))};
-            bool nulls[3] = {false, false, false};
-            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-        }
-    }
-    return (Datum)0;
-}
-
-// ingest_counters() RETURNS TABLE (status text, events bigint)
-TELEMETRY_FUNCTION(telemetry_ingest_counters) {
-    using namespace telemetry;
-    InitMaterializedSRF(fcinfo, 0);
-    ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    for (int i = 0; i < pg::status_count; ++i) {
-        const auto status = static_cast<IngestStatus>(i);
-        Datum values[2] = {CStringGetTextDatum(to_string(status)),
-                           Int64GetDatum(static_cast<int64>(pg::decision_count(status)))};
-        bool nulls[2] = {false, false};
-        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-    }
-    return (Datum)0;
-}

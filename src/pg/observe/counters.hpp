@@ -1,7 +1,11 @@
-// Counts of ingest decisions by status, since the server started: in shared memory when the
-// library is preloaded (every backend adds to the same counters), otherwise per backend.
-// Like pg_stat counters they count decisions, committed or not, and start again at zero after
-// a restart.
+// What ingest decided, counted since the server started: in shared memory when the library is
+// preloaded (every backend adds to the same counters, which outlive any backend), otherwise per
+// backend. Like pg_stat counters they count decisions, committed or not, start again at zero
+// after a restart, and cost a few atomic additions an event (docs/operations.md, "Metrics").
+//
+// Labels stay bounded: an event type is counted under its own name only when the catalog knows
+// it (at most 256 types, then "_other"; names it does not know under "_unknown"), a tenant only
+// among the first 64 seen ("_other" after).
 #pragma once
 
 #include <cstdint>
@@ -12,14 +16,59 @@
 namespace telemetry::pg {
 
 inline constexpr int status_count = 6;
+inline constexpr int event_type_slots = 256;
+inline constexpr int tenant_slots = 64;
+inline constexpr int event_type_name_bytes = 104;  // the naming rule allows 100
+// The per-minute counts behind recent() and the health checks' rates: the last hour.
+inline constexpr int recent_minutes = 60;
+// Upper bounds of the payload size histogram, bytes (then +Inf).
+inline constexpr std::uint32_t payload_bucket_bounds[] = {64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 65536};
+inline constexpr int payload_bucket_count = sizeof payload_bucket_bounds / sizeof payload_bucket_bounds[0] + 1;
 
-void count_decision(IngestStatus status, std::uint64_t n = 1) noexcept;
-std::uint64_t decision_count(IngestStatus status) noexcept;
+// One decision of track(), track_batch() or a replay: counted by status, type, tenant, refusal
+// class, minute, and (accepted) payload size; `now_us` is when it was received (Unix µs).
+void count_ingest_decision(const IngestDecision& decision, const unsigned char* tenant_id16,
+                           std::int64_t now_us) noexcept;
 
 // What the policy for undeclared personal data did, by detector and action: one count per value
 // (or id) acted on, by track(), track_batch() and the write-path trigger alike.
 void count_pii_decision(pii::Detector detector, UndeclaredPii action) noexcept;
-std::uint64_t pii_decision_count(pii::Detector detector, UndeclaredPii action) noexcept;
+
+// The maintenance worker says it is there (pid, 0 when it exits) and when a run started.
+void note_maintenance_worker(int pid) noexcept;
+void note_maintenance_run(std::int64_t now_us) noexcept;
+
+// A copy of every counter, read without locks (each value is atomic; together they are not a
+// snapshot of one instant). Plain data: safe to keep across PostgreSQL calls.
+struct CounterSnapshot {
+    std::uint64_t by_status[status_count];
+    std::uint64_t refused[2][refusal_reason_count];  // [0] rejected, [1] quarantined
+    struct TypeRow {
+        char name[event_type_name_bytes];
+        std::uint64_t by_status[status_count];
+    } types[event_type_slots + 2];  // then "_unknown" and "_other"
+    int type_count;
+    struct TenantRow {
+        unsigned char tenant_id[16];
+        std::uint64_t by_status[status_count];
+    } tenants[tenant_slots];
+    int tenant_count;
+    std::uint64_t other_tenants[status_count];
+    std::uint64_t pii[pii::detector_count][undeclared_pii_action_count];
+    std::uint64_t payload_buckets[payload_bucket_count];  // not cumulative
+    std::uint64_t payload_bytes_sum;
+    std::int64_t last_accepted_us;  // 0: none since the server started
+    int worker_pid;                 // 0: no maintenance worker running
+    std::int64_t worker_last_run_us;
+    bool shared;  // false: this backend's own counts (library not preloaded)
+};
+void snapshot_counters(CounterSnapshot& out) noexcept;
+
+// Events per type and status received in the minutes (at - minutes, at], at most the last
+// recent_minutes before the current time; calls `row` for each nonzero count.
+void recent_counts(std::int64_t at_us, int minutes,
+                   void (*row)(const char* event_type, IngestStatus status, std::uint64_t events, void* arg),
+                   void* arg) noexcept;
 
 // Called from _PG_init when loaded by shared_preload_libraries.
 void request_shared_counters();

@@ -13,7 +13,9 @@
 #include <cstdio>
 #include <cstring>
 
+#include "pg/boundary/convert.hpp"
 #include "pg/boundary/guard.hpp"
+#include "pg/observe/counters.hpp"
 #include "pg/settings.hpp"
 
 extern "C" {
@@ -167,6 +169,9 @@ bool guarded_run(MemoryContext run_context) {
     return ok;
 }
 
+// The worker is gone: telemetry_worker_up says so.
+void forget_worker(int, Datum) { note_maintenance_worker(0); }
+
 void worker_main() {
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, die);
@@ -176,6 +181,8 @@ void worker_main() {
     // refresh_rollups waits for writers, then reads with snapshots taken after the wait.
     SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
     ereport(LOG, (errmsg("telemetry maintenance worker started in database \"%s\"", worker_database)));
+    note_maintenance_worker(MyProcPid);
+    before_shmem_exit(forget_worker, 0);
 
     MemoryContext run_context =
         AllocSetContextCreate(TopMemoryContext, "telemetry maintenance run", ALLOCSET_DEFAULT_SIZES);
@@ -188,6 +195,7 @@ void worker_main() {
         }
         long wait_ms = static_cast<long>(naptime_seconds) * 1000L;
         if (maintenance_worker && !RecoveryInProgress()) {
+            note_maintenance_run(to_unix_us(GetCurrentTimestamp()));
             MemoryContextSwitchTo(run_context);
             if (guarded_run(run_context)) {
                 failures_in_a_row = 0;

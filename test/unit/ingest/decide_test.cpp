@@ -300,3 +300,42 @@ TEST_F(IngestTest, IdsThatShowPersonalDataAreHashedBeforeSampling) {
 
 }  // namespace
 }  // namespace telemetry
+
+namespace telemetry {
+namespace {
+
+// The bounded labels of the counters: a refusal's class, and the type only when the catalog
+// knows the name.
+TEST_F(IngestTest, RefusalReasonsAndLabels) {
+    const auto reason = [&](const IngestDecision& d) {
+        return std::string(to_string(d.refusal != RefusalReason::none ? d.refusal : refusal_reason_of(d.sqlstate)));
+    };
+    IngestDecision d = decide_(event("no_such_type"));
+    EXPECT_EQ(reason(d), "unknown_type");
+    EXPECT_TRUE(d.event_type.empty());
+    d = decide_(event("Bad-Name"));
+    EXPECT_EQ(reason(d), "invalid_event");
+    EXPECT_TRUE(d.event_type.empty());
+    d = decide_(event("spam"));
+    EXPECT_EQ(reason(d), "inactive_type");
+    EXPECT_EQ(d.event_type, "spam");
+    d = decide_(event("signup", R"({"plan": "gold"})"));
+    EXPECT_EQ(reason(d), "schema");
+    EXPECT_EQ(d.event_type, "signup");
+    d = decide_(event("signup", R"({"plan": "pro", "card": "4111111111111111"})"));
+    EXPECT_EQ(reason(d), "personal_data");
+    d = decide_(event("page_view", R"({"path": "/a/very/long/path/that/goes/on/and/on"})"));
+    EXPECT_EQ(reason(d), "too_large");
+    d = decide_(event("kept", R"({"n": "x"})"));
+    EXPECT_EQ(d.status, IngestStatus::quarantined);
+    EXPECT_EQ(reason(d), "schema");
+    d = decide_(event("page_view", R"({"path": "/"})"));
+    EXPECT_EQ(d.status, IngestStatus::accepted);
+    EXPECT_EQ(d.stored_bytes, 12u);  // {"path":"/"}
+    EXPECT_EQ(d.event_type, "page_view");
+    EXPECT_STREQ(to_string(refusal_reason_of("22008")), "invalid_time");
+    EXPECT_STREQ(to_string(refusal_reason_of("XX000")), "internal");
+}
+
+}  // namespace
+}  // namespace telemetry
