@@ -23,7 +23,9 @@ rm -rf "$dir"
 port=${TELEMETRY_DEMO_PORT:-5499}
 # The maintenance worker works in the demo database every 2 s; it starts switched off, so that
 # the simulation's long transaction below does not keep it waiting, and is switched on later.
-start_instance "$dir" "$port" "telemetry.database = 'demo'" "telemetry.naptime = 2" "telemetry.maintenance_worker = off"
+metrics_port=${TELEMETRY_DEMO_METRICS_PORT:-9189}
+start_instance "$dir" "$port" "telemetry.database = 'demo'" "telemetry.naptime = 2" "telemetry.maintenance_worker = off" \
+  "telemetry.metrics_listen = '127.0.0.1:$metrics_port'"
 psql=(psql -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres)
 as_instance_user createdb -h "$dir" -p "$port" -U postgres demo
 cp scripts/demo/*.sql bench/diy_events.sql catalog/conversation_practice.json "$dir"/
@@ -84,6 +86,15 @@ log "telemetry.maintenance_status: each step's last success and failure, the wat
 as_instance_user "${psql[@]}" -d demo -c "SELECT step, last_success_at::timestamp(0) AS last_success, consecutive_failures AS failures,
     last_duration, watermark, rollup_lag::interval(0) AS rollup_lag, pending_invalidations AS pending,
     partition_horizon::date AS horizon, oldest_partition FROM telemetry.maintenance_status"
+
+log "Operations: health checks, the alerts firing, the debug drawer of the last 5 minutes, and who was active (docs/observe.md)"
+as_instance_user "${psql[@]}" -d demo -f "$dir/operations.sql"
+
+log "The metrics endpoint: one scrape of GET http://127.0.0.1:$metrics_port/metrics (what Prometheus reads every 15 s), checked by promtool"
+curl -sS --max-time 10 -o "$dir/metrics.txt" -w 'HTTP %{http_code}, %{size_download} bytes in %{time_total} s\n' "http://127.0.0.1:$metrics_port/metrics"
+grep -E '^telemetry_(events_received_total|events_total\{status="accepted",event_type="(message_sent|conversation_started)"|events_refused_total\{status="rejected",reason="(schema|unknown_type)"|active_users|worker_up|rollup_lag_seconds|event_payload_bytes_(count|sum))' "$dir/metrics.txt"
+echo "... $(grep -c '^telemetry_' "$dir/metrics.txt") samples in all"
+promtool check metrics < "$dir/metrics.txt" && echo "promtool check metrics: the exposition is valid"
 
 log "A client's batch: every event gets a status (accepted, duplicate, rejected, opted_out, ...)"
 as_instance_user "${psql[@]}" -d demo -f "$dir/batch.sql"

@@ -589,6 +589,19 @@ BEGIN
         RAISE EXCEPTION 'interval must be more than 0 and at most 1 hour' USING ERRCODE = '22023';
     END IF;
     minutes := pg_catalog.ceil(pg_catalog.date_part('epoch', "interval") OPERATOR(pg_catalog./) 60)::integer;
+    -- A monitoring role that may not read events sees the server-wide counts only.
+    IF NOT pg_catalog.has_table_privilege('telemetry.events', 'SELECT') THEN
+        RETURN QUERY
+        SELECT r.event_type, NULL::bigint,
+               coalesce(pg_catalog.sum(r.events) FILTER (WHERE r.status OPERATOR(pg_catalog.=) 'rejected'), 0)::bigint,
+               coalesce(pg_catalog.sum(r.events) FILTER (WHERE r.status OPERATOR(pg_catalog.=) 'quarantined'), 0)::bigint,
+               NULL::bigint, NULL::jsonb
+        FROM telemetry.recent_counters(minutes, now) r
+        WHERE server_counts AND r.status OPERATOR(pg_catalog.=) ANY (ARRAY['rejected', 'quarantined'])
+        GROUP BY r.event_type
+        ORDER BY 3 DESC, 1;
+        RETURN;
+    END IF;
     RETURN QUERY
     WITH stored AS (
         SELECT e.name, pg_catalog.count(*) AS events, pg_catalog.count(DISTINCT e.user_id) AS users
@@ -629,7 +642,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION telemetry.recent(interval, timestamptz) IS
-    'The debug drawer: what happened in the interval before now (default the last 5 minutes; at most 1 hour), one row per event type, busiest first: events stored that occurred in the window and their distinct users (the caller''s tenants: row-level security applies), rejected and quarantined events received in the window''s minutes (server-wide counts from shared memory, for a role that may execute recent_counters(), such as pg_monitor or the maintenance access level; NULL for others; _unknown gathers names the catalog does not know), and averages: the average of each numeric top-level property over the window''s events (a JSON object, 3 decimals). Errors: NULL argument, now not finite, interval not in (0, 1 hour] (22023).';
+    'The debug drawer: what happened in the interval before now (default the last 5 minutes; at most 1 hour), one row per event type, busiest first: events stored that occurred in the window and their distinct users (the caller''s tenants: row-level security applies; NULL, and averages too, for a role without SELECT on telemetry.events, such as pg_monitor), rejected and quarantined events received in the window''s minutes (server-wide counts from shared memory, for a role that may execute recent_counters(), such as pg_monitor or the maintenance access level; NULL for others; _unknown gathers names the catalog does not know), and averages: the average of each numeric top-level property over the window''s events (a JSON object, 3 decimals). Errors: NULL argument, now not finite, interval not in (0, 1 hour] (22023).';
 
 
 -- 85_tenancy_row_security.sql: the activity table.

@@ -176,6 +176,33 @@ describe('operations and diagnostics', () => {
     assert.ok((await counters()).accepted >= before.accepted + 1)
   })
 
+  it('metrics(): Prometheus text whose accepted counter moves with track()', async () => {
+    const accepted = async () => {
+      const text = await one('SELECT telemetry.metrics()')
+      const line = text.split('\n').find((l) => l.startsWith('telemetry_events_total{status="accepted",event_type="client_metered"}'))
+      return line ? Number(line.split(' ')[1]) : 0
+    }
+    await db.query('SELECT telemetry.define_event($1)', ['client_metered'])
+    const before = await accepted()
+    await db.query('SELECT telemetry.track($1, $2)', ['client_metered', '{"n": 1}'])
+    assert.equal(await accepted(), before + 1)
+    assert.match(await one('SELECT telemetry.metrics()'), /^# HELP telemetry_events_received_total /)
+  })
+
+  it('health($1), alerts($1), recent($1, $2), metric_gauges($1) with bind parameters', async () => {
+    const at = new Date(Date.now() + 6.5 * 86400 * 1000).toISOString()  // the partitions run short
+    const checks = (await db.query('SELECT "check", status FROM telemetry.health($1)', [at])).rows
+    assert.equal(checks.length, 7)
+    assert.equal(checks.find((c) => c.check === 'partition_horizon').status, 'warn')
+    const alerts = (await db.query('SELECT alert FROM telemetry.alerts($1)', [at])).rows.map((r) => r.alert)
+    assert.ok(alerts.includes('TelemetryPartitionHorizonShort'))
+    const recent = (await db.query('SELECT event_type, events FROM telemetry.recent($1, $2)', ['5 minutes', new Date().toISOString()])).rows
+    assert.ok(recent.some((r) => r.event_type === 'client_metered' && Number(r.events) >= 1))
+    await assert.rejects(db.query('SELECT * FROM telemetry.recent($1)', ['2 hours']), (e) => e.code === '22023')
+    const gauges = (await db.query('SELECT metric FROM telemetry.metric_gauges($1)', [new Date().toISOString()])).rows
+    assert.ok(gauges.some((g) => g.metric === 'telemetry_build_info'))
+  })
+
   it("self_test($1) with 'ok', self_test_jsonb($1)", async () => {
     assert.equal(await one('SELECT telemetry.self_test($1)', ['ok']), 'ok')
     assert.equal(await one('SELECT telemetry.self_test_jsonb($1)', ['{"a": [1, 2.5, "é"]}']), null)

@@ -275,6 +275,36 @@ class FunctionsTest(ClientTestCase):
         self.db.execute("SELECT telemetry.track(%s, %s)", ["client_counted", "{}"])
         self.assertGreaterEqual(counters()["accepted"], before["accepted"] + 1)
 
+    # metrics()
+    def test_metrics(self):
+        def accepted():
+            text = self.one("SELECT telemetry.metrics()")
+            for line in text.split("\n"):
+                if line.startswith('telemetry_events_total{status="accepted",event_type="client_metered"}'):
+                    return float(line.split(" ")[1])
+            return 0
+        self.db.execute("SELECT telemetry.define_event(%s)", ["client_metered"])
+        before = accepted()
+        self.db.execute("SELECT telemetry.track(%s, %s)", ["client_metered", '{"n": 1}'])
+        self.assertEqual(accepted(), before + 1)
+
+    # health(now timestamptz), alerts(now timestamptz), recent(interval, now timestamptz)
+    def test_health_alerts_recent(self):
+        at = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=6, hours=12)
+        for style in (UNTYPED, VARCHAR, "native"):
+            with self.subTest(style=style):
+                cast = "::timestamptz" if style is VARCHAR else ""
+                value = at if style == "native" else style.text(at.isoformat())
+                checks = dict(self.db.execute(f'SELECT "check", status FROM telemetry.health(%s{cast})', [value]).fetchall())
+                self.assertEqual(checks["partition_horizon"], "warn")
+                alerts = [r[0] for r in self.db.execute(f"SELECT alert FROM telemetry.alerts(%s{cast})", [value]).fetchall()]
+                self.assertIn("TelemetryPartitionHorizonShort", alerts)
+        rows = self.db.execute("SELECT event_type, events FROM telemetry.recent(%s::interval)", ["1 hour"]).fetchall()
+        self.assertIsInstance(rows, list)
+        with self.assertRaises(psycopg.Error) as caught:
+            self.db.execute("SELECT * FROM telemetry.recent(%s::interval)", ["2 hours"])
+        self.assertEqual(caught.exception.sqlstate, "22023")
+
     # self_test(kind text), self_test_jsonb(document text)
     def test_self_test(self):
         for style in (UNTYPED, VARCHAR):
