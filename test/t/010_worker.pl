@@ -26,7 +26,7 @@ restart_after_crash = on
 });
 $node->start;
 
-my $steps = 8;    # telemetry.maintenance_step_names()
+my $steps = 9;    # telemetry.maintenance_step_names()
 my $tenant = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 my $nil = '00000000-0000-0000-0000-000000000000';
 
