@@ -5,6 +5,7 @@
 #include "pg/boundary/search_path.hpp"
 #include "pg/rollup/rollup_log.hpp"
 #include "pg/settings.hpp"
+#include "pg/worker/metrics_http.hpp"
 #include "pg/worker/worker.hpp"
 #include "pg/tenancy/tenant_identity.hpp"
 
@@ -21,6 +22,9 @@ static void init_module() {
     telemetry::pg::register_rollup_callbacks();
     if (process_shared_preload_libraries_in_progress) {
         telemetry::pg::register_maintenance_worker();
+        // The metrics endpoint has a process of its own only when an address is set.
+        if (telemetry::pg::metrics_listen != nullptr && telemetry::pg::metrics_listen[0] != '\0')
+            telemetry::pg::register_metrics_http_worker();
         telemetry::pg::request_shared_counters();
         telemetry::pg::request_token_ledger();
     }
