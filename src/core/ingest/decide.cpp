@@ -31,15 +31,24 @@ const char* to_string(IngestStatus status) noexcept {
 
 const char* to_string(RefusalReason reason) noexcept {
     switch (reason) {
-        case RefusalReason::none: return "none";
-        case RefusalReason::invalid_event: return "invalid_event";
-        case RefusalReason::unknown_type: return "unknown_type";
-        case RefusalReason::inactive_type: return "inactive_type";
-        case RefusalReason::invalid_time: return "invalid_time";
-        case RefusalReason::schema: return "schema";
-        case RefusalReason::personal_data: return "personal_data";
-        case RefusalReason::too_large: return "too_large";
-        case RefusalReason::internal: break;
+        case RefusalReason::none:
+            return "none";
+        case RefusalReason::invalid_event:
+            return "invalid_event";
+        case RefusalReason::unknown_type:
+            return "unknown_type";
+        case RefusalReason::inactive_type:
+            return "inactive_type";
+        case RefusalReason::invalid_time:
+            return "invalid_time";
+        case RefusalReason::schema:
+            return "schema";
+        case RefusalReason::personal_data:
+            return "personal_data";
+        case RefusalReason::too_large:
+            return "too_large";
+        case RefusalReason::internal:
+            break;
     }
     return "internal";
 }

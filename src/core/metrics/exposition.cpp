@@ -32,9 +32,12 @@ void append_escaped(std::string& out, std::string_view text, bool quote) {
 
 const char* type_name(MetricType type) {
     switch (type) {
-        case MetricType::counter: return "counter";
-        case MetricType::histogram: return "histogram";
-        case MetricType::gauge: break;
+        case MetricType::counter:
+            return "counter";
+        case MetricType::histogram:
+            return "histogram";
+        case MetricType::gauge:
+            break;
     }
     return "gauge";
 }
@@ -47,9 +50,7 @@ bool has_suffix(std::string_view name, std::string_view suffix) {
 
 bool valid_metric_name(std::string_view name) noexcept { return valid_name(name, true); }
 
-bool valid_label_name(std::string_view name) noexcept {
-    return valid_name(name, false) && name.substr(0, 2) != "__";
-}
+bool valid_label_name(std::string_view name) noexcept { return valid_name(name, false) && name.substr(0, 2) != "__"; }
 
 std::string format_value(double value) {
     if (std::isnan(value)) return "NaN";
@@ -58,8 +59,7 @@ std::string format_value(double value) {
     std::to_chars_result written;
     if (value == std::trunc(value) && std::fabs(value) < 9007199254740992.0)  // 2^53: exact as an integer
         written = std::to_chars(buffer, buffer + sizeof buffer, static_cast<long long>(value));
-    else
-        written = std::to_chars(buffer, buffer + sizeof buffer, value);  // shortest form that reads back
+    else written = std::to_chars(buffer, buffer + sizeof buffer, value);  // shortest form that reads back
     return std::string(buffer, written.ptr);
 }
 
@@ -80,10 +80,9 @@ void Exposition::family(std::string_view name, MetricType type, std::string_view
 
 void Exposition::sample(std::string_view name, const Label* labels, std::size_t label_count, double value) {
     const bool own = name == family_;
-    const bool histogram_part =
-        type_ == MetricType::histogram && name.substr(0, family_.size()) == family_ &&
-        (name.substr(family_.size()) == "_bucket" || name.substr(family_.size()) == "_sum" ||
-         name.substr(family_.size()) == "_count");
+    const bool histogram_part = type_ == MetricType::histogram && name.substr(0, family_.size()) == family_ &&
+                                (name.substr(family_.size()) == "_bucket" || name.substr(family_.size()) == "_sum" ||
+                                 name.substr(family_.size()) == "_count");
     if (family_.empty() || !(own || histogram_part) || (type_ == MetricType::histogram && own))
         throw std::invalid_argument("sample outside its family");
     if (type_ == MetricType::counter && !has_suffix(name, "_total"))

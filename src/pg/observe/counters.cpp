@@ -163,8 +163,7 @@ int type_slot(Counters* c, std::string_view name) noexcept {
             }
             state = settled_state(&slot.state);  // another backend claimed it: whose is it?
         }
-        if (slot.hash == h && std::strncmp(slot.name, name.data(), name.size()) == 0 &&
-            slot.name[name.size()] == '\0')
+        if (slot.hash == h && std::strncmp(slot.name, name.data(), name.size()) == 0 && slot.name[name.size()] == '\0')
             return i;
     }
     return other_type_slot;
@@ -241,8 +240,7 @@ void count_ingest_decision(const IngestDecision& d, const unsigned char* tenant_
         // The latest time wins; most calls see a later time already there and write nothing.
         std::uint64_t seen = pg_atomic_read_u64(&c->last_accepted_us);
         const auto now = static_cast<std::uint64_t>(now_us);
-        while (seen < now && !pg_atomic_compare_exchange_u64(&c->last_accepted_us, &seen, now)) {
-        }
+        while (seen < now && !pg_atomic_compare_exchange_u64(&c->last_accepted_us, &seen, now)) {}
     }
 }
 

@@ -64,8 +64,8 @@ const char* const status_help =
 
 std::string uuid_text(const unsigned char* b) {
     char out[37];
-    snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                  b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+             b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
     return out;
 }
 
@@ -165,10 +165,8 @@ void write_metrics(metrics::Exposition& e, const CounterSnapshot& c, const Gauge
             family = g.metric;
             e.family(family, MetricType::gauge, g.help);
         }
-        if (g.label != nullptr && g.label_value != nullptr)
-            e.sample(family, Label{g.label, g.label_value}, value);
-        else
-            e.sample(family, value);
+        if (g.label != nullptr && g.label_value != nullptr) e.sample(family, Label{g.label, g.label_value}, value);
+        else e.sample(family, value);
     }
 }
 
