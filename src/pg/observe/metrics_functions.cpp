@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "core/metrics/exposition.hpp"
+#include "core/observe/exposition.hpp"
 #include "pg/observe/counters.hpp"
 #include "pg/settings.hpp"
 // PostgreSQL's headers last (port.h redefines snprintf).
@@ -72,10 +72,10 @@ std::string uuid_text(const unsigned char* b) {
 double as_double(std::uint64_t v) { return static_cast<double>(v); }
 
 // The exposition: counters from the snapshot, then the gauges in the order given.
-void write_metrics(metrics::Exposition& e, const CounterSnapshot& c, const GaugeRow* gauges, int gauge_count,
+void write_metrics(observe::Exposition& e, const CounterSnapshot& c, const GaugeRow* gauges, int gauge_count,
                    bool tenant_labels) {
-    using metrics::Label;
-    using metrics::MetricType;
+    using observe::Label;
+    using observe::MetricType;
     std::uint64_t received = 0;
     for (std::uint64_t n : c.by_status) received += n;
     e.family("telemetry_events_received_total", MetricType::counter,
@@ -183,7 +183,7 @@ TELEMETRY_FUNCTION(telemetry_metrics) {
     const int gauge_count = pg::fetch_gauges(&gauges);
     const bool tenant_labels = pg::metrics_tenant_labels;
     text* result = pg::core_phase_or_raise([&] {
-        metrics::Exposition e;
+        observe::Exposition e;
         pg::write_metrics(e, *snapshot, gauges, gauge_count, tenant_labels);
         const std::string& body = e.text();
         auto* out = static_cast<text*>(pg::palloc_or_throw(VARHDRSZ + body.size()));

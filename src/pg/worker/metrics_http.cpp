@@ -22,7 +22,7 @@
 #include <string_view>
 #include <utility>
 
-#include "core/metrics/http_endpoint.hpp"
+#include "core/observe/http_endpoint.hpp"
 #include "pg/boundary/guard.hpp"
 #include "pg/settings.hpp"
 
@@ -47,7 +47,7 @@ constexpr int statement_timeout_ms = 10000;
 constexpr std::chrono::milliseconds poll_budget{100};
 
 // The endpoint, for the life of the process (its exit closes the sockets).
-metrics::HttpEndpoint* endpoint = nullptr;
+observe::HttpEndpoint* endpoint = nullptr;
 
 // Text for the log, out of C++ code: a fixed buffer, nothing to destroy.
 struct Note {
@@ -68,17 +68,17 @@ Opening open_endpoint(const char* listen, Note& note, bool& loopback) noexcept {
     try {
         std::string host, error;
         std::uint16_t port = 0;
-        if (!metrics::parse_listen_address(listen, host, port, error)) {
+        if (!observe::parse_listen_address(listen, host, port, error)) {
             copy_note(note, error);
             return Opening::invalid_address;
         }
         loopback = host.rfind("127.", 0) == 0 || host == "::1";
-        metrics::HttpEndpointConfig config;
+        observe::HttpEndpointConfig config;
         config.address = host;
         config.port = port;
         // Nothing is served before the credentials are loaded: poll() has not run yet.
         config.require_credentials = true;
-        std::unique_ptr<metrics::HttpEndpoint> opened = metrics::HttpEndpoint::open(config, error);
+        std::unique_ptr<observe::HttpEndpoint> opened = observe::HttpEndpoint::open(config, error);
         if (!opened) {
             copy_note(note, error);
             return Opening::failed;
@@ -109,12 +109,12 @@ void load_credentials(const char* bearer_file, const char* basic_file, Credentia
     notes.required = want_bearer || want_basic;
     try {
         std::string bearer, basic, error;
-        if (want_bearer && !metrics::read_credential_file(bearer_file, bearer, error)) {
+        if (want_bearer && !observe::read_credential_file(bearer_file, bearer, error)) {
             notes.bearer_failed = true;
             copy_note(notes.bearer, error);
         }
         if (want_basic) {
-            if (!metrics::read_credential_file(basic_file, basic, error)) {
+            if (!observe::read_credential_file(basic_file, basic, error)) {
                 notes.basic_failed = true;
                 copy_note(notes.basic, error);
             } else if (basic.find(':') == std::string::npos) {

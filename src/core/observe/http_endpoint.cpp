@@ -7,7 +7,7 @@
 // Boost.Beast parses; the limits are Beast's own (header_limit, body_limit 0, a capped
 // flat_buffer) and tcp_stream's deadlines. Every handler catches what it may throw and closes
 // its connection instead, so nothing leaves the endpoint's noexcept API.
-#include "core/metrics/http_endpoint.hpp"
+#include "core/observe/http_endpoint.hpp"
 
 #include <fcntl.h>
 
@@ -37,7 +37,7 @@
 
 #include "core/base/sha256.hpp"
 
-namespace telemetry::metrics {
+namespace telemetry::observe {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -772,6 +772,6 @@ bool parse_listen_address(std::string_view text, std::string& host, std::uint16_
     }
 }
 
-}  // namespace telemetry::metrics
+}  // namespace telemetry::observe
 
 #include "core/base/no_postgres.hpp"

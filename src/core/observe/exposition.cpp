@@ -1,10 +1,10 @@
-#include "core/metrics/exposition.hpp"
+#include "core/observe/exposition.hpp"
 
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
 
-namespace telemetry::metrics {
+namespace telemetry::observe {
 
 namespace {
 
@@ -105,6 +105,6 @@ void Exposition::sample(std::string_view name, const Label* labels, std::size_t 
     text_ += '\n';
 }
 
-}  // namespace telemetry::metrics
+}  // namespace telemetry::observe
 
 #include "core/base/no_postgres.hpp"

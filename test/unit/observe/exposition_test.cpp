@@ -1,4 +1,4 @@
-#include "core/metrics/exposition.hpp"
+#include "core/observe/exposition.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <limits>
 #include <stdexcept>
 
-using namespace telemetry::metrics;
+using namespace telemetry::observe;
 
 TEST(Exposition, FamilyThenSamples) {
     Exposition e;

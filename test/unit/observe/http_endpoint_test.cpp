@@ -1,7 +1,7 @@
 // The /metrics endpoint over real loopback sockets: a client thread speaks plain POSIX sockets
 // while the test thread drives the endpoint as the worker does (poll, then respond). Timeouts
 // are short (300 ms) so that the slow-client cases stay quick.
-#include "core/metrics/http_endpoint.hpp"
+#include "core/observe/http_endpoint.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-namespace telemetry::metrics {
+namespace telemetry::observe {
 namespace {
 
 using namespace std::chrono_literals;
@@ -913,4 +913,4 @@ TEST_F(ReadCredentialFile, Refuses) {
 }
 
 }  // namespace
-}  // namespace telemetry::metrics
+}  // namespace telemetry::observe

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace telemetry::metrics {
+namespace telemetry::observe {
 
 enum class MetricType { counter, gauge, histogram };
 
@@ -47,4 +47,4 @@ private:
     MetricType type_ = MetricType::gauge;
 };
 
-}  // namespace telemetry::metrics
+}  // namespace telemetry::observe

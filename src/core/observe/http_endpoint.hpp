@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-namespace telemetry::metrics {
+namespace telemetry::observe {
 
 struct HttpEndpointConfig {
     std::string address = "127.0.0.1";    // numeric IPv4 or IPv6 only: no resolver (it starts a thread)
@@ -95,4 +95,4 @@ bool read_credential_file(const std::string& path, std::string& out, std::string
 // "localhost" (127.0.0.1) or "*" (0.0.0.0, every IPv4 interface); port 1 to 65535.
 bool parse_listen_address(std::string_view text, std::string& host, std::uint16_t& port, std::string& error) noexcept;
 
-}  // namespace telemetry::metrics
+}  // namespace telemetry::observe
