@@ -2,7 +2,10 @@
 # The README's test command: set up, build, install, and run every test layer (GoogleTest via
 # ctest; the build layer: formatting, and the build following folders; pg_regress, isolation,
 # TAP, and the client layer: every public function called through node-postgres and psycopg 3
-# with bind parameters) against throwaway PostgreSQL 15 instances, a bounded
+# with bind parameters; the monitoring layer: promtool over the alert rules and their unit tests
+# and over metrics() and the endpoint's output, every Grafana and postgres_exporter query run
+# against the demo's data, a real Prometheus scraping the endpoint) against throwaway PostgreSQL
+# 15 instances, a bounded
 # libFuzzer run over the JSON paths (test/fuzz/run.sh, 20 s per target), then a smoke run
 # of the benchmarks (bench/run.sh --quick: every measurement once, every event counted back; it
 # fails on a broken measurement or a lost event, never on a ratio), and last the log layer: no
@@ -11,13 +14,14 @@
 # `postgres` user) and as an ordinary user (installing through sudo).
 #
 #   scripts/test.sh            everything
-#   scripts/test.sh regress    only some layers: unit, build, regress, isolation, tap, client, fuzz, bench, logs
+#   scripts/test.sh regress    only some layers: unit, build, regress, isolation, tap, client, monitoring, fuzz,
+#                              bench, logs
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$TELEMETRY_ROOT"
 
 layers=("$@")
-[ ${#layers[@]} -gt 0 ] || layers=(unit build regress isolation tap client fuzz bench logs)
+[ ${#layers[@]} -gt 0 ] || layers=(unit build regress isolation tap client monitoring fuzz bench logs)
 
 log "Setting up dependencies"
 scripts/setup.sh
@@ -61,10 +65,11 @@ for layer in "${layers[@]}"; do
     build) test/build/run.sh || failures+=(build) ;;
     regress | isolation | tap) run_pg_layer "$layer" || failures+=("$layer") ;;
     client) TELEMETRY_KEEP_LOGS="$work/client_logs" test/client/run.sh || failures+=(client) ;;
+    monitoring) test/monitoring/run.sh all || failures+=(monitoring) ;;
     logs) test/logs/run.sh "$work" || failures+=(logs) ;;
     fuzz) test/fuzz/run.sh || failures+=(fuzz) ;;
     bench) run_bench || failures+=(bench) ;;
-    *) echo "unknown layer $layer (unit, build, regress, isolation, tap, client, fuzz, bench, logs)" >&2; exit 2 ;;
+    *) echo "unknown layer $layer (unit, build, regress, isolation, tap, client, monitoring, fuzz, bench, logs)" >&2; exit 2 ;;
   esac
 done
 

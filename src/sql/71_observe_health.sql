@@ -51,7 +51,7 @@ DECLARE
     received bigint;
     refused bigint;
     quarantined bigint;
-    last_start timestamptz;
+    last_success timestamptz;
     failing integer;
     failing_step text;
     watermark date;
@@ -91,20 +91,21 @@ BEGIN
     status := CASE WHEN quarantined OPERATOR(pg_catalog.>) 0 THEN 'warn' ELSE 'ok' END;
     detail := pg_catalog.format('%s events quarantined in the hour before now (telemetry.quarantine; replay_quarantine() after a catalog fix)', quarantined);
     RETURN NEXT;
-    -- 4. Maintenance runs (the worker, or cron): the last step started within 3 naptimes
-    --    (at least 10 minutes); critical when a step failed 3 times in a row.
-    SELECT pg_catalog.max(s.last_started_at) FILTER (WHERE s.last_started_at OPERATOR(pg_catalog.<=) now)
-    INTO last_start FROM telemetry.maintenance_steps s;
+    -- 4. Maintenance runs (the worker, or cron): a step succeeded within 3 naptimes (at least
+    --    10 minutes); critical when a step failed 3 times in a row. As the rules, which see the
+    --    steps' last successes.
+    SELECT pg_catalog.max(s.last_success_at) FILTER (WHERE s.last_success_at OPERATOR(pg_catalog.<=) now)
+    INTO last_success FROM telemetry.maintenance_steps s;
     SELECT s.consecutive_failures, s.step INTO failing, failing_step FROM telemetry.maintenance_steps s
     ORDER BY s.consecutive_failures DESC, s.step LIMIT 1;
-    age := pg_catalog.date_part('epoch', now OPERATOR(pg_catalog.-) last_start);
+    age := pg_catalog.date_part('epoch', now OPERATOR(pg_catalog.-) last_success);
     "check" := 'worker_alive'; value := age; threshold := stale;
     status := CASE WHEN age IS NULL OR age OPERATOR(pg_catalog.>) stale OR coalesce(failing, 0) OPERATOR(pg_catalog.>=) 3 THEN 'critical'
                    WHEN coalesce(failing, 0) OPERATOR(pg_catalog.>) 0 THEN 'warn' ELSE 'ok' END;
-    detail := CASE WHEN age IS NULL THEN 'maintenance never ran'
+    detail := CASE WHEN age IS NULL THEN 'no maintenance step ever succeeded'
                    WHEN coalesce(failing, 0) OPERATOR(pg_catalog.>) 0
                    THEN pg_catalog.format('step %s failed %s times in a row (telemetry.maintenance_status)', failing_step, failing)
-                   ELSE pg_catalog.format('last maintenance step started %s seconds before now', pg_catalog.round(age::numeric)) END;
+                   ELSE pg_catalog.format('a maintenance step last succeeded %s seconds before now', pg_catalog.round(age::numeric)) END;
     RETURN NEXT;
     -- 5. Rollup lag: the watermark is the start of today once maintenance ran; warn after 2 days.
     watermark := telemetry.rollup_watermark();
@@ -133,7 +134,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION telemetry.health(timestamptz) IS
-    'Health checks as of now (default now()), one row each: check, status (ok, warn, critical), value, threshold (the warn threshold, in value''s unit) and detail. last_event_age: seconds since the latest event (warn > 300, critical > 3600 or none in 24 hours); ingest_error_rate: rejected and quarantined among events received in the 5 minutes before now, a ratio (shared memory; warn > 0.05, critical > 0.25; NULL value without events); quarantine_growth: events quarantined in the hour before now (warn > 0); worker_alive: seconds since a maintenance step last started (critical beyond 3 × telemetry.naptime, at least 600, or when a step failed 3 times in a row; warn after one failure); rollup_lag: seconds between the watermark and now (warn > 2 days, critical > 7 or never rolled up); partition_horizon: seconds of partitions ready ahead (warn < 2 days, critical < 1); oldest_partition: days (warn when older than telemetry.retention_days + 2). Server-wide. Errors: now NULL or not finite (22023).';
+    'Health checks as of now (default now()), one row each: check, status (ok, warn, critical), value, threshold (the warn threshold, in value''s unit) and detail. last_event_age: seconds since the latest event (warn > 300, critical > 3600 or none in 24 hours); ingest_error_rate: rejected and quarantined among events received in the 5 minutes before now, a ratio (shared memory; warn > 0.05, critical > 0.25; NULL value without events); quarantine_growth: events quarantined in the hour before now (warn > 0); worker_alive: seconds since a maintenance step last succeeded (critical beyond 3 × telemetry.naptime, at least 600, or when a step failed 3 times in a row; warn after one failure); rollup_lag: seconds between the watermark and now (warn > 2 days, critical > 7 or never rolled up); partition_horizon: seconds of partitions ready ahead (warn < 2 days, critical < 1); oldest_partition: days (warn when older than telemetry.retention_days + 2). Server-wide. Errors: now NULL or not finite (22023).';
 
 CREATE FUNCTION telemetry.alerts(now timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE (alert text, severity text, value double precision, threshold double precision, summary text)
@@ -190,7 +191,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION telemetry.alerts(timestamptz) IS
-    'The alerts firing at now (default now()), the same as monitoring/prometheus/telemetry.rules.yml: alert, severity (warning, critical), value, threshold and summary. TelemetryEventRateDrop (warning): events that occurred in the hour before now are under half the average of the same hour on the 7 days before (when that average is at least 10); TelemetryNoEvents (critical): no event for 5 minutes (health() last_event_age); TelemetryWorkerFailing (critical): no maintenance step started within 3 × telemetry.naptime (at least 10 minutes), or a step failed 3 times in a row; TelemetryQuarantineGrowing (warning): events were quarantined in the hour before now; TelemetryPartitionHorizonShort (critical): partitions are ready for less than 2 days ahead. No row: nothing fires. The playbook of each: docs/operations.md, "Alerts". Server-wide. Errors: now NULL or not finite (22023).';
+    'The alerts firing at now (default now()), the same as monitoring/prometheus/telemetry.rules.yml: alert, severity (warning, critical), value, threshold and summary. TelemetryEventRateDrop (warning): events that occurred in the hour before now are under half the average of the same hour on the 7 days before (when that average is at least 10); TelemetryNoEvents (critical): no event for 5 minutes (health() last_event_age); TelemetryWorkerFailing (critical): no maintenance step succeeded within 3 × telemetry.naptime (at least 10 minutes), or a step failed 3 times in a row; TelemetryQuarantineGrowing (warning): events were quarantined in the hour before now; TelemetryPartitionHorizonShort (critical): partitions are ready for less than 2 days ahead. No row: nothing fires. The playbook of each: docs/operations.md, "Alerts". Server-wide. Errors: now NULL or not finite (22023).';
 
 CREATE FUNCTION telemetry.recent("interval" interval DEFAULT '5 minutes', now timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE (event_type text, events bigint, rejected bigint, quarantined bigint, users bigint, averages jsonb)
