@@ -87,15 +87,6 @@ as_instance_user "${psql[@]}" -d demo -c "SELECT step, last_success_at::timestam
     last_duration, watermark, rollup_lag::interval(0) AS rollup_lag, pending_invalidations AS pending,
     partition_horizon::date AS horizon, oldest_partition FROM telemetry.maintenance_status"
 
-log "Operations: health checks, the alerts firing, the debug drawer of the last 5 minutes, and who was active (docs/observe.md)"
-as_instance_user "${psql[@]}" -d demo -f "$dir/operations.sql"
-
-log "The metrics endpoint: one scrape of GET http://127.0.0.1:$metrics_port/metrics (what Prometheus reads every 15 s), checked by promtool"
-curl -sS --max-time 10 -o "$dir/metrics.txt" -w 'HTTP %{http_code}, %{size_download} bytes in %{time_total} s\n' "http://127.0.0.1:$metrics_port/metrics"
-grep -E '^telemetry_(events_received_total|events_total\{status="accepted",event_type="(message_sent|conversation_started)"|events_refused_total\{status="rejected",reason="(schema|unknown_type)"|active_users|worker_up|rollup_lag_seconds|event_payload_bytes_(count|sum))' "$dir/metrics.txt"
-echo "... $(grep -c '^telemetry_' "$dir/metrics.txt") samples in all"
-promtool check metrics < "$dir/metrics.txt" && echo "promtool check metrics: the exposition is valid"
-
 log "A client's batch: every event gets a status (accepted, duplicate, rejected, opted_out, ...)"
 as_instance_user "${psql[@]}" -d demo -f "$dir/batch.sql"
 
@@ -113,6 +104,15 @@ as_instance_user psql -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres 
 
 log "What the catalog refuses from track() (each is an ERROR to the application, and nothing is stored)"
 as_instance_user psql -X -h "$dir" -p "$port" -U postgres -d demo -f "$dir/refusals.sql" 2>&1 | sed 's/^psql:[^:]*:[0-9]*: //'
+
+log "Operations: health checks, the alerts firing, the debug drawer of the last 5 minutes (the batch, the quarantine and the refusals above), and who was active (docs/observe.md)"
+as_instance_user "${psql[@]}" -d demo -f "$dir/operations.sql"
+
+log "The metrics endpoint: one scrape of GET http://127.0.0.1:$metrics_port/metrics (what Prometheus reads every 15 s), checked by promtool"
+curl -sS --max-time 10 -o "$dir/metrics.txt" -w 'HTTP %{http_code}, %{size_download} bytes in %{time_total} s\n' "http://127.0.0.1:$metrics_port/metrics"
+grep -E '^telemetry_(events_received_total|events_total\{status="accepted",event_type="(message_sent|conversation_started)"|events_refused_total\{status="(rejected|quarantined)",reason="(schema|unknown_type|personal_data)"|active_users|worker_up|rollup_lag_seconds|event_payload_bytes_(count|sum))' "$dir/metrics.txt"
+echo "... $(grep -c '^telemetry_' "$dir/metrics.txt") samples in all"
+promtool check metrics < "$dir/metrics.txt" && echo "promtool check metrics: the exposition is valid"
 
 log "What track() costs: 3 s of pgbench, each transaction at random a plain INSERT into the design documents' events table or a track() of the same event"
 as_instance_user "${psql[@]}" -d demo -f "$dir/diy_events.sql"  # the benchmark's plain table

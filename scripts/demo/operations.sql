@@ -3,7 +3,7 @@
 SELECT "check", status, round(value::numeric, 3) AS value, threshold, detail FROM telemetry.health();
 \echo '-- telemetry.alerts(): what fires now (the same rules as monitoring/prometheus/telemetry.rules.yml)'
 SELECT alert, severity, round(value::numeric, 1) AS value, threshold, summary FROM telemetry.alerts();
-\echo '-- ... and a week from now, if maintenance stopped today: the partitions run out'
+\echo '-- ... and a week from now, had maintenance stopped today: maintenance overdue, the partitions running out'
 SELECT alert, severity, summary FROM telemetry.alerts(now() + interval '6 days 12 hours') WHERE alert <> 'TelemetryNoEvents';
 \echo '-- telemetry.recent(): the debug drawer, the last 5 minutes per event type'
 SELECT event_type, events, rejected, quarantined, users, averages FROM telemetry.recent('5 minutes');

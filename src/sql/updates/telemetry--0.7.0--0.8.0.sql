@@ -461,7 +461,7 @@ BEGIN
     "check" := 'ingest_error_rate'; threshold := 0.05;
     value := CASE WHEN received OPERATOR(pg_catalog.>) 0 THEN refused::float8 OPERATOR(pg_catalog./) received END;
     status := CASE WHEN value OPERATOR(pg_catalog.>) 0.25 THEN 'critical' WHEN value OPERATOR(pg_catalog.>) 0.05 THEN 'warn' ELSE 'ok' END;
-    detail := pg_catalog.format('%s of %s events refused in the 5 minutes before now', refused, received);
+    detail := pg_catalog.format('events refused in the 5 minutes before now: %s of %s', refused, received);
     RETURN NEXT;
     -- 3. The quarantine grows: events quarantined in the hour before now.
     SELECT pg_catalog.count(*) INTO quarantined FROM telemetry.quarantine q
@@ -469,7 +469,7 @@ BEGIN
       AND q.received_at OPERATOR(pg_catalog.<=) now;
     "check" := 'quarantine_growth'; value := quarantined; threshold := 0;
     status := CASE WHEN quarantined OPERATOR(pg_catalog.>) 0 THEN 'warn' ELSE 'ok' END;
-    detail := pg_catalog.format('%s events quarantined in the hour before now (telemetry.quarantine; replay_quarantine() after a catalog fix)', quarantined);
+    detail := pg_catalog.format('events quarantined in the hour before now: %s (telemetry.quarantine; replay_quarantine() after a catalog fix)', quarantined);
     RETURN NEXT;
     -- 4. Maintenance runs (the worker, or cron): a step succeeded within 3 naptimes (at least
     --    10 minutes); critical when a step failed 3 times in a row. As the rules, which see the
