@@ -36,6 +36,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "core/base/sha256.hpp"
+#include "core/observe/endpoint_settings.hpp"
 
 namespace telemetry::observe {
 
@@ -56,7 +57,6 @@ constexpr std::size_t drain_chunk = 4096;
 // After accept() failed (out of descriptors, say): the listening socket stays readable, so
 // accepting again at once would spin.
 constexpr std::chrono::milliseconds accept_retry{100};
-constexpr std::size_t credential_max_bytes = 4096;
 
 // Written directly to a connection over the limit: no session, no allocation.
 constexpr std::string_view over_limit_answer =
@@ -103,14 +103,6 @@ bool ascii_iequals(std::string_view a, std::string_view b) noexcept {
         if (x != y) return false;
     }
     return true;
-}
-
-bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-    return s;
 }
 
 // Compares a secret in time independent of where it differs, and of its length: both sides are
@@ -343,11 +335,11 @@ private:
         if (!c.required) return true;
         const auto field = request.find(http::field::authorization);
         if (field == request.end()) return false;
-        const std::string_view value = trim(std::string_view(field->value().data(), field->value().size()));
+        const std::string_view value = trim_whitespace(std::string_view(field->value().data(), field->value().size()));
         const std::size_t space = value.find(' ');
         if (space == std::string_view::npos) return false;
         const std::string_view scheme = value.substr(0, space);
-        const std::string_view secret = trim(value.substr(space + 1));
+        const std::string_view secret = trim_whitespace(value.substr(space + 1));
         if (c.has_bearer && ascii_iequals(scheme, "Bearer")) return same_secret(secret, c.bearer);
         if (c.has_basic && ascii_iequals(scheme, "Basic")) return same_secret(secret, c.basic);
         return false;
@@ -654,123 +646,6 @@ std::string HttpEndpoint::local_address() const noexcept {
 }
 
 HttpEndpointStats HttpEndpoint::stats() const noexcept { return impl_->stats; }
-
-bool read_credential_file(const std::string& path, std::string& out, std::string& error) noexcept {
-    try {
-        out.clear();
-        error.clear();
-        if (path.empty()) {
-            error = "no file given";
-            return false;
-        }
-        const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rbe"), &std::fclose);
-        if (!file) {
-            error = "could not open \"" + path + "\": " + std::strerror(errno);
-            return false;
-        }
-        std::string line;
-        int c;
-        while ((c = std::getc(file.get())) != EOF && c != '\n') {
-            if (line.size() >= credential_max_bytes) {
-                error = "the first line of \"" + path + "\" is longer than " + std::to_string(credential_max_bytes) +
-                        " bytes";
-                return false;
-            }
-            line.push_back(static_cast<char>(c));
-        }
-        if (std::ferror(file.get())) {
-            error = "could not read \"" + path + "\": " + std::strerror(errno);
-            return false;
-        }
-        const std::string_view value = trim(line);
-        if (value.empty()) {
-            error = "the first line of \"" + path + "\" is empty";
-            return false;
-        }
-        for (const char ch : value) {
-            const auto u = static_cast<unsigned char>(ch);
-            if (u < 0x20 || u == 0x7f) {
-                error = "the first line of \"" + path + "\" holds a control character";
-                return false;
-            }
-        }
-        out.assign(value.data(), value.size());
-        return true;
-    } catch (...) {
-        try {
-            out.clear();
-            error = "could not read the file: out of memory";
-        } catch (...) {}
-        return false;
-    }
-}
-
-bool parse_listen_address(std::string_view text, std::string& host, std::uint16_t& port, std::string& error) noexcept {
-    try {
-        host.clear();
-        port = 0;
-        error.clear();
-        std::string_view host_part;
-        std::string_view port_part;
-        bool bracketed = false;
-        if (!text.empty() && text.front() == '[') {
-            const std::size_t close = text.find(']');
-            if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-                error = "an IPv6 address is written \"[address]:port\", e.g. \"[::1]:9187\"";
-                return false;
-            }
-            host_part = text.substr(1, close - 1);
-            port_part = text.substr(close + 2);
-            bracketed = true;
-        } else {
-            const std::size_t colon = text.rfind(':');
-            if (colon == std::string_view::npos) {
-                error = "expected \"host:port\", e.g. \"127.0.0.1:9187\"";
-                return false;
-            }
-            host_part = text.substr(0, colon);
-            port_part = text.substr(colon + 1);
-            if (host_part.find(':') != std::string_view::npos) {
-                error = "an IPv6 address is written in brackets: \"[address]:port\", e.g. \"[::1]:9187\"";
-                return false;
-            }
-        }
-        if (host_part.empty()) {
-            error = "the host is missing: \"127.0.0.1:9187\" for this machine only, \"*:9187\" for every interface";
-            return false;
-        }
-        if (port_part.empty() || port_part.size() > 5 ||
-            !std::all_of(port_part.begin(), port_part.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-            error = "the port must be a number from 1 to 65535";
-            return false;
-        }
-        const unsigned long number = std::stoul(std::string(port_part));
-        if (number < 1 || number > 65535) {
-            error = "the port must be a number from 1 to 65535";
-            return false;
-        }
-        std::string address(host_part);
-        if (!bracketed && address == "localhost") address = "127.0.0.1";
-        if (!bracketed && address == "*") address = "0.0.0.0";
-        beast::error_code ec;
-        const asio::ip::address parsed = asio::ip::make_address(address, ec);
-        if (ec || (bracketed && !parsed.is_v6())) {
-            error = bracketed ? "the host in brackets must be a numeric IPv6 address"
-                              : "the host must be a numeric IP address (no host names: no resolver runs here), "
-                                "\"localhost\" or \"*\"";
-            return false;
-        }
-        host = std::move(address);
-        port = static_cast<std::uint16_t>(number);
-        return true;
-    } catch (...) {
-        try {
-            host.clear();
-            error = "could not parse the address: out of memory";
-        } catch (...) {}
-        return false;
-    }
-}
 
 }  // namespace telemetry::observe
 

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <utility>
 
+#include "core/observe/endpoint_settings.hpp"
 #include "core/observe/http_endpoint.hpp"
 #include "pg/boundary/guard.hpp"
 #include "pg/settings.hpp"

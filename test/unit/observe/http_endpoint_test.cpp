@@ -1,6 +1,7 @@
 // The /metrics endpoint over real loopback sockets: a client thread speaks plain POSIX sockets
 // while the test thread drives the endpoint as the worker does (poll, then respond). Timeouts
 // are short (300 ms) so that the slow-client cases stay quick.
+#include "core/observe/endpoint_settings.hpp"
 #include "core/observe/http_endpoint.hpp"
 
 #include <arpa/inet.h>
