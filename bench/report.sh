@@ -544,3 +544,5 @@ echo
 
 rollups_section "$plots/rollup.csv"
 analytics_section "$plots/analytics.csv"
+# The scrapes' section, written by bench/scrape.sh.
+if [ -f "$plots/scrape.md" ]; then cat "$plots/scrape.md"; fi

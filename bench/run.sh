@@ -237,6 +237,9 @@ for rep in $(seq 1 "$reps"); do run_pgbench load-max track 8 on "$rep" "" $((dur
 
 rollup_benchmarks "$work" "$port" "$size_label" "$work/rollup.csv"
 analytics_benchmarks "$work" "$port" "$size_label" "$work/analytics.csv"
+# Scrapes of the metrics endpoint with 10 million events stored: an instance of its own (the
+# endpoint's address is set at server start).
+"$BENCH_DIR/scrape.sh" ${size_label:+"$size_label"} --no-build --out "$work"
 
 elapsed=$(( $(date +%s) - started ))
 log "Measured in $elapsed s; writing the report"
@@ -246,6 +249,8 @@ if [ "$write_docs" = yes ]; then
   cp "$raw" docs/bench/raw.csv
   cp "$work/rollup.csv" docs/bench/rollup.csv
   cp "$work/analytics.csv" docs/bench/analytics.csv
+  cp "$work/scrape.csv" docs/bench/scrape.csv
+  cp "$work/scrape.md" docs/bench/scrape.md
   bench/report.sh docs/bench/raw.csv "$size_label" "$elapsed" "$duration" "$reps" "$batches" >docs/benchmarks.md
   cat docs/benchmarks.md
 else
