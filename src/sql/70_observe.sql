@@ -195,8 +195,13 @@ AS $$
         SELECT 12, 0, 'telemetry_retention_seconds', 'How long raw events are kept (telemetry.retention_days), seconds.',
                NULL, NULL, 86400 OPERATOR(pg_catalog.*) coalesce(pg_catalog.current_setting('telemetry.retention_days', true), '90')::float8
         UNION ALL
-        SELECT 13, 0, 'telemetry_quarantine_events', 'Events kept in telemetry.quarantine.',
-               NULL, NULL, (SELECT pg_catalog.count(*) FROM telemetry.quarantine)::float8
+        SELECT 13, 0, 'telemetry_quarantine_events', 'Events kept in telemetry.quarantine (exact up to 100,000; beyond, the planner''s estimate).',
+               NULL, NULL,
+               -- A scrape never counts a large quarantine row by row: beyond 100,000 rows the
+               -- statistics' estimate (as of the last ANALYZE) is close enough.
+               (SELECT CASE WHEN c.reltuples OPERATOR(pg_catalog.>=) 100000 THEN c.reltuples::float8
+                            ELSE (SELECT pg_catalog.count(*) FROM telemetry.quarantine)::float8 END
+                FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) 'telemetry.quarantine'::pg_catalog.regclass)
         UNION ALL
         SELECT 14, 0, 'telemetry_build_info', 'The installed release of telemetry (the version label); always 1.',
                'version', (SELECT x.extversion FROM pg_catalog.pg_extension x WHERE x.extname OPERATOR(pg_catalog.=) 'telemetry'), 1
@@ -204,11 +209,11 @@ AS $$
     ORDER BY m.ord, m.sub
 $$;
 COMMENT ON FUNCTION telemetry.metric_gauges(timestamptz) IS
-    'The gauges of metrics() that come from tables, one row per sample: metric (a Prometheus name), help, label and label_value (NULL: no label), value (NULL: unknown). Last event time, active users 1h/24h/7d and the sample time (telemetry.activity), per maintenance step its last success, last failure, failures in a row and last duration, rollup lag and pending invalidations, partition horizon and oldest partition, retention, quarantined events, build info. Server-wide: every tenant. No scan of events.';
+    'The gauges of metrics() that come from tables, one row per sample: metric (a Prometheus name), help, label and label_value (NULL: no label), value (NULL: unknown). Last event time, active users 1h/24h/7d and the sample time (telemetry.activity), per maintenance step its last success, last failure, failures in a row and last duration, rollup lag and pending invalidations, partition horizon and oldest partition, retention, quarantined events (exact up to 100,000, the planner''s estimate beyond), build info. Server-wide: every tenant. No scan of events.';
 
 CREATE FUNCTION telemetry.metrics()
 RETURNS text
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'telemetry_metrics';
 COMMENT ON FUNCTION telemetry.metrics() IS
-    'The Prometheus text exposition (format 0.0.4) of telemetry, server-wide, what the HTTP endpoint (telemetry.metrics_listen) serves at GET /metrics: counters from shared memory since the server started (telemetry_events_received_total; telemetry_events_total by status and event type; telemetry_events_refused_total by status and reason class; telemetry_tenant_events_total when telemetry.metrics_tenant_labels is on; telemetry_pii_decisions_total; the telemetry_event_payload_bytes histogram), the worker (telemetry_worker_up, telemetry_worker_last_run_timestamp_seconds) and the gauges of metric_gauges(). Reads no event. docs/operations.md, "Metrics", lists every series.';
+    'The Prometheus text exposition (format 0.0.4) of telemetry, server-wide, what the HTTP endpoint (telemetry.metrics_listen) serves at GET /metrics: counters from shared memory since the server started (telemetry_events_received_total; telemetry_events_total by status and event type; telemetry_events_refused_total by status and reason class; telemetry_tenant_events_total when telemetry.metrics_tenant_labels is on; telemetry_pii_decisions_total; the telemetry_event_payload_bytes histogram), the worker (telemetry_worker_up, telemetry_worker_last_run_timestamp_seconds) and the gauges of metric_gauges(). Reads no event. docs/observe.md, "Metrics", lists every series.';

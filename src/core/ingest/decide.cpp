@@ -105,6 +105,10 @@ struct Decider {
     std::string caller_path(const std::string& path) const { return std::string(in.properties_path) + path.substr(1); }
 
     IngestDecision run() {
+        // The type, looked up once: its name labels the counters whatever is decided below (a
+        // name the catalog does not know never does).
+        const EventTypeSpec* const type = in.name ? catalog.find(*in.name) : nullptr;
+        if (type != nullptr) out.event_type = type->name;
         if (*in.read_sqlstate) return reject(in.read_sqlstate, std::string(in.read_problem));
         if (in.opted_out) {
             out.status = IngestStatus::opted_out;
@@ -129,12 +133,10 @@ struct Decider {
         }
 
         // 4. The catalog.
-        const EventTypeSpec* type = catalog.find(*in.name);
         if (type == nullptr) {
             out.hint = "Declare it with telemetry.load_catalog() or telemetry.define_event() first.";
             return reject("42704", quoted_type() + " is not in the catalog");
         }
-        out.event_type = type->name;
         if (type->status == EventStatus::planned || type->status == EventStatus::blocked) {
             if (type->status == EventStatus::planned)
                 out.hint = "Set its status to active in the catalog to start recording it.";
@@ -237,7 +239,8 @@ struct Decider {
                        (violations.size() >= max_violations ? " or more" : "") + " more)";
             const std::string rule = ": " + violations[0].keyword + ": " + violations[0].message + more;
             const std::string reason = quoted_name() + ": " + caller_path(violations[0].path) + rule;
-            if (violations[0].keyword == "x-pii") out.refusal = RefusalReason::personal_data;
+            for (const Violation& v : violations)
+                if (v.keyword == "x-pii") out.refusal = RefusalReason::personal_data;
             if (never_kept || type->on_violation == ViolationPolicy::reject ||
                 (type->on_violation == ViolationPolicy::omit && !omittable))
                 return reject("23514", reason);

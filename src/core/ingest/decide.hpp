@@ -49,6 +49,7 @@ enum class RefusalReason : std::uint8_t {
     internal,       // out of memory, or a bug
 };
 inline constexpr int refusal_reason_count = 9;
+static_assert(static_cast<int>(RefusalReason::internal) + 1 == refusal_reason_count);
 const char* to_string(RefusalReason reason) noexcept;
 // The class of a refusal by its SQLSTATE (personal data shares 23514 with the schema: decide()
 // says so itself).

@@ -142,12 +142,17 @@ std::uint32_t settled_state(pg_atomic_uint32* state) noexcept {
     return s;
 }
 
-// The slot of a catalog type: found by open addressing, or claimed; "_other" when all are taken.
+// Linear probing goes this far: once the tables fill up, a type or tenant without a slot costs
+// this many comparisons, not the whole table.
+constexpr int max_probes = 16;
+
+// The slot of a catalog type: found by open addressing, or claimed; "_other" when none is free
+// within max_probes of its hash.
 int type_slot(Counters* c, std::string_view name) noexcept {
     if (name.empty()) return unknown_type_slot;
     if (name.size() >= static_cast<std::size_t>(event_type_name_bytes)) return other_type_slot;
     const std::uint32_t h = fnv1a(name.data(), name.size());
-    for (int probe = 0; probe < event_type_slots; ++probe) {
+    for (int probe = 0; probe < max_probes; ++probe) {
         const int i = static_cast<int>((h + static_cast<std::uint32_t>(probe)) % event_type_slots);
         TypeSlot& slot = c->types[i];
         std::uint32_t state = settled_state(&slot.state);
@@ -169,10 +174,11 @@ int type_slot(Counters* c, std::string_view name) noexcept {
     return other_type_slot;
 }
 
-// The slot of a tenant among the first tenant_slots seen; -1 for the others.
+// The slot of a tenant among the first tenant_slots seen (within max_probes of its hash); -1
+// for the others.
 int tenant_slot(Counters* c, const unsigned char* tenant_id) noexcept {
     const std::uint32_t h = fnv1a(tenant_id, 16);
-    for (int probe = 0; probe < tenant_slots; ++probe) {
+    for (int probe = 0; probe < max_probes; ++probe) {
         const int i = static_cast<int>((h + static_cast<std::uint32_t>(probe)) % tenant_slots);
         TenantSlot& slot = c->tenants[i];
         std::uint32_t state = settled_state(&slot.state);
@@ -191,18 +197,28 @@ int tenant_slot(Counters* c, const unsigned char* tenant_id) noexcept {
     return -1;
 }
 
+// Counts one event in the cell of its minute. A cell holding an older minute starts again; one
+// holding a later minute keeps it, and the event is not counted there: a decision made long ago
+// (a batch that waited an hour on a lock, a clock stepped back) never wipes out a live minute.
 void add_to_minute(pg_atomic_uint64* cell, std::uint64_t minute) noexcept {
-    const std::uint64_t tag = (minute & minute_tag_mask) << minute_tag_shift;
+    const std::uint64_t tag = minute & minute_tag_mask;
     std::uint64_t seen = pg_atomic_read_u64(cell);
     for (;;) {
-        const std::uint64_t next = (seen & ~((1ULL << minute_tag_shift) - 1)) == tag ? seen + 1 : tag | 1;
+        const std::uint64_t seen_tag = seen >> minute_tag_shift;
+        std::uint64_t next;
+        if (seen_tag == tag) {
+            next = seen + 1;
+        } else if (seen != 0 && ((seen_tag - tag) & minute_tag_mask) < (minute_tag_mask >> 1)) {
+            return;  // the cell holds a later minute (modulo 2^24)
+        } else {
+            next = (tag << minute_tag_shift) | 1;
+        }
         if (pg_atomic_compare_exchange_u64(cell, &seen, next)) return;
     }
 }
 
 std::uint64_t minute_count(std::uint64_t cell, std::uint64_t minute) noexcept {
-    const std::uint64_t tag = (minute & minute_tag_mask) << minute_tag_shift;
-    return (cell & ~((1ULL << minute_tag_shift) - 1)) == tag ? cell & ((1ULL << minute_tag_shift) - 1) : 0;
+    return (cell >> minute_tag_shift) == (minute & minute_tag_mask) ? cell & ((1ULL << minute_tag_shift) - 1) : 0;
 }
 
 std::uint64_t minute_of(std::int64_t unix_us) noexcept {
@@ -237,7 +253,7 @@ void count_ingest_decision(const IngestDecision& d, const unsigned char* tenant_
         while (bucket < payload_bucket_count - 1 && d.stored_bytes > payload_bucket_bounds[bucket]) ++bucket;
         pg_atomic_fetch_add_u64(&c->payload_buckets[bucket], 1);
         pg_atomic_fetch_add_u64(&c->payload_bytes_sum, d.stored_bytes);
-        // The latest time wins; most calls see a later time already there and write nothing.
+        // The latest time wins (a compare-and-swap only when this one is later).
         std::uint64_t seen = pg_atomic_read_u64(&c->last_accepted_us);
         const auto now = static_cast<std::uint64_t>(now_us);
         while (seen < now && !pg_atomic_compare_exchange_u64(&c->last_accepted_us, &seen, now)) {}

@@ -1,7 +1,7 @@
 // What ingest decided, counted since the server started: in shared memory when the library is
 // preloaded (every backend adds to the same counters, which outlive any backend), otherwise per
 // backend. Like pg_stat counters they count decisions, committed or not, start again at zero
-// after a restart, and cost a few atomic additions an event (docs/operations.md, "Metrics").
+// after a restart, and cost a few atomic additions an event (docs/observe.md, "Metrics").
 //
 // Labels stay bounded: an event type is counted under its own name only when the catalog knows
 // it (at most 256 types, then "_other"; names it does not know under "_unknown"), a tenant only

@@ -1,6 +1,6 @@
 // The SQL functions that read the counters (counters.hpp): ingest_counters(), pii_counters(),
 // recent_counters(), and metrics(), the Prometheus exposition of the counters and of the gauges
-// that telemetry.metric_gauges() reads from the database (docs/operations.md, "Metrics").
+// that telemetry.metric_gauges() reads from the database (docs/observe.md, "Metrics").
 #include <algorithm>
 #include <cstdio>
 #include <cstring>

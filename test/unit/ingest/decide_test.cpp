@@ -333,6 +333,16 @@ TEST_F(IngestTest, RefusalReasonsAndLabels) {
     EXPECT_EQ(d.status, IngestStatus::accepted);
     EXPECT_EQ(d.stored_bytes, 12u);  // {"path":"/"}
     EXPECT_EQ(d.event_type, "page_view");
+    // Refused before the catalog's checks, the type still labels the count.
+    IncomingEvent opted = event("page_view", R"({"path": "/"})");
+    opted.opted_out = true;
+    d = decide_(opted);
+    EXPECT_EQ(d.status, IngestStatus::opted_out);
+    EXPECT_EQ(d.event_type, "page_view");
+    // Personal data however the violations are ordered: a missing member first, then x-pii.
+    d = decide_(event("signup", R"({"card": "4111111111111111"})"));
+    EXPECT_EQ(d.status, IngestStatus::rejected);
+    EXPECT_EQ(reason(d), "personal_data");
     EXPECT_STREQ(to_string(refusal_reason_of("22008")), "invalid_time");
     EXPECT_STREQ(to_string(refusal_reason_of("XX000")), "internal");
 }
