@@ -36,6 +36,16 @@ SELECT pg_temp.sample('telemetry_events_total{status="accepted",event_type="less
        pg_temp.sample('telemetry_events_total{status="rejected",event_type="_unknown"}') - :unknown_before AS rejected_unknown,
        pg_temp.sample('telemetry_events_received_total') - :received_before AS received,
        pg_temp.sample('telemetry_event_payload_bytes_count') - :sizes_before AS sized;
+-- A batch is counted once, per type and status, like its events one by one.
+SELECT pg_temp.sample('telemetry_events_total{status="accepted",event_type="lesson_completed"}') AS accepted_before,
+       coalesce(pg_temp.sample('telemetry_events_total{status="quarantined",event_type="card_reviewed"}'), 0) AS quarantined_before,
+       coalesce(pg_temp.sample('telemetry_events_total{status="rejected",event_type="_unknown"}'), 0) AS unknown_before \gset
+SELECT status, count(*) FROM telemetry.track_batch(:a, '[
+  {"name": "lesson_completed", "properties": {"minutes": 1}}, {"name": "lesson_completed", "properties": {"minutes": 2}},
+  {"name": "card_reviewed", "properties": {"ease": "easy"}}, {"name": "nope_not_here"}, {"name": "Bad Name"}]') GROUP BY 1 ORDER BY 1;
+SELECT pg_temp.sample('telemetry_events_total{status="accepted",event_type="lesson_completed"}') - :accepted_before AS accepted,
+       pg_temp.sample('telemetry_events_total{status="quarantined",event_type="card_reviewed"}') - :quarantined_before AS quarantined,
+       pg_temp.sample('telemetry_events_total{status="rejected",event_type="_unknown"}') - :unknown_before AS rejected_unknown;
 -- The families, in order, and their types.
 SELECT substr(line, 8) AS family_and_type FROM regexp_split_to_table(telemetry.metrics(), E'\n') AS line
 WHERE line LIKE '# TYPE %' AND line NOT LIKE '%worker_last_run%' AND line NOT LIKE '%timestamp_seconds %'

@@ -182,12 +182,14 @@ void run_pipeline(PipelineCall& call) {
     if (call.write_quarantine)
         for (int i = 0; i < call.n; ++i)
             if (call.items[i].decision.status == IngestStatus::quarantined) write_quarantined(call, call.items[i]);
+    DecisionTally tally(settings.now_us);
     for (int i = 0; i < call.n; ++i) {
         const IngestDecision& d = call.items[i].decision;
-        count_ingest_decision(d, call.tenant.data, settings.now_us);
+        tally.add(d);
         for (std::uint32_t k = 0; k < d.pii_decision_count; ++k)
             count_pii_decision(d.pii_decisions[k].detector, d.pii_decisions[k].action);
     }
+    count_ingest_decisions(tally, call.tenant.data);
 }
 
 }  // namespace telemetry::pg

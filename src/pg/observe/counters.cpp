@@ -155,8 +155,7 @@ int type_slot(Counters* c, std::string_view name) noexcept {
     for (int probe = 0; probe < max_probes; ++probe) {
         const int i = static_cast<int>((h + static_cast<std::uint32_t>(probe)) % event_type_slots);
         TypeSlot& slot = c->types[i];
-        std::uint32_t state = settled_state(&slot.state);
-        if (state == slot_empty) {
+        if (settled_state(&slot.state) == slot_empty) {
             std::uint32_t expected = slot_empty;
             if (pg_atomic_compare_exchange_u32(&slot.state, &expected, slot_claiming)) {
                 slot.hash = h;
@@ -166,7 +165,7 @@ int type_slot(Counters* c, std::string_view name) noexcept {
                 pg_atomic_write_u32(&slot.state, slot_ready);
                 return i;
             }
-            state = settled_state(&slot.state);  // another backend claimed it: whose is it?
+            settled_state(&slot.state);  // another backend claimed it: whose is it?
         }
         if (slot.hash == h && std::strncmp(slot.name, name.data(), name.size()) == 0 && slot.name[name.size()] == '\0')
             return i;
@@ -181,8 +180,7 @@ int tenant_slot(Counters* c, const unsigned char* tenant_id) noexcept {
     for (int probe = 0; probe < max_probes; ++probe) {
         const int i = static_cast<int>((h + static_cast<std::uint32_t>(probe)) % tenant_slots);
         TenantSlot& slot = c->tenants[i];
-        std::uint32_t state = settled_state(&slot.state);
-        if (state == slot_empty) {
+        if (settled_state(&slot.state) == slot_empty) {
             std::uint32_t expected = slot_empty;
             if (pg_atomic_compare_exchange_u32(&slot.state, &expected, slot_claiming)) {
                 std::memcpy(slot.tenant_id, tenant_id, 16);
@@ -197,21 +195,21 @@ int tenant_slot(Counters* c, const unsigned char* tenant_id) noexcept {
     return -1;
 }
 
-// Counts one event in the cell of its minute. A cell holding an older minute starts again; one
+// Counts n events in the cell of their minute. A cell holding an older minute starts again; one
 // holding a later minute keeps it, and the event is not counted there: a decision made long ago
 // (a batch that waited an hour on a lock, a clock stepped back) never wipes out a live minute.
-void add_to_minute(pg_atomic_uint64* cell, std::uint64_t minute) noexcept {
+void add_to_minute(pg_atomic_uint64* cell, std::uint64_t minute, std::uint64_t n) noexcept {
     const std::uint64_t tag = minute & minute_tag_mask;
     std::uint64_t seen = pg_atomic_read_u64(cell);
     for (;;) {
         const std::uint64_t seen_tag = seen >> minute_tag_shift;
         std::uint64_t next;
         if (seen_tag == tag) {
-            next = seen + 1;
+            next = seen + n;
         } else if (seen != 0 && ((seen_tag - tag) & minute_tag_mask) < (minute_tag_mask >> 1)) {
             return;  // the cell holds a later minute (modulo 2^24)
         } else {
-            next = (tag << minute_tag_shift) | 1;
+            next = (tag << minute_tag_shift) | n;
         }
         if (pg_atomic_compare_exchange_u64(cell, &seen, next)) return;
     }
@@ -234,28 +232,67 @@ void request_shared_counters() {
     shmem_startup_hook = attach_hook;
 }
 
-void count_ingest_decision(const IngestDecision& d, const unsigned char* tenant_id16, std::int64_t now_us) noexcept {
-    Counters* c = active();
-    if (c == nullptr) return;
+void DecisionTally::add(const IngestDecision& d) noexcept {
     const int status = static_cast<int>(d.status);
-    pg_atomic_fetch_add_u64(&c->by_status[status], 1);
-    TypeSlot& type = c->types[type_slot(c, d.event_type)];
-    pg_atomic_fetch_add_u64(&type.by_status[status], 1);
-    const std::uint64_t minute = minute_of(now_us);
-    add_to_minute(&type.by_minute[minute % ring_size][status], minute);
-    const int tenant = tenant_slot(c, tenant_id16);
-    pg_atomic_fetch_add_u64(tenant >= 0 ? &c->tenants[tenant].by_status[status] : &c->other_tenants[status], 1);
+    ++by_status_[status];
+    // The type's running count: names are the catalog's strings, the same pointer for a type.
+    int t = 0;
+    while (t < type_count_ && !(types_[t].name == d.event_type.data() && types_[t].size == d.event_type.size())) ++t;
+    if (t == type_count_ && type_count_ < max_types) {
+        types_[t] = TypeCount{d.event_type.data(), d.event_type.size(), {}};
+        ++type_count_;
+    }
+    if (t < type_count_) {
+        ++types_[t].by_status[status];
+    } else if (Counters* c = active()) {  // a call of more than max_types types: this one at once
+        TypeSlot& type = c->types[type_slot(c, d.event_type)];
+        const std::uint64_t minute = minute_of(now_us_);
+        pg_atomic_fetch_add_u64(&type.by_status[status], 1);
+        add_to_minute(&type.by_minute[minute % ring_size][status], minute, 1);
+    }
     if (d.status == IngestStatus::rejected || d.status == IngestStatus::quarantined) {
         const RefusalReason reason = d.refusal != RefusalReason::none ? d.refusal : refusal_reason_of(d.sqlstate);
-        pg_atomic_fetch_add_u64(&c->refused[d.status == IngestStatus::rejected ? 0 : 1][static_cast<int>(reason)], 1);
+        ++refused_[d.status == IngestStatus::rejected ? 0 : 1][static_cast<int>(reason)];
     } else if (d.status == IngestStatus::accepted) {
         int bucket = 0;
         while (bucket < payload_bucket_count - 1 && d.stored_bytes > payload_bucket_bounds[bucket]) ++bucket;
-        pg_atomic_fetch_add_u64(&c->payload_buckets[bucket], 1);
-        pg_atomic_fetch_add_u64(&c->payload_bytes_sum, d.stored_bytes);
+        ++payload_buckets_[bucket];
+        payload_bytes_ += d.stored_bytes;
+    }
+}
+
+namespace {
+void add_if_any(pg_atomic_uint64* counter, std::uint64_t n) noexcept {
+    if (n > 0) pg_atomic_fetch_add_u64(counter, n);
+}
+}  // namespace
+
+void count_ingest_decisions(const DecisionTally& tally, const unsigned char* tenant_id16) noexcept {
+    Counters* c = active();
+    if (c == nullptr) return;
+    const std::uint64_t minute = minute_of(tally.now_us_);
+    const int tenant = tenant_slot(c, tenant_id16);
+    for (int s = 0; s < status_count; ++s) {
+        add_if_any(&c->by_status[s], tally.by_status_[s]);
+        add_if_any(tenant >= 0 ? &c->tenants[tenant].by_status[s] : &c->other_tenants[s], tally.by_status_[s]);
+    }
+    for (int t = 0; t < tally.type_count_; ++t) {
+        const DecisionTally::TypeCount& count = tally.types_[t];
+        TypeSlot& type = c->types[type_slot(c, std::string_view(count.name != nullptr ? count.name : "", count.size))];
+        for (int s = 0; s < status_count; ++s) {
+            if (count.by_status[s] == 0) continue;
+            pg_atomic_fetch_add_u64(&type.by_status[s], count.by_status[s]);
+            add_to_minute(&type.by_minute[minute % ring_size][s], minute, count.by_status[s]);
+        }
+    }
+    for (int k = 0; k < 2; ++k)
+        for (int r = 0; r < refusal_reason_count; ++r) add_if_any(&c->refused[k][r], tally.refused_[k][r]);
+    for (int b = 0; b < payload_bucket_count; ++b) add_if_any(&c->payload_buckets[b], tally.payload_buckets_[b]);
+    add_if_any(&c->payload_bytes_sum, tally.payload_bytes_);
+    if (tally.by_status_[static_cast<int>(IngestStatus::accepted)] > 0) {
         // The latest time wins (a compare-and-swap only when this one is later).
         std::uint64_t seen = pg_atomic_read_u64(&c->last_accepted_us);
-        const auto now = static_cast<std::uint64_t>(now_us);
+        const auto now = static_cast<std::uint64_t>(tally.now_us_);
         while (seen < now && !pg_atomic_compare_exchange_u64(&c->last_accepted_us, &seen, now)) {}
     }
 }
