@@ -48,8 +48,19 @@ const char* to_string(ViolationPolicy policy) noexcept {
     return "unknown";
 }
 
+std::size_t SchemaVer::write(char* out) const noexcept {
+    char* const end = out + max_text;
+    char* p = std::to_chars(out, end, model).ptr;
+    *p++ = '-';
+    p = std::to_chars(p, end, revision).ptr;
+    *p++ = '-';
+    p = std::to_chars(p, end, addition).ptr;
+    return static_cast<std::size_t>(p - out);
+}
+
 std::string SchemaVer::str() const {
-    return std::to_string(model) + "-" + std::to_string(revision) + "-" + std::to_string(addition);
+    char text[max_text];
+    return std::string(text, write(text));
 }
 
 std::optional<SchemaVer> parse_schema_ver(std::string_view text) noexcept {

@@ -37,6 +37,10 @@ struct SchemaVer {
     std::uint32_t addition = 0;
 
     std::string str() const;
+    // The same text written to OUT (at least max_text bytes, no terminating NUL): its length.
+    // Without an allocation, for the ingest path.
+    static constexpr std::size_t max_text = 32;  // three 10-digit numbers and two '-'
+    std::size_t write(char* out) const noexcept;
     friend bool operator==(const SchemaVer& a, const SchemaVer& b) {
         return a.model == b.model && a.revision == b.revision && a.addition == b.addition;
     }

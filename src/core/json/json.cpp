@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 namespace telemetry {
 
@@ -45,6 +46,27 @@ bool JsonNumber::is_int64() const noexcept {
     std::memcpy(full, digits.data(), digits.size());
     return std::strcmp(full, negative ? "9223372036854775808" : "9223372036854775807") <= 0;
 }
+
+namespace {
+
+// Clinger's fast path for the nearest double of 0.DIGITS x 10^POINT: with at most 15 significant
+// digits the digits make an integer below 2^53 (a double exactly), 10^k is a double exactly for
+// k <= 22, and one multiplication or division of two exact doubles rounds once, to the nearest.
+// So this is what from_chars gives, without building its input text; nullopt outside that range.
+std::optional<double> exactly_rounded(std::string_view digits, long long point) noexcept {
+    static constexpr double exact_powers_of_ten[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    if (digits.empty() || digits.size() > 15) return std::nullopt;
+    const long long exponent = point - static_cast<long long>(digits.size());  // value = DIGITS x 10^exponent
+    if (exponent < -22 || exponent > 22) return std::nullopt;
+    std::uint64_t mantissa = 0;
+    for (const char c : digits) mantissa = mantissa * 10 + static_cast<std::uint64_t>(c - '0');
+    const auto m = static_cast<double>(mantissa);
+    return exponent < 0 ? m / exact_powers_of_ten[-exponent] : m * exact_powers_of_ten[exponent];
+}
+
+}  // namespace
 
 bool parse_json_number(std::string_view text, Arena& arena, JsonNumber& out) {
     out = JsonNumber{};
@@ -111,6 +133,8 @@ bool parse_json_number(std::string_view text, Arena& arena, JsonNumber& out) {
         out.approx = 0;
     } else if (point < -330) {
         out.approx = out.negative ? -0.0 : 0.0;
+    } else if (const auto fast = exactly_rounded(digits, point)) {
+        out.approx = out.negative ? -*fast : *fast;
     } else {
         std::string scientific;
         scientific.reserve(digits.size() + 16);

@@ -33,7 +33,8 @@ void decide_range(const Catalog& catalog, const IngestSettings& settings, Pipeli
             item.decision = decide(catalog, settings, item.in, *call.arena);
             const IngestDecision& d = item.decision;
             if (d.status != IngestStatus::accepted && d.status != IngestStatus::quarantined) continue;
-            item.schema_version = call.arena->copy(d.type->version.str());
+            char version[SchemaVer::max_text];
+            item.schema_version = call.arena->copy(std::string_view(version, d.type->version.write(version)));
             if (d.properties_rewritten || item.original_properties == nullptr)
                 item.encoded_properties = encode_jsonb(*d.properties, *call.arena);
         }

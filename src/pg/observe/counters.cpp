@@ -45,8 +45,9 @@ struct TenantSlot {
 constexpr int unknown_type_slot = event_type_slots;
 constexpr int other_type_slot = event_type_slots + 1;
 
+// Totals by status are the sums of the types' counts (snapshot_counters): one cache line less to
+// write per call.
 struct Counters {
-    pg_atomic_uint64 by_status[status_count];
     pg_atomic_uint64 refused[2][refusal_reason_count];
     TypeSlot types[event_type_slots + 2];
     TenantSlot tenants[tenant_slots];
@@ -66,7 +67,6 @@ shmem_startup_hook_type previous_startup_hook = nullptr;
 
 void init_counters(Counters* c) {
     std::memset(static_cast<void*>(c), 0, sizeof(Counters));
-    for (auto& v : c->by_status) pg_atomic_init_u64(&v, 0);
     for (auto& row : c->refused)
         for (auto& v : row) pg_atomic_init_u64(&v, 0);
     for (auto& slot : c->types) {
@@ -272,10 +272,8 @@ void count_ingest_decisions(const DecisionTally& tally, const unsigned char* ten
     if (c == nullptr) return;
     const std::uint64_t minute = minute_of(tally.now_us_);
     const int tenant = tenant_slot(c, tenant_id16);
-    for (int s = 0; s < status_count; ++s) {
-        add_if_any(&c->by_status[s], tally.by_status_[s]);
+    for (int s = 0; s < status_count; ++s)
         add_if_any(tenant >= 0 ? &c->tenants[tenant].by_status[s] : &c->other_tenants[s], tally.by_status_[s]);
-    }
     for (int t = 0; t < tally.type_count_; ++t) {
         const DecisionTally::TypeCount& count = tally.types_[t];
         TypeSlot& type = c->types[type_slot(c, std::string_view(count.name != nullptr ? count.name : "", count.size))];
@@ -317,14 +315,16 @@ void snapshot_counters(CounterSnapshot& out) noexcept {
     Counters* c = active();
     if (c == nullptr) return;
     out.shared = counters_shared;
-    for (int s = 0; s < status_count; ++s) out.by_status[s] = pg_atomic_read_u64(&c->by_status[s]);
     for (int k = 0; k < 2; ++k)
         for (int r = 0; r < refusal_reason_count; ++r) out.refused[k][r] = pg_atomic_read_u64(&c->refused[k][r]);
     for (auto& slot : c->types) {
         if (settled_state(&slot.state) != slot_ready) continue;
         CounterSnapshot::TypeRow& row = out.types[out.type_count];
         std::uint64_t any = 0;
-        for (int s = 0; s < status_count; ++s) any |= row.by_status[s] = pg_atomic_read_u64(&slot.by_status[s]);
+        for (int s = 0; s < status_count; ++s) {
+            any |= row.by_status[s] = pg_atomic_read_u64(&slot.by_status[s]);
+            out.by_status[s] += row.by_status[s];  // every decision is counted under one type
+        }
         if (any == 0) continue;  // the fixed _unknown and _other, until counted
         std::memcpy(row.name, slot.name, sizeof row.name);
         ++out.type_count;

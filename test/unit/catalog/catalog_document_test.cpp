@@ -135,6 +135,14 @@ TEST(SchemaVer, ParsesAndRefuses) {
     EXPECT_TRUE((SchemaVer{1, 2, 3}) < (SchemaVer{1, 3, 0}));
 }
 
+TEST(SchemaVer, WritesItsText) {
+    EXPECT_EQ((SchemaVer{12, 3, 45}).str(), "12-3-45");
+    const SchemaVer widest{4294967295u, 4294967295u, 4294967295u};
+    char text[SchemaVer::max_text];
+    EXPECT_EQ(std::string(text, widest.write(text)), "4294967295-4294967295-4294967295");
+    EXPECT_EQ(widest.str().size(), SchemaVer::max_text);
+}
+
 TEST(Catalog, FindsByName) {
     const std::vector<EventTypeSpec> parsed = parse_catalog_document(design_example);
     const Catalog catalog(parsed);

@@ -2,8 +2,9 @@
 // problems, and the jsonb codec against bytes PostgreSQL 15 itself wrote (pageinspect).
 #include <gtest/gtest.h>
 
+#include <charconv>
 #include <cstring>
-
+#include <random>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,32 @@ TEST_F(Numbers, KeepExactDigits) {
     EXPECT_EQ(big.point, 20);
     EXPECT_FALSE(big.is_int64());
     EXPECT_TRUE(big.is_integral());
+}
+
+// The nearest double is computed without text for short numbers (Clinger's fast path) and
+// through from_chars for the rest: both must give exactly what from_chars gives for the text.
+TEST_F(Numbers, NearestDoubleAsFromChars) {
+    std::mt19937_64 random(20261201);
+    const auto expect_nearest = [&](const std::string& text) {
+        double expected = 0;
+        ASSERT_EQ(std::from_chars(text.data(), text.data() + text.size(), expected).ec, std::errc()) << text;
+        const double got = number(text).approx;
+        EXPECT_EQ(std::memcmp(&got, &expected, sizeof got), 0) << text << ": " << got << " vs " << expected;
+    };
+    for (const char* text : {"1", "-1", "0.1", "0.3", "123.456", "9007199254740993", "999999999999999", "1e22", "1e23",
+                             "1e-22", "1e-23", "123456789012345e-22", "1234567890123456e-22", "2.5e-300",
+                             "1.7976931348623157e308", "4.9e-324", "0.000001", "8.98846567431158e307"})
+        expect_nearest(text);
+    for (int i = 0; i < 200000; ++i) {
+        const int significant = 1 + static_cast<int>(random() % 18);  // across the 15-digit edge
+        std::string text = random() % 2 ? "-" : "";
+        text += static_cast<char>('1' + random() % 9);
+        for (int d = 1; d < significant; ++d) text += static_cast<char>('0' + random() % 10);
+        const int point = static_cast<int>(random() % (significant + 1));
+        if (point > 0 && point < significant) text.insert(text.size() - static_cast<std::size_t>(point), ".");
+        if (random() % 3 == 0) text += "e" + std::to_string(static_cast<int>(random() % 61) - 30);
+        expect_nearest(text);
+    }
 }
 
 TEST_F(Numbers, Int64Boundaries) {
