@@ -544,5 +544,7 @@ echo
 
 rollups_section "$plots/rollup.csv"
 analytics_section "$plots/analytics.csv"
-# The scrapes' section, written by bench/scrape.sh.
+# The scrapes' section, written by bench/scrape.sh; and release against release, written by
+# bench/compare.sh (run apart: it builds another revision).
 if [ -f "$plots/scrape.md" ]; then cat "$plots/scrape.md"; fi
+if [ -f "$plots/compare.md" ]; then cat "$plots/compare.md"; fi

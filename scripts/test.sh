@@ -8,7 +8,8 @@
 # 15 instances, a bounded
 # libFuzzer run over the JSON paths (test/fuzz/run.sh, 20 s per target), then a smoke run
 # of the benchmarks (bench/run.sh --quick: every measurement once, every event counted back; it
-# fails on a broken measurement or a lost event, never on a ratio), and last the log layer: no
+# fails on a broken measurement or a lost event, never on a ratio) and of bench/compare.sh against
+# the committed HEAD, and last the log layer: no
 # PII test value in any server log the suite wrote (test/logs/run.sh). Exits non-zero if any layer
 # fails, after running all of them. Works as root (the instances run as the
 # `postgres` user) and as an ordinary user (installing through sudo).
@@ -50,6 +51,17 @@ run_bench() {
     return 1
   fi
   tail -n 12 "$work/bench.log"
+  # Release against release, the committed HEAD against the working tree (it needs the history:
+  # a copy of the tree without .git has none to compare with).
+  if ! git -C "$TELEMETRY_ROOT" rev-parse --verify --quiet HEAD >/dev/null 2>&1; then
+    echo "bench/compare.sh: not run (no git history in this copy of the tree)"
+    return 0
+  fi
+  if ! bench/compare.sh --quick --no-build HEAD >"$work/compare.log" 2>&1; then
+    tail -n 40 "$work/compare.log"
+    return 1
+  fi
+  tail -n 6 "$work/compare.log"
 }
 
 run_pg_layer() {
