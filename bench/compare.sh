@@ -12,24 +12,26 @@
 #   bench/compare.sh [--quick] [--rounds N] [--no-build] [--out DIR] REV
 #
 # REV: a commit whose extension version's install script the working tree installs (a release:
-# src/sql/releases/), or a commit with the working tree's SQL. It is built from `git archive`,
-# apart from the working tree. Each build gets a database of its own, made with its version.
+# src/sql/releases/), or a commit with the working tree's SQL; 0.6.0 or later (bench/setup.sql
+# sets a PII policy). It is built from `git archive`, apart from the working tree. Each build
+# gets a database of its own, made with its version.
 # Per round and build: REPS paired runs of SECONDS with synchronous_commit on, then off.
 # Writes DIR/compare.csv (every run) and DIR/compare.md (the report's section "Release against
 # release"); DIR is docs/bench unless --quick (then nowhere: the section is printed). --no-build:
 # the working tree is built and installed already. The installed library is put back at the end,
-# whatever happens. The instance's socket port: TELEMETRY_COMPARE_PORT (5436).
+# whatever happens; meanwhile any other server of this host that loads telemetry would load
+# whichever build is in place. The instance's socket port: TELEMETRY_COMPARE_PORT (5436).
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$BENCH_DIR/../scripts/lib.sh"
 source "$BENCH_DIR/workload.sh"
 
-rounds=6 reps=3 seconds=6 build=yes out='' quick=no rev=''
+rounds=6 reps=3 seconds=6 build=yes out='' quick=no rev='' rounds_given=''
 usage() { echo "usage: bench/compare.sh [--quick] [--rounds N] [--no-build] [--out DIR] REV" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) rounds=2 reps=1 seconds=2 quick=yes ;;
-    --rounds) rounds=${2:?--rounds needs a number}; shift ;;
+    --rounds) rounds_given=${2:?--rounds needs a number}; shift ;;
     --no-build) build=no ;;
     --out) out=${2:?--out needs a directory}; shift ;;
     -*) usage ;;
@@ -38,39 +40,56 @@ while [ $# -gt 0 ]; do
   shift
 done
 [ -n "$rev" ] || usage
+if [ -n "$rounds_given" ]; then rounds=$rounds_given; fi
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "compare: --rounds needs a positive number" >&2; exit 2; }
 cd "$TELEMETRY_ROOT"
+# The history is this tree's own (not that of a repository the tree happens to sit in).
+toplevel=$(git rev-parse --show-toplevel 2>/dev/null) || toplevel=''
+if [ -z "$toplevel" ] || [ "$(cd "$toplevel" && pwd -P)" != "$(pwd -P)" ]; then
+  echo "compare: $TELEMETRY_ROOT is not a git checkout of its own: no revision to compare with" >&2
+  exit 2
+fi
 rev_commit=$(git rev-parse --verify --quiet "$rev^{commit}") || { echo "compare: no commit $rev" >&2; exit 2; }
+control_version() { sed -n "s/^default_version *= *'\(.*\)'/\1/p"; }
+rev_version=$(git show "$rev_commit:telemetry.control" 2>/dev/null | control_version)
+head_version=$(control_version <telemetry.control)
+[ -n "$rev_version" ] || { echo "compare: $rev has no telemetry.control with a default_version" >&2; exit 2; }
+grep -q '^CREATE EXTENSION telemetry CASCADE;$' "$BENCH_DIR/setup.sql" ||
+  { echo "compare: bench/setup.sql no longer has the CREATE EXTENSION line this script versions" >&2; exit 2; }
 started=$(date +%s)
 if [ "$build" = yes ]; then build_and_install; fi
+if [ ! -f "$(pg_config --sharedir)/extension/telemetry--$rev_version.sql" ]; then
+  echo "compare: $rev is version $rev_version, whose install script the working tree does not install" >&2
+  exit 2
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/telemetry-compare.XXXXXX")
-[ "$(id -u)" -eq 0 ] && chown "$INSTANCE_USER" "$work"
-port=${TELEMETRY_COMPARE_PORT:-5436}
 installed="$(pg_config --pkglibdir)/telemetry.so"
-cp "$installed" "$work/installed.so"
-cp "$TELEMETRY_ROOT/telemetry.so" "$work/lib-head.so"
-head_version=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" telemetry.control)
 # The installed library comes back in every case; the instance goes; its directory too, unless a
 # failure should be looked at.
 cleanup() {
   local status=$?
+  set +e
   stop_instance "$work"
-  as_root install -m 755 "$work/installed.so" "$installed"
+  if [ -f "$work/installed.so" ] && ! as_root install -m 755 "$work/installed.so" "$installed"; then
+    echo "compare: COULD NOT PUT BACK $installed: make install (or copy $work/installed.so there)" >&2
+    status=1
+  fi
   if [ "$status" -eq 0 ]; then rm -rf "$work"; else echo "compare: failed; the instance's directory is kept in $work" >&2; fi
+  exit "$status"
 }
 trap cleanup EXIT
+[ "$(id -u)" -eq 0 ] && chown "$INSTANCE_USER" "$work"
+port=${TELEMETRY_COMPARE_PORT:-5436}
+cp "$installed" "$work/installed.so"
+cp "$TELEMETRY_ROOT/telemetry.so" "$work/lib-head.so"
 
-log "Building $rev (${rev_commit:0:12}) apart from the working tree"
+log "Building $rev (${rev_commit:0:12}, version $rev_version) apart from the working tree"
 mkdir -p "$work/rev"
 git archive "$rev_commit" | tar -x -C "$work/rev"
 make -C "$work/rev" -s -j"$(nproc 2>/dev/null || echo 2)" >"$work/rev-build.log" 2>&1 ||
   { tail -n 30 "$work/rev-build.log" >&2; exit 1; }
 cp "$work/rev/telemetry.so" "$work/lib-rev.so"
-rev_version=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$work/rev/telemetry.control")
-if [ ! -f "$(pg_config --sharedir)/extension/telemetry--$rev_version.sql" ]; then
-  echo "compare: $rev is version $rev_version, whose install script the working tree does not install" >&2
-  exit 2
-fi
 
 log "Starting a tuned throwaway PostgreSQL 15 in $work (bench/run.sh's settings)"
 start_instance "$work" "$port" \
@@ -95,8 +114,8 @@ sed -e "s/^CREATE EXTENSION telemetry CASCADE;/CREATE EXTENSION telemetry VERSIO
 for b in rev head; do
   use_build "$b"
   as_instance_user createdb -h "$work" -p "$port" -U postgres "bench_$b"
-  (cd "$work" && psql_as "bench_$b" -v batches=1 -f "setup-$b.sql" >/dev/null 2>&1) ||
-    { echo "compare: setting up the $b database failed" >&2; exit 1; }
+  (cd "$work" && psql_as "bench_$b" -v batches=1 -f "setup-$b.sql" >"$work/setup-$b.log" 2>&1) ||
+    { tail -n 20 "$work/setup-$b.log" >&2; echo "compare: setting up the $b database failed" >&2; exit 1; }
 done
 
 raw="$work/compare.csv"
@@ -110,7 +129,7 @@ paired() {
   # shellcheck disable=SC2046
   out=$(cd "$work/logs" && PGOPTIONS="-c synchronous_commit=$sync" as_instance_user pgbench -n -M simple \
         -h "$work" -p "$port" -U bench_app -c 1 -j 1 -T "$seconds" --random-seed=20261121 -l --log-prefix="$prefix" \
-        $(side_scripts "$work/scripts" plain) $(side_scripts "$work/scripts" track) "$db" 2>&1)
+        $(side_scripts "$work/scripts" plain) $(side_scripts "$work/scripts" track) "$db" 2>&1) || true
   events=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
   stored=$(psql_as "$db" -At -c "SELECT (SELECT count(*) FROM bench_diy_events) + (SELECT count(*) FROM telemetry.events)")
   if [ -z "$events" ] || [ "$events" != "$stored" ]; then
@@ -127,8 +146,8 @@ paired() {
 
 log "$rounds rounds; per round and build: $reps paired runs of $seconds s with synchronous_commit on, then off"
 for r in $(seq 1 "$rounds"); do
-  if (( r % 2 )); then order="rev head"; else order="head rev"; fi
-  for b in $order; do
+  if (( r % 2 )); then order=(rev head); else order=(head rev); fi
+  for b in "${order[@]}"; do
     use_build "$b"
     for sync in on off; do
       for rep in $(seq 1 "$reps"); do paired "$b" "$r" "$sync" "$rep"; done
@@ -150,7 +169,7 @@ WITH per_build AS (
 rounds AS (
   SELECT sync, round, avg(ratio) FILTER (WHERE build = 'head') - avg(ratio) FILTER (WHERE build = 'rev') AS gain
   FROM runs GROUP BY sync, round)
-SELECT '', CASE r.sync WHEN 'on' THEN 'on' ELSE 'off' END,
+SELECT '', r.sync,
        format('%s (%s-%s)', round(r.ratio::numeric, 4), round(r.lo::numeric, 4), round(r.hi::numeric, 4)),
        format('%s (%s-%s)', round(h.ratio::numeric, 4), round(h.lo::numeric, 4), round(h.hi::numeric, 4)),
        to_char(h.ratio - r.ratio, 'SG0.0000'),
@@ -167,7 +186,7 @@ section() {
 ## Release against release
 
 What the working tree's library costs the ingest path against $rev_version's
-(\`bench/compare.sh $rev\`, commit ${rev_commit:0:12}; working tree at $(git rev-parse --short HEAD), version $head_version):
+(\`bench/compare.sh $rev\`, commit ${rev_commit:0:12}; working tree at $(git describe --always --dirty), version $head_version):
 both builds on one instance, taking turns round by round (the server restarted with the other
 library, the first to go turning), each measured in paired runs of one client: track() and a
 plain INSERT mixed at random in one pgbench run, as in the targets. $rounds rounds, $reps runs of

@@ -51,10 +51,12 @@ run_bench() {
     return 1
   fi
   tail -n 12 "$work/bench.log"
-  # Release against release, the committed HEAD against the working tree (it needs the history:
-  # a copy of the tree without .git has none to compare with).
-  if ! git -C "$TELEMETRY_ROOT" rev-parse --verify --quiet HEAD >/dev/null 2>&1; then
-    echo "bench/compare.sh: not run (no git history in this copy of the tree)"
+  # Release against release, the committed HEAD against the working tree (it needs the tree's
+  # own history: a copy without .git has none to compare with).
+  local toplevel
+  toplevel=$(git -C "$TELEMETRY_ROOT" rev-parse --show-toplevel 2>/dev/null) || toplevel=''
+  if [ -z "$toplevel" ] || [ "$(cd "$toplevel" && pwd -P)" != "$(cd "$TELEMETRY_ROOT" && pwd -P)" ]; then
+    echo "bench/compare.sh: not run (no git history of its own in this copy of the tree)"
     return 0
   fi
   if ! bench/compare.sh --quick --no-build HEAD >"$work/compare.log" 2>&1; then

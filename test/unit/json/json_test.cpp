@@ -122,6 +122,13 @@ TEST_F(Numbers, NearestDoubleAsFromChars) {
         if (random() % 3 == 0) text += "e" + std::to_string(static_cast<int>(random() % 61) - 30);
         expect_nearest(text);
     }
+    for (int i = 0; i < 20000; ++i) {  // leading zeros after the point: 0.000ddd
+        std::string text = "0." + std::string(random() % 12, '0');
+        const int significant = 1 + static_cast<int>(random() % 16);
+        for (int d = 0; d < significant; ++d) text += static_cast<char>('0' + random() % 10);
+        if (text.find_first_not_of("0.") == std::string::npos) continue;  // zero: no nearest to compare
+        expect_nearest(text);
+    }
 }
 
 TEST_F(Numbers, Int64Boundaries) {
