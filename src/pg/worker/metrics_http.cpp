@@ -26,6 +26,7 @@
 #include "core/observe/http_endpoint.hpp"
 #include "pg/boundary/guard.hpp"
 #include "pg/settings.hpp"
+#include "pg/worker/worker.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -307,16 +308,8 @@ void metrics_http_main() {
 }  // namespace
 
 void register_metrics_http_worker() {
-    BackgroundWorker worker;
-    std::memset(&worker, 0, sizeof worker);
-    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-    worker.bgw_start_time = BgWorkerStart_ConsistentState;
-    worker.bgw_restart_time = 10;
-    snprintf(worker.bgw_library_name, BGW_MAXLEN, "telemetry");
-    snprintf(worker.bgw_function_name, BGW_MAXLEN, "telemetry_metrics_http_main");
-    snprintf(worker.bgw_name, BGW_MAXLEN, "telemetry metrics endpoint");
-    snprintf(worker.bgw_type, BGW_MAXLEN, "telemetry metrics");
-    RegisterBackgroundWorker(&worker);
+    register_telemetry_worker(WorkerStart::consistent_state, "telemetry_metrics_http_main",
+                              "telemetry metrics endpoint", "telemetry metrics");
 }
 
 }  // namespace telemetry::pg

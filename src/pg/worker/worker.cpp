@@ -217,17 +217,23 @@ void worker_main() {
 
 }  // namespace
 
-void register_maintenance_worker() {
+void register_telemetry_worker(WorkerStart start, const char* function_name, const char* name, const char* type) {
     BackgroundWorker worker;
     std::memset(&worker, 0, sizeof worker);
     worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+    worker.bgw_start_time =
+        start == WorkerStart::consistent_state ? BgWorkerStart_ConsistentState : BgWorkerStart_RecoveryFinished;
     worker.bgw_restart_time = 10;
     snprintf(worker.bgw_library_name, BGW_MAXLEN, "telemetry");
-    snprintf(worker.bgw_function_name, BGW_MAXLEN, "telemetry_worker_main");
-    snprintf(worker.bgw_name, BGW_MAXLEN, "telemetry maintenance worker");
-    snprintf(worker.bgw_type, BGW_MAXLEN, "telemetry maintenance");
+    snprintf(worker.bgw_function_name, BGW_MAXLEN, "%s", function_name);
+    snprintf(worker.bgw_name, BGW_MAXLEN, "%s", name);
+    snprintf(worker.bgw_type, BGW_MAXLEN, "%s", type);
     RegisterBackgroundWorker(&worker);
+}
+
+void register_maintenance_worker() {
+    register_telemetry_worker(WorkerStart::recovery_finished, "telemetry_worker_main", "telemetry maintenance worker",
+                              "telemetry maintenance");
 }
 
 }  // namespace telemetry::pg
